@@ -1,0 +1,3 @@
+"""leaklint: find leak-prone concurrency in Python before it ships."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,216 @@
+"""The rule engine: decode, prefilter, parse once, index once, run every selected rule.
+
+The engine knows nothing about any rule. It turns source text into `Finding`s:
+tool-level problems (LKL0xx) and whatever the selected rules report.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import re
+import sys
+import tokenize
+import traceback
+from typing import Iterable, List, Optional, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR, SYNTAX_ERROR
+from leaklint.finding import Finding
+from leaklint.index import FileIndex
+from leaklint.noqa import is_suppressed
+from leaklint.rules.base import Rule
+
+# Python-level recursion in the index walk and in libcst's own conversion grows with
+# nesting depth; CPython 3.11 keeps pure-Python frames off the C stack, so a high limit
+# is safe, and RecursionError past it is caught and reported as LKL003.
+_RECURSION_LIMIT = 20000
+DEFAULT_MAX_FILE_BYTES = 5_000_000
+
+
+class DecodeError(Exception):
+    """The bytes of a file cannot be decoded (bad cookie, invalid UTF-8, NUL bytes)."""
+
+
+def decode_source(data: bytes) -> str:
+    """Decode Python source bytes as the interpreter would: BOM, PEP 263 cookie, UTF-8."""
+    if b"\x00" in data:
+        raise DecodeError("file contains NUL bytes (binary file?)")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise DecodeError(str(error)) from None
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise DecodeError(f"cannot decode as {encoding}: {error}") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+class Linter:
+    """Runs a fixed set of rule instances over source files. Build once, reuse per file."""
+
+    def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        self.rules = list(rules)
+        self.max_file_bytes = max_file_bytes
+        words = sorted({w for rule in self.rules for w in rule.trigger_words})
+        # One regex alternation scans the text once, in C.
+        self._trigger = re.compile("|".join(map(re.escape, words))) if words else None
+
+    # -- entry points -------------------------------------------------------------
+    def lint_bytes(self, data: bytes, path: str, apply_noqa: bool = True) -> List[Finding]:
+        try:
+            text = decode_source(data)
+        except DecodeError as error:
+            return [_tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot decode file: {error}")]
+        return self.lint_text(text, path, apply_noqa=apply_noqa, size=len(data))
+
+    def lint_text(
+        self, text: str, path: str, apply_noqa: bool = True, size: Optional[int] = None
+    ) -> List[Finding]:
+        if "\x00" in text:
+            return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
+        if self._trigger is None or not self._trigger.search(text):
+            return []
+        size = len(text) if size is None else size
+        if size > self.max_file_bytes:
+            return [_tool_finding(path, 1, 1, FILE_SKIPPED,
+                                  f"file skipped: {size} bytes is over the limit of "
+                                  f"{self.max_file_bytes} (max-file-bytes)")]
+        module_or_finding = self._parse(text, path)
+        if isinstance(module_or_finding, Finding):
+            return [module_or_finding]
+        findings = self._run_rules(module_or_finding, text, path)
+        if apply_noqa and findings:
+            lines = text.splitlines()
+            findings = [f for f in findings if not is_suppressed(f, lines)]
+        return sorted(findings)
+
+    # -- steps ----------------------------------------------------------------------
+    def _parse(self, text: str, path: str):
+        """The libcst module, or an LKL001/LKL003 finding."""
+        # CPython's own parser first: it is ~10x cheaper than libcst, rejects nesting that
+        # would overflow the native libcst parser's stack (which kills the process), and
+        # gives the clearest syntax error messages.
+        ast_error = None
+        try:
+            ast.parse(text)
+        except SyntaxError as error:
+            if "too many nested" in str(error) or "too many levels" in str(error):
+                return _tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
+                                     f"file skipped: {error.msg}")
+            ast_error = error
+        except (RecursionError, MemoryError) as error:
+            return _tool_finding(path, 1, 1, FILE_SKIPPED,
+                                 f"file skipped: too deeply nested to parse ({type(error).__name__})")
+        except ValueError as error:  # e.g. source code string cannot contain null bytes
+            return _tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot parse file: {error}")
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        try:
+            return cst.parse_module(text)
+        except cst.ParserSyntaxError as error:
+            if ast_error is not None:
+                return _syntax_finding(path, ast_error)
+            return _tool_finding(path, error.raw_line or 1, (error.raw_column or 0) + 1,
+                                 SYNTAX_ERROR, f"syntax error: {error.message}")
+        except RecursionError:
+            return _tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to parse")
+        except Exception as error:  # libcst raises assorted errors on exotic input
+            if ast_error is not None:
+                return _syntax_finding(path, ast_error)
+            return _tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot parse file: {type(error).__name__}: {error}")
+        finally:
+            sys.setrecursionlimit(old_limit)
+
+    def _run_rules(self, module: cst.Module, text: str, path: str) -> List[Finding]:
+        old_limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        try:
+            try:
+                index = FileIndex(module, path)
+            except RecursionError:
+                return [_tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to analyse")]
+            reports = []  # (rule, Report)
+            internal = []
+            for rule in self.rules:
+                try:
+                    for report in rule.check(index):
+                        reports.append((rule, report))
+                except Exception as error:  # a broken rule must not hide the others
+                    internal.append(_tool_finding(
+                        path, 1, 1, INTERNAL_ERROR,
+                        f"internal error in {rule.code} ({rule.name}): {type(error).__name__}: {error}",
+                        detail=traceback.format_exc()))
+            if not reports:
+                return internal
+            return internal + _locate(module, index, path, reports)
+        finally:
+            sys.setrecursionlimit(old_limit)
+
+
+def _locate(module: cst.Module, index: FileIndex, path: str, reports) -> List[Finding]:
+    """Positions are computed only for files with something to report: the
+    PositionProvider pass costs about as much as parsing, and most files are clean."""
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    findings = []
+    seen = set()
+    for rule, report in reports:
+        span = positions[report.node]
+        statement = index.statement_of(report.node)
+        first = span.start.line
+        last = span.end.line
+        if statement is not None and statement in positions:
+            stmt_span = positions[statement]
+            first = min(first, stmt_span.start.line)
+            if isinstance(statement, cst.SimpleStatementLine):
+                last = max(last, stmt_span.end.line)
+        key = (span.start.line, span.start.column, rule.code, report.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        findings.append(Finding(
+            path=path,
+            line=span.start.line,
+            column=span.start.column + 1,
+            code=rule.code,
+            message=report.message,
+            end_line=span.end.line,
+            end_column=span.end.column + 1,
+            name=rule.name,
+            fix=report.fix,
+            noqa_lines=(first, last),
+            fingerprint=_fingerprint(module, index, rule.code, report.node),
+        ))
+    return findings
+
+
+def _fingerprint(module: cst.Module, index: FileIndex, code: str, node: cst.CSTNode) -> str:
+    """Stable across unrelated edits: the rule, the enclosing def/class path, and the
+    flagged code with whitespace folded; never the line number."""
+    snippet = " ".join(module.code_for_node(node).split())
+    text = f"{code}|{index.enclosing_path(node)}|{snippet}"
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _syntax_finding(path: str, error: SyntaxError) -> Finding:
+    return _tool_finding(path, error.lineno or 1, max(error.offset or 1, 1), SYNTAX_ERROR,
+                         f"syntax error: {error.msg}")
+
+
+def _tool_finding(path, line, column, tool_code, message, detail="") -> Finding:
+    return Finding(path=path, line=line, column=column, code=tool_code.code, message=message,
+                   end_line=line, end_column=column, name=tool_code.name,
+                   noqa_lines=(line, line), detail=detail)
+
+
+def lint_paths_text(linter: Linter, items: Iterable) -> List[Finding]:
+    """Convenience for tests: lint (path, text) pairs, sorted."""
+    out: List[Finding] = []
+    for path, text in items:
+        out.extend(linter.lint_text(text, path))
+    return sorted(out)

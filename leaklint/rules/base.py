@@ -1,0 +1,66 @@
+"""The base class every rule derives from: a rule's code, docs and examples live on it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from leaklint.index import FileIndex
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule option, settable as `[tool.leaklint] NAME = ...` and `--leaklint-NAME` in flake8."""
+
+    name: str
+    type: type  # list, int, bool or str
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a rule hands back: the node to point at and the finished message."""
+
+    node: cst.CSTNode
+    message: str
+    fix: str = ""
+
+
+class Rule:
+    """One check. Subclasses set the class attributes and implement :meth:`check`.
+
+    The engine builds one :class:`~leaklint.index.FileIndex` per file (one parse, one
+    traversal) and calls every selected rule's ``check`` with it; rules query the index
+    instead of walking the tree again.
+    """
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""  # one line, for --list-rules and SARIF
+    what_it_does: ClassVar[str] = ""
+    why_bad: ClassVar[str] = ""
+    example: ClassVar[str] = ""
+    use_instead: ClassVar[str] = ""
+    # Snippets for the rule's own tests: every `invalid` one must be flagged by this rule,
+    # no `valid` one may be.
+    valid: ClassVar[tuple] = ()
+    invalid: ClassVar[tuple] = ()
+    default_enabled: ClassVar[bool] = True
+    # The prefilter: a file containing none of the trigger words of any selected rule is
+    # never parsed.
+    trigger_words: ClassVar[tuple] = ()
+    options: ClassVar[tuple] = ()  # of Option
+
+    def __init__(self, settings: Optional[dict] = None) -> None:
+        settings = settings or {}
+        self.settings = {opt.name: settings.get(opt.name, opt.default) for opt in self.options}
+
+    def check(self, index: "FileIndex") -> Iterator[Report]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def family(cls) -> str:
+        return cls.code[:4]
