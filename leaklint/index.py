@@ -1,0 +1,662 @@
+"""FileIndex: one traversal of a libcst module that every rule queries.
+
+libcst's metadata providers (scopes, qualified names, parents) each walk the tree again
+and dominate the cost of a libcst linter; this module builds what the rules need in a
+single hand-written walk over the dataclass fields, skipping whitespace nodes:
+
+- scopes (module, class, function, lambda, comprehension) with their bindings;
+- every name use, resolved to the scope that binds it (LEGB, class scopes skipped from
+  nested functions, `global` / `nonlocal` honoured);
+- parent links, so a rule can look at the context of any expression;
+- every call, and every attribute access by attribute name;
+- per class: its methods and the `self.X` attribute accesses across them.
+
+`qualified_name(expr)` resolves a dotted expression through imports and aliases
+(`import threading as th; th.Thread` -> "threading.Thread"); names bound to anything
+else (a parameter, a local dict) resolve to None, so spelling alone never matches.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+# Field names that never hold code (whitespace, punctuation, tokens).
+_SKIPPED_FIELD_PREFIXES = (
+    "whitespace", "lpar", "rpar", "comma", "semicolon", "colon", "equal", "header",
+    "footer", "leading_lines", "lines_after", "newline", "walrus", "dot", "operator",
+    "lbracket", "rbracket", "lbrace", "rbrace", "arrow", "asynchronous", "default_indent",
+    "default_newline", "encoding", "has_trailing_newline", "indent", "trailing_whitespace",
+    "star", "prefix", "quote", "semicolon", "lbrace", "between",
+)
+_CHILD_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def child_fields(node_type: type) -> Tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(node_type)
+    if fields is None:
+        fields = tuple(
+            f.name for f in dataclasses.fields(node_type)
+            if not f.name.startswith(_SKIPPED_FIELD_PREFIXES)
+        )
+        _CHILD_FIELDS[node_type] = fields
+    return fields
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for name in child_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every code node under `node` (itself included), iteratively."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(iter_children(current))))
+
+
+class Scope:
+    __slots__ = ("kind", "node", "parent", "name", "bindings", "global_names",
+                 "nonlocal_names", "class_node")
+
+    def __init__(self, kind: str, node: cst.CSTNode, parent: Optional["Scope"], name: str = ""):
+        self.kind = kind  # module | class | function | lambda | comprehension
+        self.node = node
+        self.parent = parent
+        self.name = name
+        self.bindings: Dict[str, List["Binding"]] = {}
+        self.global_names: set = set()
+        self.nonlocal_names: set = set()
+        self.class_node = None  # for a method's scope: the ClassDef it belongs to
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Scope {self.kind} {self.name}>"
+
+
+class Binding:
+    """One place where a name is bound.
+
+    kind: import | assign | augassign | annassign | param | def | class | for | with |
+    walrus | except | comprehension | match | other.
+    `value` is the bound expression when one is known (an assignment's right-hand side,
+    a `with` item's context manager, a `for` loop's iterable); `target` is the Name node.
+    """
+
+    __slots__ = ("name", "scope", "kind", "target", "value", "qualname", "node")
+
+    def __init__(self, name, scope, kind, target=None, value=None, qualname=None, node=None):
+        self.name = name
+        self.scope = scope
+        self.kind = kind
+        self.target = target
+        self.value = value
+        self.qualname = qualname
+        self.node = node  # the statement or def/class node
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<Binding {self.kind} {self.name}>"
+
+
+class ClassInfo:
+    __slots__ = ("node", "name", "scope", "methods", "self_params", "self_attrs")
+
+    def __init__(self, node: cst.ClassDef, scope: Scope):
+        self.node = node
+        self.name = node.name.value
+        self.scope = scope
+        self.methods: Dict[str, cst.FunctionDef] = {}
+        # (method scope, name of its first parameter) for instance methods
+        self.self_params: List[Tuple[Scope, str]] = []
+        # attribute name -> Attribute nodes `self.NAME` inside the class's methods
+        self.self_attrs: Dict[str, List[cst.Attribute]] = {}
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
+
+
+class FileIndex:
+    def __init__(self, module: cst.Module, path: str = "<string>"):
+        self.module = module
+        self.path = path
+        self.parent: Dict[cst.CSTNode, cst.CSTNode] = {}
+        self.scopes: List[Scope] = []
+        self.calls: List[cst.Call] = []
+        self.attributes_by_name: Dict[str, List[cst.Attribute]] = {}
+        self.classes: Dict[cst.ClassDef, ClassInfo] = {}
+        self.scope_of_node: Dict[cst.CSTNode, Scope] = {}  # def/class/lambda/comp node -> own scope
+        self._name_scope: Dict[cst.Name, Scope] = {}  # Name load -> scope it appears in
+        self._scope_at: Dict[cst.CSTNode, Scope] = {}  # visited node -> scope it is in
+        self._target_scope: Dict[cst.Name, Scope] = {}  # binding Name -> scope it binds in
+        self._uses: Dict[Tuple[int, str], List[cst.Name]] = {}
+        self._binding_scope_cache: Dict[cst.Name, Optional[Scope]] = {}
+        self._qualname_cache: Dict[cst.CSTNode, Optional[str]] = {}
+        self.module_scope = self._new_scope("module", module, None, "")
+        self._build()
+
+    # ------------------------------------------------------------------ building
+    def _new_scope(self, kind, node, parent, name) -> Scope:
+        scope = Scope(kind, node, parent, name)
+        self.scopes.append(scope)
+        self.scope_of_node[node] = scope
+        return scope
+
+    def _bind(self, scope: Scope, name: str, kind: str, target=None, value=None,
+              qualname=None, node=None) -> None:
+        if name in scope.global_names:
+            scope = self.module_scope
+        elif name in scope.nonlocal_names:
+            outer = scope.parent
+            while outer is not None and (outer.kind == "class" or name not in outer.bindings):
+                if outer.kind == "module":
+                    break
+                outer = outer.parent
+            scope = outer or scope
+        scope.bindings.setdefault(name, []).append(
+            Binding(name, scope, kind, target, value, qualname, node))
+        if target is not None:
+            self._target_scope[target] = scope
+
+    def _build(self) -> None:
+        self._walk_body(self.module, self.module_scope)
+        # Resolve every recorded load to the scope that binds it.
+        for name_node, scope in self._name_scope.items():
+            owner = self._lookup(scope, name_node.value)
+            key = (id(owner) if owner is not None else 0, name_node.value)
+            self._uses.setdefault(key, []).append(name_node)
+            self._binding_scope_cache[name_node] = owner
+        self._collect_self_attributes()
+
+    def _link(self, node, parent) -> None:
+        self.parent[node] = parent
+
+    def _walk_body(self, node: cst.CSTNode, scope: Scope) -> None:
+        for child in iter_children(node):
+            self._link(child, node)
+            self._visit(child, scope)
+
+    def _visit(self, node: cst.CSTNode, scope: Scope) -> None:
+        self._scope_at[node] = scope
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node, scope)
+        else:
+            self._walk_body(node, scope)
+
+    def _visit_child(self, child, parent, scope) -> None:
+        if child is None or not isinstance(child, cst.CSTNode):
+            return
+        self._link(child, parent)
+        self._visit(child, scope)
+
+    # handlers ---------------------------------------------------------------------
+    def _on_name(self, node: cst.Name, scope: Scope) -> None:
+        self._name_scope[node] = scope
+
+    def _on_attribute(self, node: cst.Attribute, scope: Scope) -> None:
+        self.attributes_by_name.setdefault(node.attr.value, []).append(node)
+        self._visit_child(node.value, node, scope)
+
+    def _on_call(self, node: cst.Call, scope: Scope) -> None:
+        self.calls.append(node)
+        self._visit_child(node.func, node, scope)
+        for arg in node.args:
+            self._link(arg, node)
+            self._visit_child(arg.value, arg, scope)
+
+    def _on_import(self, node: cst.Import, scope: Scope) -> None:
+        for alias in node.names:
+            dotted = _dotted(alias.name)
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self._bind(scope, alias.asname.name.value, "import", qualname=dotted, node=node)
+            else:
+                top = dotted.split(".")[0]
+                self._bind(scope, top, "import", qualname=top, node=node)
+
+    def _on_import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
+        if isinstance(node.names, cst.ImportStar):
+            return
+        base = "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
+        for alias in node.names:
+            name = _dotted(alias.name)
+            qualified = f"{base}.{name}" if base and not base.endswith(".") else base + name
+            local = (alias.asname.name.value
+                     if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                     else name)
+            self._bind(scope, local, "import", qualname=qualified, node=node)
+
+    def _on_function(self, node: cst.FunctionDef, scope: Scope) -> None:
+        for decorator in node.decorators:
+            self._visit_child(decorator, node, scope)
+        self._visit_params_outside(node.params, node, scope)
+        if node.returns is not None:
+            self._visit_child(node.returns, node, scope)
+        self._bind(scope, node.name.value, "def", target=node.name, node=node)
+        inner = self._new_scope("function", node, scope, node.name.value)
+        if scope.kind == "class":
+            inner.class_node = scope.node
+            info = self.classes.get(scope.node)
+            if info is not None:
+                info.methods.setdefault(node.name.value, node)
+                first = _first_param(node.params)
+                if first is not None and not _is_staticmethod(node):
+                    info.self_params.append((inner, first))
+        self._bind_params(node.params, inner, node)
+        self._link(node.params, node)
+        self._visit_child(node.body, node, inner)
+
+    def _on_lambda(self, node: cst.Lambda, scope: Scope) -> None:
+        self._visit_params_outside(node.params, node, scope)
+        inner = self._new_scope("lambda", node, scope, "<lambda>")
+        self._bind_params(node.params, inner, node)
+        self._visit_child(node.body, node, inner)
+
+    def _visit_params_outside(self, params: cst.Parameters, owner, scope: Scope) -> None:
+        # Defaults and annotations are evaluated in the enclosing scope.
+        for param in _all_params(params):
+            self._link(param, params)
+            if param.default is not None:
+                self._visit_child(param.default, param, scope)
+            if param.annotation is not None:
+                self._visit_child(param.annotation, param, scope)
+
+    def _bind_params(self, params: cst.Parameters, scope: Scope, owner) -> None:
+        for param in _all_params(params):
+            self._link(param.name, param)
+            self._bind(scope, param.name.value, "param", target=param.name, node=owner)
+
+    def _on_class(self, node: cst.ClassDef, scope: Scope) -> None:
+        for decorator in node.decorators:
+            self._visit_child(decorator, node, scope)
+        for arg in (*node.bases, *node.keywords):
+            self._link(arg, node)
+            self._visit_child(arg.value, arg, scope)
+        self._bind(scope, node.name.value, "class", target=node.name, node=node)
+        inner = self._new_scope("class", node, scope, node.name.value)
+        self.classes[node] = ClassInfo(node, inner)
+        self._visit_child(node.body, node, inner)
+
+    def _on_comprehension(self, node, scope: Scope) -> None:
+        inner = self._new_scope("comprehension", node, scope, "<comprehension>")
+        for_in = node.for_in
+        first = True
+        while for_in is not None:
+            # The first iterable is evaluated in the enclosing scope.
+            self._link(for_in, node)
+            self._visit_child(for_in.iter, for_in, scope if first else inner)
+            first = False
+            self._store(for_in.target, for_in, inner, "comprehension", value=for_in.iter, node=for_in)
+            for condition in for_in.ifs:
+                self._link(condition, for_in)
+                self._visit_child(condition.test, condition, inner)
+            for_in = for_in.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self._visit_child(node.key, node, inner)
+            self._visit_child(node.value, node, inner)
+        else:
+            self._visit_child(node.elt, node, inner)
+
+    def _on_assign(self, node: cst.Assign, scope: Scope) -> None:
+        self._visit_child(node.value, node, scope)
+        for target in node.targets:
+            self._link(target, node)
+            self._store(target.target, target, scope, "assign", value=node.value, node=node)
+
+    def _on_ann_assign(self, node: cst.AnnAssign, scope: Scope) -> None:
+        self._visit_child(node.annotation, node, scope)
+        if node.value is not None:
+            self._visit_child(node.value, node, scope)
+            self._store(node.target, node, scope, "assign", value=node.value, node=node)
+        else:
+            self._link(node.target, node)
+            if not isinstance(node.target, cst.Name):
+                self._visit(node.target, scope)
+
+    def _on_aug_assign(self, node: cst.AugAssign, scope: Scope) -> None:
+        self._visit_child(node.value, node, scope)
+        self._link(node.target, node)
+        if isinstance(node.target, cst.Name):
+            self._on_name(node.target, scope)
+            self._bind(scope, node.target.value, "augassign", target=node.target, node=node)
+        else:
+            self._visit(node.target, scope)
+
+    def _on_named_expr(self, node: cst.NamedExpr, scope: Scope) -> None:
+        self._visit_child(node.value, node, scope)
+        # A walrus in a comprehension binds in the enclosing function.
+        target_scope = scope
+        while target_scope.kind == "comprehension" and target_scope.parent is not None:
+            target_scope = target_scope.parent
+        self._store(node.target, node, target_scope, "walrus", value=node.value, node=node)
+
+    def _on_for(self, node, scope: Scope) -> None:
+        self._visit_child(node.iter, node, scope)
+        self._store(node.target, node, scope, "for", value=node.iter, node=node)
+        self._visit_child(node.body, node, scope)
+        if node.orelse is not None:
+            self._visit_child(node.orelse, node, scope)
+
+    def _on_with(self, node: cst.With, scope: Scope) -> None:
+        for item in node.items:
+            self._link(item, node)
+            self._visit_child(item.item, item, scope)
+            if item.asname is not None:
+                self._link(item.asname, item)
+                self._store(item.asname.name, item.asname, scope, "with", value=item.item, node=node)
+        self._visit_child(node.body, node, scope)
+
+    def _on_except(self, node, scope: Scope) -> None:
+        if node.type is not None:
+            self._visit_child(node.type, node, scope)
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self._link(node.name, node)
+            self._link(node.name.name, node.name)
+            self._bind(scope, node.name.name.value, "except", target=node.name.name, node=node)
+        self._visit_child(node.body, node, scope)
+
+    def _on_global(self, node: cst.Global, scope: Scope) -> None:
+        for item in node.names:
+            scope.global_names.add(item.name.value)
+
+    def _on_nonlocal(self, node: cst.Nonlocal, scope: Scope) -> None:
+        for item in node.names:
+            scope.nonlocal_names.add(item.name.value)
+
+    def _on_match_as(self, node, scope: Scope) -> None:
+        if getattr(node, "pattern", None) is not None:
+            self._visit_child(node.pattern, node, scope)
+        name = getattr(node, "name", None)
+        if isinstance(name, cst.Name):
+            self._link(name, node)
+            self._bind(scope, name.value, "match", target=name, node=node)
+
+    def _on_match_star(self, node, scope: Scope) -> None:
+        name = getattr(node, "name", None)
+        if isinstance(name, cst.Name):
+            self._link(name, node)
+            self._bind(scope, name.value, "match", target=name, node=node)
+
+    def _store(self, target, parent, scope: Scope, kind: str, value=None, node=None) -> None:
+        """Walk an assignment target: names bind, attribute/subscript parts are loads."""
+        if target is None:
+            return
+        self._link(target, parent)
+        if isinstance(target, cst.Name):
+            self._bind(scope, target.value, kind, target=target, value=value, node=node)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            # Unpacking: the element values are not tracked individually.
+            for element in target.elements:
+                self._link(element, target)
+                self._store(element.value, element, scope, kind, value=None, node=node)
+        elif isinstance(target, cst.StarredElement):
+            self._store(target.value, target, scope, kind, value=None, node=node)
+        else:  # Attribute, Subscript: loads of their parts
+            self._visit(target, scope)
+
+    # ------------------------------------------------------------------ resolution
+    def _lookup(self, scope: Scope, name: str) -> Optional[Scope]:
+        """The scope whose binding of `name` a load in `scope` sees (None: builtin/unknown)."""
+        current = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent
+                continue
+            if name in current.global_names:
+                return self.module_scope if name in self.module_scope.bindings else None
+            if name in current.bindings and name not in current.nonlocal_names:
+                return current
+            current = current.parent
+            first = False
+        return None
+
+    def binding_scope(self, name_node: cst.Name) -> Optional[Scope]:
+        """The scope binding this Name (a load), or None for builtins/unknown names."""
+        if name_node in self._binding_scope_cache:
+            return self._binding_scope_cache[name_node]
+        parent = self.parent.get(name_node)
+        scope = self._scope_for(parent) if parent is not None else self.module_scope
+        owner = self._lookup(scope, name_node.value)
+        self._binding_scope_cache[name_node] = owner
+        return owner
+
+    def bindings_of(self, name_node: cst.Name) -> List[Binding]:
+        scope = self.binding_scope(name_node)
+        if scope is None:
+            return []
+        return scope.bindings.get(name_node.value, [])
+
+    def target_scope(self, target: cst.Name) -> Optional[Scope]:
+        """The scope a binding occurrence (assignment target, loop variable) binds in."""
+        return self._target_scope.get(target)
+
+    def uses(self, scope: Optional[Scope], name: str) -> List[cst.Name]:
+        """Every load of `name` that resolves to `scope` (in it or nested scopes)."""
+        return self._uses.get((id(scope) if scope is not None else 0, name), [])
+
+    def is_builtin(self, name_node: cst.Name) -> bool:
+        return self.binding_scope(name_node) is None
+
+    def qualified_name(self, expr: cst.CSTNode, _depth: int = 0) -> Optional[str]:
+        """Dotted name of what `expr` refers to, through imports and simple aliases.
+
+        `threading.Thread`, `th.Thread` (import threading as th), `Thread` (from threading
+        import Thread), `T` after `T = threading.Thread` all give "threading.Thread". A
+        builtin gives "builtins.NAME". Anything bound otherwise gives None.
+        """
+        if expr in self._qualname_cache:
+            return self._qualname_cache[expr]
+        result = None
+        if isinstance(expr, cst.Name):
+            scope = self.binding_scope(expr)
+            if scope is None:
+                result = "builtins." + expr.value
+            else:
+                names = set()
+                for binding in scope.bindings.get(expr.value, []):
+                    if binding.kind == "import":
+                        names.add(binding.qualname)
+                    elif (binding.kind == "assign" and _depth < 5
+                          and isinstance(binding.value, (cst.Name, cst.Attribute))
+                          and binding.value is not expr):
+                        names.add(self.qualified_name(binding.value, _depth + 1))
+                    else:
+                        names.add(None)
+                if len(names) == 1:
+                    result = names.pop()
+        elif isinstance(expr, cst.Attribute):
+            base = self.qualified_name(expr.value, _depth)
+            if base is not None and not base.startswith("builtins."):
+                result = f"{base}.{expr.attr.value}"
+        self._qualname_cache[expr] = result
+        return result
+
+    def call_name(self, call: cst.Call) -> Optional[str]:
+        return self.qualified_name(call.func)
+
+    def local_class(self, expr: cst.CSTNode) -> Optional[cst.ClassDef]:
+        """The ClassDef `expr` names, when it is a class defined in this file."""
+        if not isinstance(expr, cst.Name):
+            return None
+        bindings = self.bindings_of(expr)
+        if len(bindings) == 1 and bindings[0].kind == "class":
+            return bindings[0].node
+        return None
+
+    def class_inherits(self, classdef: cst.ClassDef, qualnames, _seen=None) -> bool:
+        """True when a class of this file derives (directly or through local classes) from
+        one of `qualnames`."""
+        seen = _seen or set()
+        if classdef in seen:
+            return False
+        seen.add(classdef)
+        for base in classdef.bases:
+            if base.keyword is not None:
+                continue
+            if self.qualified_name(base.value) in qualnames:
+                return True
+            local = self.local_class(base.value)
+            if local is not None and self.class_inherits(local, qualnames, seen):
+                return True
+        return False
+
+    def _scope_for(self, node: cst.CSTNode) -> Scope:
+        """The innermost scope containing `node`."""
+        current = node
+        while current is not None:
+            scope = self._scope_at.get(current)
+            if scope is not None:
+                return scope
+            current = self.parent.get(current)
+        return self.module_scope
+
+    # ------------------------------------------------------------------ queries
+    def enclosing_scope(self, node: cst.CSTNode) -> Scope:
+        return self._scope_for(node)
+
+    def enclosing_function(self, node: cst.CSTNode) -> Optional[Scope]:
+        scope = self._scope_for(node)
+        while scope is not None and scope.kind not in ("function", "module"):
+            scope = scope.parent
+        return scope if scope is not None and scope.kind == "function" else None
+
+    def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """The innermost statement holding `node` (a small statement's line for simple
+        statements)."""
+        current = node
+        while current is not None:
+            if isinstance(current, cst.SimpleStatementLine):
+                return current
+            if isinstance(current, cst.BaseCompoundStatement):
+                return current
+            current = self.parent.get(current)
+        return None
+
+    def enclosing_path(self, node: cst.CSTNode) -> str:
+        """`Class.method` style path of the defs and classes around `node`."""
+        names = []
+        current = self.parent.get(node)
+        while current is not None:
+            if isinstance(current, (cst.FunctionDef, cst.ClassDef)):
+                names.append(current.name.value)
+            current = self.parent.get(current)
+        return ".".join(reversed(names))
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        current = self.parent.get(node)
+        while current is not None:
+            yield current
+            current = self.parent.get(current)
+
+    def class_of_self(self, expr: cst.CSTNode) -> Optional[ClassInfo]:
+        """For `self` (the first parameter of a method, also seen from closures inside the
+        method), the ClassInfo of its class."""
+        if not isinstance(expr, cst.Name):
+            return None
+        scope = self.binding_scope(expr)
+        if scope is None or scope.kind != "function" or scope.class_node is None:
+            return None
+        info = self.classes.get(scope.class_node)
+        if info is None:
+            return None
+        for method_scope, param in info.self_params:
+            if method_scope is scope and param == expr.value:
+                return info
+        return None
+
+    def _collect_self_attributes(self) -> None:
+        for info in self.classes.values():
+            for method_scope, param in info.self_params:
+                for use in self.uses(method_scope, param):
+                    parent = self.parent.get(use)
+                    if isinstance(parent, cst.Attribute) and parent.value is use:
+                        info.self_attrs.setdefault(parent.attr.value, []).append(parent)
+
+    def class_family(self, info: ClassInfo) -> List[ClassInfo]:
+        """The class with its local base classes and local subclasses: `self.X` set in one
+        may be released in another."""
+        family = [info]
+        changed = True
+        while changed:
+            changed = False
+            for other in self.classes.values():
+                if other in family:
+                    continue
+                related = False
+                for member in family:
+                    if any(self.local_class(b.value) is member.node for b in other.node.bases):
+                        related = True
+                    if any(self.local_class(b.value) is other.node for b in member.node.bases):
+                        related = True
+                if related:
+                    family.append(other)
+                    changed = True
+        return family
+
+
+def _dotted(node: cst.CSTNode) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _all_params(params: cst.Parameters) -> Sequence[cst.Param]:
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+def _first_param(params: cst.Parameters) -> Optional[str]:
+    ordered = list(params.posonly_params) + list(params.params)
+    return ordered[0].name.value if ordered else None
+
+
+def _is_staticmethod(node: cst.FunctionDef) -> bool:
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Name) and expr.value == "staticmethod":
+            return True
+    return False
+
+
+_HANDLERS = {
+    cst.Name: FileIndex._on_name,
+    cst.Attribute: FileIndex._on_attribute,
+    cst.Call: FileIndex._on_call,
+    cst.Import: FileIndex._on_import,
+    cst.ImportFrom: FileIndex._on_import_from,
+    cst.FunctionDef: FileIndex._on_function,
+    cst.Lambda: FileIndex._on_lambda,
+    cst.ClassDef: FileIndex._on_class,
+    cst.ListComp: FileIndex._on_comprehension,
+    cst.SetComp: FileIndex._on_comprehension,
+    cst.GeneratorExp: FileIndex._on_comprehension,
+    cst.DictComp: FileIndex._on_comprehension,
+    cst.Assign: FileIndex._on_assign,
+    cst.AnnAssign: FileIndex._on_ann_assign,
+    cst.AugAssign: FileIndex._on_aug_assign,
+    cst.NamedExpr: FileIndex._on_named_expr,
+    cst.For: FileIndex._on_for,
+    cst.With: FileIndex._on_with,
+    cst.ExceptHandler: FileIndex._on_except,
+    cst.Global: FileIndex._on_global,
+    cst.Nonlocal: FileIndex._on_nonlocal,
+    cst.MatchAs: FileIndex._on_match_as,
+    cst.MatchStar: FileIndex._on_match_star,
+}
+if hasattr(cst, "ExceptStarHandler"):
+    _HANDLERS[cst.ExceptStarHandler] = FileIndex._on_except

@@ -1,0 +1,404 @@
+"""Resource lifecycle analysis, shared by every "never released" rule.
+
+A resource is created by a call (`threading.Thread(...)`, `asyncio.create_task(...)`,
+`subprocess.Popen(...)`). From that call we follow the value through the file:
+
+- into local names and their aliases (all uses in the binding scope and nested scopes),
+- into containers (`threads.append(t)`, `[Thread(...) for ...]`, `d[k] = t`) and back out
+  (`for t in threads`, `threads[0]`, `threads.pop()`),
+- onto `self` attributes, followed across every method of the class (and of its local
+  base classes and subclasses),
+- into module globals, followed across the module.
+
+Each use is classified. The resource is *released* (a release method is called, it is
+awaited, used as a context manager, passed to a releasing function, or a bound release
+method is handed out as a callback), *escapes* (returned, yielded, passed to a call we
+don't know, stored in something we don't track), or neither. Only a resource that is
+activated, never released and never escapes is *dropped*: a finding.
+
+The analysis is flow-insensitive by design: a join in `finally`, after a `try`, or in
+another method all count. It errs towards "escaped" whenever a use is not understood,
+because a leak linter that cries wolf gets disabled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from leaklint.index import FileIndex
+
+# Builtins that look at a value without keeping it.
+NEUTRAL_BUILTINS = frozenset({
+    "builtins.print", "builtins.len", "builtins.isinstance", "builtins.id", "builtins.repr",
+    "builtins.str", "builtins.type", "builtins.hash", "builtins.bool", "builtins.format",
+    "builtins.callable", "builtins.hasattr", "builtins.issubclass",
+})
+# Methods of a logger (any object): logging a value does not keep it.
+LOGGING_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
+                             "critical", "log", "fatal"})
+# Builtins that make a new container from an iterable of resources.
+CONTAINER_COPIES = frozenset({"builtins.list", "builtins.tuple", "builtins.set",
+                              "builtins.frozenset", "builtins.sorted", "builtins.reversed",
+                              "builtins.iter"})
+# Container methods that add/remove elements: neutral for the resources inside.
+CONTAINER_MUTATORS = frozenset({"append", "appendleft", "add", "extend", "extendleft",
+                                "insert", "remove", "discard", "clear", "update",
+                                "setdefault", "sort", "reverse", "count", "index", "keys"})
+# Container methods returning one element.
+CONTAINER_TAKERS = frozenset({"pop", "popleft", "popitem", "get", "__getitem__"})
+# Container methods returning a container of the same elements.
+CONTAINER_VIEWS = frozenset({"values", "copy"})
+# Calls that take ownership of a context manager and close it.
+CONTEXT_TAKERS = frozenset({"enter_context", "enter_async_context", "push",
+                            "push_async_exit"})
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """What makes one kind of resource released, as the rules declare it."""
+
+    noun: str
+    release_methods: FrozenSet[str]
+    # Methods that make the resource live (`start`); empty: live from creation.
+    activate_methods: FrozenSet[str] = frozenset()
+    # Qualified names of functions that release resources passed to them
+    # (`asyncio.gather`).
+    release_functions: FrozenSet[str] = frozenset()
+    awaitable: bool = False
+    context_manager: bool = False
+
+
+@dataclass
+class Lifecycle:
+    creation: cst.CSTNode
+    holder: str = "discarded"
+    released: bool = False
+    escaped: bool = False
+    activated: bool = False
+    method_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
+    attribute_stores: Dict[str, List[cst.CSTNode]] = field(default_factory=dict)
+
+    def dropped(self, kind: ResourceKind) -> bool:
+        if self.released or self.escaped:
+            return False
+        return self.activated or not kind.activate_methods
+
+
+def track(index: FileIndex, creation: cst.CSTNode, kind: ResourceKind,
+          activated: bool = False) -> Lifecycle:
+    """Follow the value produced by `creation` and classify its lifecycle."""
+    tracer = _Tracer(index, kind)
+    tracer.result = Lifecycle(creation=creation, activated=activated)
+    tracer.result.holder = tracer.describe_holder(creation)
+    tracer.trace(creation, "item")
+    return tracer.result
+
+
+class _Tracer:
+    def __init__(self, index: FileIndex, kind: ResourceKind):
+        self.index = index
+        self.kind = kind
+        self.parent = index.parent
+        self.result: Lifecycle
+        self._seen: Set[tuple] = set()
+
+    # -- events -------------------------------------------------------------------
+    def release(self) -> None:
+        self.result.released = True
+
+    def escape(self) -> None:
+        self.result.escaped = True
+
+    def done(self) -> bool:
+        return self.result.released or self.result.escaped
+
+    # -- holders ------------------------------------------------------------------
+    def describe_holder(self, node: cst.CSTNode) -> str:
+        parent = self.parent.get(node)
+        if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Assign):
+            assign = parent if isinstance(parent, cst.Assign) else self.parent.get(parent)
+            if isinstance(assign, cst.Assign) and assign.targets:
+                return "'" + self.index.module.code_for_node(assign.targets[0].target) + "'"
+        if isinstance(parent, cst.Arg):
+            call = self.parent.get(parent)
+            if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute):
+                if call.func.attr.value in CONTAINER_MUTATORS:
+                    return "'" + self.index.module.code_for_node(call.func.value) + "'"
+        if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            outer = self.parent.get(parent)
+            if isinstance(outer, cst.Assign) and outer.targets:
+                return "'" + self.index.module.code_for_node(outer.targets[0].target) + "'"
+        return "discarded"
+
+    # -- tracing ------------------------------------------------------------------
+    def trace(self, node: cst.CSTNode, mode: str) -> None:
+        """`node` evaluates to the resource (mode "item") or to a container of them."""
+        key = (id(node), mode)
+        if key in self._seen or self.done():
+            return
+        self._seen.add(key)
+        parent = self.parent.get(node)
+        if parent is None:
+            return
+        if mode == "item":
+            self._trace_item(node, parent)
+        else:
+            self._trace_container(node, parent)
+
+    def _trace_common(self, node, parent, mode) -> bool:
+        """Contexts that mean the same for an item and a container. True if handled."""
+        index = self.index
+        if isinstance(parent, (cst.Return, cst.Yield)):
+            self.escape()
+        elif isinstance(parent, cst.Await):
+            if self.kind.awaitable:
+                self.release()
+            else:
+                self.escape()
+        elif isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)) and not _is_target(node, parent):
+            assign = parent if not isinstance(parent, cst.AssignTarget) else self.parent.get(parent)
+            targets = ([t.target for t in assign.targets] if isinstance(assign, cst.Assign)
+                       else [assign.target])
+            for target in targets:
+                self.bind_target(target, mode)
+        elif isinstance(parent, cst.NamedExpr) and parent.value is node:
+            self.bind_target(parent.target, mode)
+            self.trace(parent, mode)
+        elif isinstance(parent, cst.Arg):
+            self._trace_argument(node, parent, mode)
+        elif isinstance(parent, (cst.Expr, cst.Del)):
+            pass  # evaluated and dropped, or deleted: nothing keeps it
+        elif isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.If, cst.While,
+                                 cst.Assert, cst.UnaryOperation, cst.FormattedStringExpression)):
+            pass  # looked at, not kept
+        elif isinstance(parent, cst.BooleanOperation):
+            # `t and t.join()`: the operand's value may flow on as the result
+            if self.parent.get(parent) is not None and not isinstance(self.parent.get(parent), (cst.If, cst.While, cst.Expr)):
+                self.trace(parent, mode)
+        elif isinstance(parent, cst.IfExp):
+            if parent.test is not node:
+                self.trace(parent, mode)
+        elif isinstance(parent, cst.WithItem) and parent.item is node:
+            if self.kind.context_manager:
+                self.release()
+            elif parent.asname is not None:
+                self.bind_target(parent.asname.name, mode)
+        elif isinstance(parent, (cst.Element, cst.StarredElement)) and parent.value is node:
+            holder = self.parent.get(parent)
+            if mode == "item" and isinstance(holder, (cst.List, cst.Tuple, cst.Set)):
+                self.trace(holder, "container")
+            else:
+                self.escape()
+        elif isinstance(parent, cst.DictElement) and parent.value is node:
+            holder = self.parent.get(parent)
+            if mode == "item" and isinstance(holder, cst.Dict):
+                self.trace(holder, "container")
+            else:
+                self.escape()
+        elif isinstance(parent, (cst.Lambda,)):
+            self.escape()  # returned by the lambda
+        else:
+            return False
+        return True
+
+    def _trace_item(self, node, parent) -> None:
+        kind = self.kind
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            attr = parent.attr.value
+            holder = self.parent.get(parent)
+            if isinstance(holder, cst.Call) and holder.func is parent:
+                self.result.method_calls.setdefault(attr, []).append(holder)
+                if attr in kind.release_methods:
+                    self.release()
+                if attr in kind.activate_methods:
+                    self.result.activated = True
+                if attr == "__enter__" and kind.context_manager:
+                    self.release()
+            elif _is_target(parent, holder):
+                value = _assigned_value(parent, holder, self.parent)
+                self.result.attribute_stores.setdefault(attr, []).append(value)
+            elif attr in kind.release_methods:
+                # `atexit.register(executor.shutdown)`: the release is handed out.
+                self.release()
+            return
+        if isinstance(parent, cst.Subscript) or isinstance(parent, cst.SubscriptElement):
+            return  # `t[...]` on a resource: looked at
+        if self._trace_common(node, parent, "item"):
+            return
+        if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and parent.elt is node:
+            self.trace(parent, "container")
+        elif isinstance(parent, cst.DictComp) and parent.value is node:
+            self.trace(parent, "container")
+        elif isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            pass  # iterating over a resource (a queue, a pool's results): looked at
+        else:
+            self.escape()
+
+    def _trace_container(self, node, parent) -> None:
+        if isinstance(parent, cst.Attribute) and parent.value is node:
+            attr = parent.attr.value
+            holder = self.parent.get(parent)
+            if isinstance(holder, cst.Call) and holder.func is parent:
+                if attr in CONTAINER_TAKERS:
+                    self.trace(holder, "item")
+                elif attr in CONTAINER_VIEWS:
+                    self.trace(holder, "container")
+                elif attr == "items":
+                    self._trace_pairs(holder)
+            return
+        if isinstance(parent, cst.Subscript) and parent.value is node:
+            if not _is_target(parent, self.parent.get(parent)):
+                self.trace(parent, "item")
+            return
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
+            self.bind_target(parent.target, "item")
+            return
+        if isinstance(parent, cst.AugAssign):
+            return  # `threads += [...]`
+        if self._trace_common(node, parent, "container"):
+            return
+        self.escape()
+
+    def _trace_pairs(self, call: cst.Call) -> None:
+        """`for key, value in d.items()`: follow the value."""
+        parent = self.parent.get(call)
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is call:
+            target = parent.target
+            if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                self.bind_target(target.elements[1].value, "item")
+                return
+        self.escape()
+
+    def _trace_argument(self, node, arg: cst.Arg, mode: str) -> None:
+        call = self.parent.get(arg)
+        if not isinstance(call, cst.Call):
+            self.escape()
+            return
+        index = self.index
+        name = index.call_name(call)
+        if name in self.kind.release_functions:
+            self.release()
+            return
+        if name in NEUTRAL_BUILTINS:
+            return
+        func = call.func
+        if mode == "item" and name == "builtins.enumerate":
+            self.escape()
+            return
+        if mode == "container":
+            if name in CONTAINER_COPIES:
+                self.trace(call, "container")
+                return
+            if name == "builtins.enumerate":
+                self._trace_enumerated(call)
+                return
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            if method in LOGGING_METHODS:
+                return
+            if method in CONTEXT_TAKERS:
+                self.release()
+                return
+            if mode == "item" and method in ("append", "appendleft", "add", "insert", "setdefault"):
+                self.trace_container_expr(func.value)
+                return
+        self.escape()
+
+    def _trace_enumerated(self, call: cst.Call) -> None:
+        parent = self.parent.get(call)
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is call:
+            target = parent.target
+            if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                self.bind_target(target.elements[1].value, "item")
+                return
+        self.escape()
+
+    # -- where values are stored ------------------------------------------------
+    def bind_target(self, target: cst.CSTNode, mode: str) -> None:
+        index = self.index
+        if isinstance(target, cst.Name):
+            owner = index.target_scope(target)
+            if owner is None:
+                self.escape()
+                return
+            for use in index.uses(owner, target.value):
+                self.trace(use, mode)
+                if self.done():
+                    return
+        elif isinstance(target, cst.Attribute):
+            info = index.class_of_self(target.value)
+            if info is not None:
+                self.follow_self_attribute(info, target.attr.value, mode)
+            else:
+                self.escape()  # stored on an object we don't track
+        elif isinstance(target, cst.Subscript):
+            if isinstance(target.value, (cst.Name, cst.Attribute)) and mode == "item":
+                self.trace_container_expr(target.value)
+            else:
+                self.escape()
+        else:
+            self.escape()  # unpacking and other shapes
+
+    def trace_container_expr(self, expr: cst.CSTNode) -> None:
+        """`expr` is a container the resource was put into (`d[k] = t`)."""
+        if isinstance(expr, cst.Name):
+            owner = self.index.binding_scope(expr)
+            if owner is None or owner is self.index.module_scope:
+                self.escape()  # a global registry: someone else may reach it
+                return
+            for use in self.index.uses(owner, expr.value):
+                if use is not expr:
+                    self.trace(use, "container")
+        elif isinstance(expr, cst.Attribute):
+            info = self.index.class_of_self(expr.value)
+            if info is None:
+                self.escape()
+            else:
+                self.follow_self_attribute(info, expr.attr.value, "container")
+        else:
+            self.escape()
+
+    def follow_self_attribute(self, info, attr: str, mode: str) -> None:
+        index = self.index
+        key = ("self", id(info.node), attr, mode)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        own_nodes = set()
+        for member in index.class_family(info):
+            for node in member.self_attrs.get(attr, ()):
+                own_nodes.add(node)
+        # The attribute reached from outside the class (`worker._thread.join()`): someone
+        # else may release it.
+        all_self = {n for c in index.classes.values() for nodes in c.self_attrs.values() for n in nodes}
+        for node in index.attributes_by_name.get(attr, ()):
+            if node not in all_self and node not in own_nodes:
+                self.escape()
+                return
+        for node in own_nodes:
+            holder = self.parent.get(node)
+            if _is_target(node, holder):
+                continue  # another value assigned to the attribute (often None)
+            self.trace(node, mode)
+            if self.done():
+                return
+
+
+def _is_target(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> bool:
+    """True when `node` is being assigned to (not read)."""
+    if isinstance(parent, cst.AssignTarget):
+        return parent.target is node
+    if isinstance(parent, (cst.AnnAssign, cst.AugAssign)):
+        return parent.target is node
+    return False
+
+
+def _assigned_value(target, holder, parents) -> Optional[cst.CSTNode]:
+    if isinstance(holder, cst.AssignTarget):
+        assign = parents.get(holder)
+        return assign.value if isinstance(assign, cst.Assign) else None
+    if isinstance(holder, cst.AnnAssign):
+        return holder.value
+    return None

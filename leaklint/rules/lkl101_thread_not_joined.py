@@ -1,0 +1,119 @@
+"""LKL101: a started, non-daemon thread that is never joined and never handed off."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from leaklint.index import FileIndex
+from leaklint.lifecycle import ResourceKind, track
+from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, class_sets_daemon,
+                                     class_starts_itself, describe_target, has_star_kwargs,
+                                     is_false, keyword, thread_creations)
+from leaklint.rules.base import Report, Rule
+
+THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
+                      activate_methods=frozenset({"start"}))
+TIMER = ResourceKind("timer", release_methods=frozenset({"join", "cancel"}),
+                     activate_methods=frozenset({"start"}))
+
+
+class ThreadNotJoined(Rule):
+    code = "LKL101"
+    name = "thread-not-joined"
+    summary = "A non-daemon thread or timer is started but never joined (or cancelled)."
+    what_it_does = (
+        "Finds `threading.Thread` and `threading.Timer` objects (and subclasses of "
+        "`Thread` defined in the same module) that are started, are not daemon threads, "
+        "and are never joined: not where they are created, not through a list they are "
+        "kept in, and not in any method of the class when kept on `self`. A thread that "
+        "is returned, stored in a registry or container that leaves the function, or "
+        "passed to another function is assumed to be joined there and is not reported.")
+    why_bad = (
+        "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
+        "interpreter blocks at exit until every non-daemon thread finishes. Threads "
+        "started in a loop and never joined pile up: the Python analogue of a goroutine "
+        "leak. Exceptions raised in the thread vanish into stderr.")
+    example = (
+        "import threading\n\n"
+        "def fetch_all(urls):\n"
+        "    for url in urls:\n"
+        "        threading.Thread(target=download, args=(url,)).start()\n")
+    use_instead = (
+        "import threading\n\n"
+        "def fetch_all(urls):\n"
+        "    threads = [threading.Thread(target=download, args=(url,)) for url in urls]\n"
+        "    for t in threads:\n"
+        "        t.start()\n"
+        "    for t in threads:\n"
+        "        t.join()\n\n"
+        "# or: concurrent.futures.ThreadPoolExecutor in a `with` block; or daemon=True\n"
+        "# when the thread may be killed at exit.\n")
+    invalid = (
+        "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n",
+        "from threading import Thread as T\n\ndef f():\n    t = T(target=print)\n    t.start()\n",
+        "import threading\n\ndef f(n):\n    ts = [threading.Thread(target=print) for _ in range(n)]\n"
+        "    for t in ts:\n        t.start()\n",
+        "import threading\n\nclass S:\n    def start(self):\n"
+        "        self._t = threading.Thread(target=self.run)\n        self._t.start()\n"
+        "    def run(self):\n        pass\n",
+        "import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        pass\n\n"
+        "Worker().start()\n",
+        "import threading\n\ndef f():\n    threading.Timer(5, print).start()\n",
+    )
+    valid = (
+        "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n    t.start()\n"
+        "    try:\n        pass\n    finally:\n        t.join()\n",
+        "import threading\n\ndef f():\n    threading.Thread(target=print, daemon=True).start()\n",
+        "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n"
+        "    t.daemon = True\n    t.start()\n",
+        "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n    t.start()\n"
+        "    return t\n",
+        "import threading\n\ndef f():\n    threading.Thread(target=print)\n",
+        "import threading\n\nclass S:\n    def start(self):\n"
+        "        self._t = threading.Thread(target=self.run)\n        self._t.start()\n"
+        "    def run(self):\n        pass\n    def close(self):\n        self._t.join()\n",
+        "class Thread:\n    def start(self):\n        pass\n\nThread().start()\n",
+        "import threading\n\ndef f():\n    t = threading.Timer(5, print)\n    t.start()\n"
+        "    t.cancel()\n",
+    )
+    trigger_words = ("Thread", "Timer")
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call, subclass in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES):
+            is_timer = subclass is None and index.call_name(call) in TIMER_CLASSES
+            if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
+                is_timer = True
+            daemon = keyword(call, "daemon")
+            if daemon is not None and not is_false(daemon.value):
+                continue
+            if daemon is None and has_star_kwargs(call):
+                continue  # `**options` may carry daemon=True
+            if subclass is not None and class_sets_daemon(index, subclass):
+                continue
+            kind = TIMER if is_timer else THREAD
+            started = subclass is not None and class_starts_itself(subclass)
+            lifecycle = track(index, call, kind, activated=started)
+            if not lifecycle.dropped(kind):
+                continue
+            if any(not is_false(v) for v in lifecycle.attribute_stores.get("daemon", ()) if v is not None):
+                continue
+            if any(not (c.args and is_false(c.args[0].value))
+                   for c in lifecycle.method_calls.get("setDaemon", ())):
+                continue
+            yield Report(call, self._message(index, call, subclass, is_timer, lifecycle.holder),
+                         fix="join it before its owner is done, or create it with daemon=True")
+
+    @staticmethod
+    def _message(index, call, subclass, is_timer, holder) -> str:
+        target = describe_target(index, call, subclass, 1 if is_timer else 1)
+        what = "timer" if is_timer else "thread"
+        running = f" running {target}" if target and not subclass else (f" {target}" if target else "")
+        if holder == "discarded":
+            kept = "the object is discarded"
+        elif holder.startswith("'self."):
+            kept = f"kept in {holder.strip(chr(39))}, but no method of the class joins it"
+        else:
+            kept = f"kept in {holder}, never joined"
+        release = "cancel() or join()" if is_timer else "join()"
+        return (f"non-daemon {what}{running} is started but never joined ({kept}); "
+                f"call {release} on it before its owner finishes, or pass daemon=True "
+                f"if it may be killed at exit")
