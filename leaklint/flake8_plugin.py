@@ -1,0 +1,264 @@
+"""flake8 plugin: the same rules, the same engine, flake8's selection and `# noqa`.
+
+Registered in pyproject.toml as ``LKL = "leaklint.flake8_plugin:LeaklintChecker"``.
+
+How the work is split with flake8:
+
+* flake8 reads the file (or stdin, ``flake8 -``) and hands us its ``lines``; we lint
+  ``"".join(lines)`` with :class:`leaklint.engine.Linter` and never touch the disk, so
+  ``--stdin-display-name`` and editors' unsaved buffers work.
+* ``# noqa``: flake8 applies its own, but only to the physical line it reports (its
+  noqa line mapping joins lines only for multi-line *tokens*: inside brackets the
+  tokenizer emits NL and the range restarts). leaklint's ``# noqa`` works on any line of
+  the flagged statement (``leaklint/noqa.py``), e.g. on the ``)`` line closing a
+  multi-line call. So that a comment silences the same finding under both tools, the
+  engine applies leaklint's noqa too (``apply_noqa=True``), except under
+  ``flake8 --disable-noqa``, where it runs with ``apply_noqa=False`` and flake8 shows
+  everything. flake8 then applies its own on top; a line-level noqa flake8 honours is
+  one leaklint honours as well, so the double pass changes nothing else.
+* flake8 applies ``--select``/``--ignore``/``--per-file-ignores`` to what we yield. We
+  only *skip running* rules whose codes flake8 would throw away anyway (decided with
+  flake8's own ``DecisionEngine``), so ``flake8 --select E`` with leaklint installed never
+  parses a file with libcst.
+* Off-by-default rules (``Rule.default_enabled = False``) are added to flake8's default
+  ignore list and, as in leaklint's own ``--select``, run only when a select /
+  extend-select entry more specific than the bare ``LKL`` names them (``LKL6``,
+  ``LKL601``): ``flake8 --select LKL`` means "the usual rules" under both tools. (flake8
+  alone would let an explicit ``--select LKL`` beat the default ignore, and a user's
+  ``ignore =`` setting replaces the default ignore list altogether.)
+* Rule options are flake8 options ``--leaklint-<name>`` (also read from flake8 config
+  files as ``leaklint-<name> = ...``), plus ``--leaklint-max-file-bytes``.
+
+Tool-level codes under flake8:
+
+* LKL001 (syntax/decoding error): flake8 reports E999 and never runs tree plugins on a
+  file CPython cannot parse, so the plugin never duplicates E999. An LKL001 that does
+  come out of the plugin means libcst rejected source CPython accepted: the file was not
+  checked, and it is reported so that does not go unnoticed.
+* LKL000 (a rule crashed) and LKL003 (file too large / too deeply nested) are reported
+  as under the leaklint command. Any other unexpected exception is turned into LKL000
+  too: a plugin exception would abort the whole flake8 run.
+* LKL002 (unreadable path) cannot happen: flake8 reads the files.
+
+Import cost: this module imports nothing heavy at import time; the rule registry (and
+with it libcst) is imported when flake8 registers options, and the engine on first use.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
+
+from leaklint import __version__
+
+OPTION_PREFIX = "leaklint-"
+MAX_FILE_BYTES_OPTION = "max-file-bytes"
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def parse_bool(value: Any) -> bool:
+    """Booleans as flake8/configparser spell them: true/false, yes/no, on/off, 1/0."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"not a boolean: {value!r} (use true or false)")
+
+
+def _parse_list(value: Any) -> List[str]:
+    if isinstance(value, str):
+        return [item.strip() for item in value.replace("\n", ",").split(",") if item.strip()]
+    return [str(item).strip() for item in value if str(item).strip()]
+
+
+def _coerce(option, value: Any) -> Any:
+    """flake8 hands config values over as strings for anything but int/store_true
+    options; command-line values went through the argparse `type`. Normalise both."""
+    if value is None:
+        return option.default
+    if option.type is list:
+        return _parse_list(value)
+    if option.type is bool:
+        return parse_bool(value)
+    if option.type is int:
+        return int(value)
+    return str(value)
+
+
+def _dest(name: str) -> str:
+    return (OPTION_PREFIX + name).replace("-", "_")
+
+
+def rule_options() -> Dict[str, Any]:
+    """Every rule `Option` by name (first declaration wins when rules share one)."""
+    from leaklint import registry
+
+    found: Dict[str, Any] = {}
+    for rule in registry.all_rules():
+        for option in rule.options:
+            found.setdefault(option.name, option)
+    return found
+
+
+def _specifically_selected(code: str, entries) -> bool:
+    """leaklint's own rule for off-by-default codes: an entry longer than `LKL`."""
+    return any(len(entry) > 3 and code.startswith(entry) for entry in entries)
+
+
+class LeaklintChecker:
+    """flake8 tree plugin running every leaklint rule through the one engine."""
+
+    name = "flake8-leaklint"
+    version = __version__
+
+    # Set by parse_options (once per process, re-run in spawned flake8 workers).
+    _settings: ClassVar[Dict[str, Any]] = {}
+    _codes: ClassVar[Optional[Tuple[str, ...]]] = None  # None: parse_options never ran
+    _max_file_bytes: ClassVar[Optional[int]] = None
+    _apply_noqa: ClassVar[bool] = True  # False under --disable-noqa
+    # Built on first use, one per distinct configuration, reused for every file.
+    _linters: ClassVar[Dict[Any, Any]] = {}
+
+    def __init__(self, tree, lines, filename) -> None:
+        self.tree = tree  # unused: the rules need libcst's tree, parsed from `lines`
+        self.lines = lines
+        self.filename = filename
+
+    # -- flake8 option hooks -------------------------------------------------------
+    @classmethod
+    def add_options(cls, parser) -> None:
+        from leaklint import registry
+        from leaklint.engine import DEFAULT_MAX_FILE_BYTES
+
+        off = [rule.code for rule in registry.all_rules() if not rule.default_enabled]
+        if off:
+            parser.extend_default_ignore(off)
+        for name, option in rule_options().items():
+            kwargs: Dict[str, Any] = {
+                "dest": _dest(name),
+                "default": option.default,
+                "parse_from_config": True,
+                "help": _help(option),
+            }
+            if option.type is list:
+                kwargs["comma_separated_list"] = True
+                kwargs["metavar"] = "ITEM,ITEM"
+            elif option.type is bool:
+                kwargs["type"] = parse_bool
+                kwargs["metavar"] = "BOOL"
+            elif option.type is int:
+                kwargs["type"] = int
+                kwargs["metavar"] = "N"
+            else:
+                kwargs["type"] = str
+            parser.add_option("--" + OPTION_PREFIX + name, **kwargs)
+        parser.add_option(
+            "--" + OPTION_PREFIX + MAX_FILE_BYTES_OPTION,
+            dest=_dest(MAX_FILE_BYTES_OPTION),
+            type=int,
+            default=DEFAULT_MAX_FILE_BYTES,
+            parse_from_config=True,
+            metavar="N",
+            help="leaklint: files larger than this are reported as LKL003 and not "
+                 "checked (default: %(default)s).",
+        )
+
+    @classmethod
+    def parse_options(cls, option_manager, options, args=None) -> None:
+        from leaklint import registry
+
+        settings = {}
+        for name, option in rule_options().items():
+            value = getattr(options, _dest(name), option.default)
+            try:
+                settings[name] = _coerce(option, value)
+            except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
+                message = f"--{OPTION_PREFIX}{name}: {error}"
+                parser = getattr(option_manager, "parser", None)
+                if parser is not None:
+                    parser.error(message)  # exits 2 with flake8's usage line
+                raise SystemExit(message) from None
+        cls._settings = settings
+        cls._apply_noqa = not getattr(options, "disable_noqa", False)
+        cls._max_file_bytes = int(getattr(options, _dest(MAX_FILE_BYTES_OPTION), 0) or 0) or None
+        cls._codes = tuple(
+            rule.code for rule in registry.all_rules() if _wanted(rule, options)
+        )
+
+    # -- the check -----------------------------------------------------------------
+    @classmethod
+    def _linter(cls):
+        from leaklint import registry
+        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, Linter
+
+        codes = cls._codes
+        if codes is None:  # used without flake8's option parsing: the default rules
+            codes = tuple(r.code for r in registry.all_rules() if r.default_enabled)
+        max_bytes = cls._max_file_bytes or DEFAULT_MAX_FILE_BYTES
+        classes = tuple(r for r in registry.all_rules() if r.code in codes)
+        key = (classes, _freeze(cls._settings), max_bytes)
+        linter = cls._linters.get(key)
+        if linter is None:
+            rules = [r(dict(cls._settings)) for r in classes]
+            linter = cls._linters[key] = Linter(rules, max_file_bytes=max_bytes)
+        return linter
+
+    def run(self) -> Iterator[Tuple[int, int, str, type]]:
+        if self._codes is not None and not self._codes:
+            return  # flake8 would discard every LKL code: do no work at all
+        for line, column, code, message in self._findings():
+            yield line, column - 1, f"{code} {message}", type(self)
+
+    def _findings(self) -> List[Tuple[int, int, str, str]]:
+        text = "".join(self.lines)
+        try:
+            linter = self._linter()
+            findings = linter.lint_text(text, self.filename, apply_noqa=self._apply_noqa,
+                                        size=_byte_size(text, linter.max_file_bytes))
+        except Exception as error:  # never take the whole flake8 run down
+            from leaklint.diagnostics import INTERNAL_ERROR
+
+            return [(1, 1, INTERNAL_ERROR.code,
+                     f"internal error in the flake8 plugin: {type(error).__name__}: {error}")]
+        return [(f.line, f.column, f.code, f.message) for f in findings]
+
+
+def _wanted(rule, options) -> bool:
+    """Run `rule` only if flake8 would show its code, and (off-by-default rules) only
+    when named specifically, as with leaklint's own --select."""
+    explicit = list(getattr(options, "select", None) or []) + list(
+        getattr(options, "extend_select", None) or [])
+    if not rule.default_enabled and not _specifically_selected(rule.code, explicit):
+        return False
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        return DecisionEngine(options).decision_for(rule.code) is Decision.Selected
+    except Exception:  # flake8 internals moved: run it, flake8 still filters the output
+        return True
+
+
+def _byte_size(text: str, limit: int) -> int:
+    """The size the leaklint command would see (UTF-8 bytes), computed only near the limit."""
+    if len(text) * 4 <= limit:
+        return len(text)  # under the limit however it encodes; the number is not shown
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _help(option) -> str:
+    text = (option.help or "").replace("%", "%%")
+    default = option.default
+    if isinstance(default, (list, tuple)):
+        default = ",".join(map(str, default))
+    return f"leaklint: {text} (default: {str(default).replace('%', '%%')})"

@@ -1,0 +1,496 @@
+"""The flake8 plugin: same findings as the leaklint command, flake8's noqa and selection,
+stdin buffers, off-by-default rules and rule options as flake8 options."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from leaklint import registry
+from leaklint.engine import Linter
+from leaklint.flake8_plugin import LeaklintChecker
+from leaklint.rules.base import Option, Report, Rule
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
+CLEAN = ("import threading\n\ndef f():\n    t = threading.Thread(target=print)\n"
+         "    t.start()\n    t.join()\n")
+# `path:line:col: CODE message`: flake8's default format and leaklint's text format.
+LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+[0-9]+) (?P<msg>.*)$")
+
+needs_lkl101 = pytest.mark.skipif(registry.rule_by_code("LKL101") is None,
+                                  reason="LKL101 has not landed yet")
+
+
+# -- helpers -----------------------------------------------------------------------------
+def parse_output(text: str, cwd: Path) -> set:
+    found = set()
+    for raw in text.splitlines():
+        match = LINE.match(raw)
+        if match:
+            path = os.path.normpath(os.path.relpath(os.path.join(cwd, match["path"]), cwd))
+            found.add((path, int(match["line"]), int(match["col"]), match["code"], match["msg"]))
+    return found
+
+
+def run_flake8(args, cwd: Path, stdin: str = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flake8", "--isolated", *args], cwd=cwd,
+                          input=stdin, capture_output=True, text=True, timeout=300)
+
+
+def flake8_in_process(argv, capsys) -> tuple:
+    """Run flake8 in this process (so monkeypatched rules are seen); (exit code, output)."""
+    from flake8.main.application import Application
+
+    app = Application()
+    app.run(["--isolated", "--jobs=1", *argv])
+    return app.exit_code(), capsys.readouterr().out
+
+
+def default_linter() -> Linter:
+    codes = registry.selected_codes()
+    return Linter([r() for r in registry.all_rules() if r.code in codes])
+
+
+def cli_available() -> bool:
+    return (ROOT / "leaklint" / "cli.py").exists() and (
+        (ROOT / "leaklint" / "__main__.py").exists())
+
+
+@pytest.fixture(autouse=True)
+def fresh_checker():
+    """parse_options stores its results on the class: isolate tests from each other."""
+    saved = (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes)
+    LeaklintChecker._linters.clear()
+    yield
+    LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes = saved
+    LeaklintChecker._linters.clear()
+
+
+# -- test rules (never registered: tests monkeypatch registry.all_rules) -------------------
+class OffByDefault(Rule):
+    code = "LKL699"
+    name = "test-off-by-default"
+    summary = "test rule"
+    default_enabled = False
+    trigger_words = ("threading",)
+
+    def check(self, index):
+        for call in index.calls[:1]:
+            yield Report(call, "off-by-default rule fired")
+
+
+class WithOptions(Rule):
+    code = "LKL698"
+    name = "test-options"
+    summary = "test rule"
+    trigger_words = ("threading",)
+    options = (
+        Option("timeout-functions", list, ["requests.get"], "calls that need timeout= (100% sure)"),
+        Option("max-depth", int, 3, "how deep"),
+        Option("strict-mode", bool, False, "be strict"),
+        Option("label", str, "x", "a label"),
+    )
+
+    def check(self, index):
+        for call in index.calls[:1]:
+            yield Report(call, "settings " + json.dumps(self.settings, sort_keys=True))
+
+
+class Broken(Rule):
+    code = "LKL697"
+    name = "test-broken"
+    summary = "test rule"
+    trigger_words = ("threading",)
+
+    def check(self, index):
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+
+@pytest.fixture
+def extra_rules(monkeypatch):
+    def install(*rules):
+        real = registry.all_rules()
+        everything = tuple(sorted(real + rules, key=lambda r: r.code))
+        monkeypatch.setattr(registry, "all_rules", lambda: everything)
+    return install
+
+
+# -- 1. parity with the leaklint command and the engine ------------------------------------
+EXTRA_CASES = {
+    # noqa forms flake8 and leaklint must agree on
+    "noqa_forms.py": (
+        "import threading\n\n"
+        "def a():\n    threading.Thread(target=print).start()  # noqa: LKL101\n\n"
+        "def b():\n    threading.Thread(target=print).start()  # noqa: E501\n\n"
+        "def c():\n    threading.Thread(target=print).start()  # noqa\n\n"
+        "def d():\n    threading.Thread(target=print).start()  # NOQA:LKL1\n\n"
+        "def e():\n    threading.Thread(\n        target=print,\n    ).start()  # noqa: LKL101\n\n"
+        "def g():\n    threading.Thread(  # noqa: LKL101\n        target=print,\n    ).start()\n"
+    ),
+    # columns are code points, whatever precedes them
+    "columns.py": (
+        "import threading\n\ndef f():\n"
+        "\tx = 'é€😀'; threading.Thread(target=print).start()\n"
+    ),
+    "crlf.py": LEAKY.replace("\n", "\r\n"),
+    "bom.py": "\ufeff" + LEAKY,
+    "syntax_error.py": "import threading\nthreading.Thread(target=print).start(\n",
+}
+
+
+def parity_files(tmp_path: Path) -> list:
+    """Copies of tests/fixtures, every rule's examples and some edge cases, in tmp_path
+    (away from any project config), as paths relative to tmp_path."""
+    names = []
+    if FIXTURES.is_dir():
+        for src in sorted(FIXTURES.glob("*.py")):
+            dst = tmp_path / "fixtures" / src.name
+            dst.parent.mkdir(exist_ok=True)
+            shutil.copyfile(src, dst)
+            names.append(f"fixtures/{src.name}")
+    (tmp_path / "examples").mkdir()
+    for rule in registry.all_rules():
+        for kind in ("valid", "invalid"):
+            for i, snippet in enumerate(getattr(rule, kind)):
+                name = f"examples/{rule.code}_{kind}_{i}.py"
+                (tmp_path / name).write_text(snippet, encoding="utf-8")
+                names.append(name)
+    for name, text in EXTRA_CASES.items():
+        (tmp_path / "examples" / name).write_bytes(text.encode("utf-8"))
+        names.append(f"examples/{name}")
+    return names
+
+
+def flake8_parity_run(tmp_path: Path, names: list) -> tuple:
+    """flake8's LKL findings, and the paths it reported as E999/E902 (not parsable)."""
+    result = run_flake8(["--select", "LKL,E999,E902", *names], cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr
+    found = parse_output(result.stdout, tmp_path)
+    broken = {f[0] for f in found if f[3] in ("E999", "E902")}
+    return {f for f in found if f[3].startswith("LKL")}, broken
+
+
+def without_syntax_errors(expected: set, broken: set) -> set:
+    """flake8 reports E999 for these files and never runs tree plugins on them; leaklint
+    reports LKL001. Both must agree on which files are broken."""
+    lkl001 = {f[0] for f in expected if f[3] == "LKL001"}
+    assert broken <= lkl001, f"flake8 could not parse {broken - lkl001}, leaklint could"
+    return {f for f in expected if not (f[0] in broken and f[3] == "LKL001")}
+
+
+@needs_lkl101
+def test_flake8_matches_engine(tmp_path):
+    names = parity_files(tmp_path)
+    linter = default_linter()
+    expected = set()
+    for name in names:
+        for f in linter.lint_bytes((tmp_path / name).read_bytes(), os.path.normpath(name)):
+            expected.add((f.path, f.line, f.column, f.code, f.message))
+    got, broken = flake8_parity_run(tmp_path, names)
+    assert broken == {os.path.normpath("examples/syntax_error.py")}
+    expected = without_syntax_errors(expected, broken)
+    assert expected, "nothing flagged: the comparison would prove nothing"
+    assert got == expected
+
+
+@needs_lkl101
+@pytest.mark.skipif(not cli_available(), reason="leaklint/cli.py and __main__.py not there yet")
+def test_flake8_matches_cli(tmp_path):
+    names = parity_files(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", *names],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    expected = parse_output(result.stdout, tmp_path)
+    got, broken = flake8_parity_run(tmp_path, names)
+    expected = without_syntax_errors(expected, broken)
+    assert expected, "nothing flagged: the comparison would prove nothing"
+    assert got == expected
+
+
+# -- 2. stdin ------------------------------------------------------------------------------
+@needs_lkl101
+def test_stdin_with_display_name(tmp_path):
+    result = run_flake8(["--select", "LKL", "-", "--stdin-display-name", "x.py"],
+                        cwd=tmp_path, stdin=LEAKY)
+    found = parse_output(result.stdout, tmp_path)
+    assert {(p, line, col, code) for p, line, col, code, _ in found} == {("x.py", 4, 5, "LKL101")}
+    assert result.returncode == 1
+
+
+@needs_lkl101
+def test_stdin_wins_over_the_file_on_disk(tmp_path):
+    """Editors send unsaved buffers: the plugin must lint flake8's lines, not the file."""
+    (tmp_path / "x.py").write_text(CLEAN)
+    result = run_flake8(["--select", "LKL", "-", "--stdin-display-name", "x.py"],
+                        cwd=tmp_path, stdin=LEAKY)
+    assert "x.py:4:5: LKL101" in result.stdout
+    (tmp_path / "y.py").write_text(LEAKY)
+    result = run_flake8(["--select", "LKL", "-", "--stdin-display-name", "y.py"],
+                        cwd=tmp_path, stdin=CLEAN)
+    assert result.stdout == "" and result.returncode == 0
+
+
+def test_checker_never_reads_the_file(tmp_path):
+    checker = LeaklintChecker(tree=None, lines=CLEAN.splitlines(True),
+                              filename=str(tmp_path / "does-not-exist.py"))
+    assert list(checker.run()) == []
+
+
+@needs_lkl101
+def test_checker_direct_positions_are_flake8_offsets():
+    checker = LeaklintChecker(tree=None, lines=LEAKY.splitlines(True), filename="m.py")
+    (line, col, text, kind), = checker.run()
+    assert (line, col) == (4, 4)  # flake8 adds 1 when it prints the column
+    assert text.startswith("LKL101 ") and kind is LeaklintChecker
+
+
+# -- 3. noqa is flake8's ---------------------------------------------------------------------
+@needs_lkl101
+@pytest.mark.parametrize("comment, flagged", [
+    ("  # noqa: LKL101", False),
+    ("  # noqa:LKL101,E501", False),
+    ("  # noqa: LKL1", False),
+    ("  # noqa", False),
+    ("  # noqa: LKL102", True),
+    ("  # noqa: E501", True),
+    ("", True),
+])
+def test_noqa_under_flake8(tmp_path, comment, flagged):
+    (tmp_path / "m.py").write_text(LEAKY.rstrip("\n") + comment + "\n")
+    result = run_flake8(["--select", "LKL", "m.py"], cwd=tmp_path)
+    assert ("LKL101" in result.stdout) is flagged, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("argv, apply_noqa", [([], True), (["--disable-noqa"], False)])
+def test_engine_noqa_follows_disable_noqa(tmp_path, capsys, monkeypatch, argv, apply_noqa):
+    """leaklint's statement-wide noqa is applied unless flake8 runs with --disable-noqa."""
+    seen = []
+    real = Linter.lint_text
+
+    def spy(self, text, path, apply_noqa=True, size=None):
+        seen.append(apply_noqa)
+        return real(self, text, path, apply_noqa=apply_noqa, size=size)
+
+    monkeypatch.setattr(Linter, "lint_text", spy)
+    (tmp_path / "m.py").write_text(LEAKY)
+    flake8_in_process(["--select", "LKL", *argv, str(tmp_path / "m.py")], capsys)
+    assert seen == [apply_noqa]
+
+
+@needs_lkl101
+def test_noqa_on_another_line_of_the_statement(tmp_path):
+    """flake8 alone only looks at the reported line; leaklint (and so the plugin) at
+    every line of the flagged statement."""
+    (tmp_path / "m.py").write_text(
+        "import threading\n\ndef f():\n    threading.Thread(\n        target=print,\n"
+        "    ).start()  # noqa: LKL101\n")
+    assert "LKL101" not in run_flake8(["--select", "LKL", "m.py"], cwd=tmp_path).stdout
+    result = run_flake8(["--select", "LKL", "--disable-noqa", "m.py"], cwd=tmp_path)
+    assert "m.py:4:5: LKL101" in result.stdout
+
+
+@needs_lkl101
+def test_disable_noqa(tmp_path):
+    (tmp_path / "m.py").write_text(LEAKY.rstrip("\n") + "  # noqa: LKL101\n")
+    result = run_flake8(["--select", "LKL", "--disable-noqa", "m.py"], cwd=tmp_path)
+    assert "LKL101" in result.stdout
+
+
+# -- 4. off-by-default rules and selection -----------------------------------------------------
+@needs_lkl101
+@pytest.mark.parametrize("argv, codes", [
+    ([], {"LKL101"}),
+    (["--select", "LKL"], {"LKL101"}),
+    (["--ignore", "E501"], {"LKL101"}),  # replaces flake8's default ignore list
+    (["--select", "LKL6"], {"LKL699"}),
+    (["--select", "LKL699"], {"LKL699"}),
+    (["--select", "LKL", "--extend-select", "LKL699"], {"LKL101", "LKL699"}),
+    (["--extend-select", "LKL699"], {"LKL101", "LKL699"}),
+    (["--select", "LKL6", "--ignore", "LKL699"], set()),
+])
+def test_off_by_default_rules(tmp_path, capsys, extra_rules, argv, codes):
+    extra_rules(OffByDefault)
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process([*argv, str(tmp_path / "m.py")], capsys)
+    assert {f[3] for f in parse_output(out, tmp_path) if f[3].startswith("LKL")} == codes
+
+
+def test_off_by_default_codes_are_in_flake8s_default_ignore(extra_rules):
+    extra_rules(OffByDefault)
+
+    class Manager:
+        ignored, options = [], []
+
+        def extend_default_ignore(self, codes):
+            self.ignored.extend(codes)
+
+        def add_option(self, *args, **kwargs):
+            self.options.append(args[0])
+
+    manager = Manager()
+    LeaklintChecker.add_options(manager)
+    assert manager.ignored == ["LKL699"]
+
+
+def test_no_work_when_flake8_would_discard_every_lkl_code(tmp_path, capsys, monkeypatch):
+    def explode(*args, **kwargs):
+        raise AssertionError("the engine ran although no LKL code was selected")
+
+    monkeypatch.setattr(Linter, "lint_text", explode)
+    (tmp_path / "m.py").write_text(LEAKY)
+    code, out = flake8_in_process(["--select", "E,W,F", str(tmp_path / "m.py")], capsys)
+    assert LeaklintChecker._codes == ()
+    assert "LKL" not in out
+
+
+@needs_lkl101
+def test_only_rules_flake8_would_show_are_run(tmp_path, capsys, extra_rules):
+    extra_rules(WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process(["--select", "LKL1", str(tmp_path / "m.py")], capsys)
+    assert LeaklintChecker._codes == ("LKL101",)
+    assert "LKL101" in out and "LKL698" not in out
+
+
+# -- 5. rule options ---------------------------------------------------------------------------
+def settings_reported(out: str) -> dict:
+    for raw in out.splitlines():
+        if " LKL698 settings " in raw:
+            return json.loads(raw.split(" LKL698 settings ", 1)[1])
+    raise AssertionError(f"LKL698 did not report: {out!r}")
+
+
+def test_rule_options_defaults(tmp_path, capsys, extra_rules):
+    extra_rules(WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process(["--select", "LKL698", str(tmp_path / "m.py")], capsys)
+    assert settings_reported(out) == {"timeout-functions": ["requests.get"], "max-depth": 3,
+                                      "strict-mode": False, "label": "x"}
+
+
+def test_rule_options_from_command_line(tmp_path, capsys, extra_rules):
+    extra_rules(WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process([
+        "--select", "LKL698", "--leaklint-timeout-functions", "a.b, c.d,e",
+        "--leaklint-max-depth", "7", "--leaklint-strict-mode", "yes", "--leaklint-label=hi",
+        str(tmp_path / "m.py")], capsys)
+    assert settings_reported(out) == {"timeout-functions": ["a.b", "c.d", "e"],
+                                      "max-depth": 7, "strict-mode": True, "label": "hi"}
+
+
+def test_rule_options_from_config_file(tmp_path, capsys, extra_rules, monkeypatch):
+    extra_rules(WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\nselect = LKL698\n"
+        "leaklint-timeout-functions =\n    x.y,\n    z.w\n"
+        "leaklint-max-depth = 9\nleaklint_strict_mode = true\nleaklint-label = cfg\n")
+    monkeypatch.chdir(tmp_path)
+    from flake8.main.application import Application
+
+    app = Application()
+    app.run(["--jobs=1", "m.py"])  # not --isolated: the config must be read
+    out = capsys.readouterr().out
+    assert settings_reported(out) == {"timeout-functions": ["x.y", "z.w"], "max-depth": 9,
+                                      "strict-mode": True, "label": "cfg"}
+
+
+def test_rule_option_bad_value_is_a_usage_error(tmp_path, capsys, extra_rules):
+    extra_rules(WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    with pytest.raises(SystemExit) as exit_info:
+        flake8_in_process(["--leaklint-strict-mode", "maybe", str(tmp_path / "m.py")], capsys)
+    assert exit_info.value.code == 2
+    assert "--leaklint-strict-mode" in capsys.readouterr().err
+
+
+def test_rule_options_listed_in_help(capsys, extra_rules):
+    extra_rules(WithOptions)
+    from flake8.main.application import Application
+
+    with pytest.raises(SystemExit):
+        Application().run(["--help"])
+    out = capsys.readouterr().out
+    for name in ("timeout-functions", "max-depth", "strict-mode", "label", "max-file-bytes"):
+        assert f"--leaklint-{name}" in out
+    assert "100% sure" in out
+
+
+def test_linter_is_built_once_per_configuration(tmp_path, capsys, monkeypatch):
+    built = []
+    real_init = Linter.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linter, "__init__", counting_init)
+    for i in range(5):
+        (tmp_path / f"m{i}.py").write_text(LEAKY)
+    flake8_in_process(["--select", "LKL", str(tmp_path)], capsys)
+    assert len(built) == 1
+
+
+def test_max_file_bytes_option(tmp_path, capsys):
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process(["--select", "LKL", "--leaklint-max-file-bytes", "10",
+                                str(tmp_path / "m.py")], capsys)
+    assert ":1:1: LKL003 file skipped: " in out and "limit of 10" in out
+
+
+# -- tool-level codes -----------------------------------------------------------------------------
+def test_syntax_error_is_flake8s_e999_only(tmp_path):
+    (tmp_path / "m.py").write_text("import threading\nthreading.Thread(\n")
+    result = run_flake8(["--select", "LKL,E999", "m.py"], cwd=tmp_path)
+    assert "E999" in result.stdout and "LKL" not in result.stdout
+
+
+def test_libcst_only_parse_failure_is_reported(monkeypatch):
+    """CPython accepted the file (flake8 ran the plugin) but libcst did not: the file was
+    not checked, and LKL001 says so."""
+    import libcst
+
+    def refuse(*args, **kwargs):
+        raise ValueError("libcst says no")
+
+    monkeypatch.setattr(libcst, "parse_module", refuse)
+    (result,) = LeaklintChecker(None, LEAKY.splitlines(True), "m.py").run()
+    assert result[:2] == (1, 0) and result[2].startswith("LKL001 ")
+
+
+def test_broken_rule_is_lkl000_and_others_still_report(tmp_path, capsys, extra_rules):
+    extra_rules(Broken, WithOptions)
+    (tmp_path / "m.py").write_text(LEAKY)
+    code, out = flake8_in_process(["--select", "LKL", str(tmp_path / "m.py")], capsys)
+    codes = {f[3] for f in parse_output(out, tmp_path)}
+    assert {"LKL000", "LKL698"} <= codes and "boom" in out
+
+
+def test_unexpected_exception_does_not_abort_flake8(monkeypatch):
+    import leaklint.engine
+
+    def explode(self, *args, **kwargs):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(leaklint.engine.Linter, "_run_rules", explode)
+    (result,) = LeaklintChecker(None, LEAKY.splitlines(True), "m.py").run()
+    assert result[2].startswith("LKL000 internal error in the flake8 plugin: RuntimeError")
+
+
+# -- import cost ----------------------------------------------------------------------------------
+def test_importing_the_plugin_is_cheap():
+    """flake8 imports every installed plugin on every run; libcst is loaded only when
+    flake8 asks for the plugin's options."""
+    code = "import sys, leaklint.flake8_plugin; print('libcst' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
