@@ -28,6 +28,7 @@ from leaklint.rules.base import Rule
 # is safe, and RecursionError past it is caught and reported as LKL003.
 _RECURSION_LIMIT = 20000
 DEFAULT_MAX_FILE_BYTES = 5_000_000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class DecodeError(Exception):
@@ -86,7 +87,9 @@ class Linter:
             return [module_or_finding]
         findings = self._run_rules(module_or_finding, text, path)
         if apply_noqa and findings:
-            lines = text.splitlines()
+            # Only the line breaks the tokenizer knows: str.splitlines() also splits on
+            # form feeds and other separators, which would shift the noqa lines.
+            lines = _LINE_BREAK.split(text)
             findings = [f for f in findings if not is_suppressed(f, lines)]
         return sorted(findings)
 

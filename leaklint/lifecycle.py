@@ -68,6 +68,8 @@ class ResourceKind:
     release_functions: FrozenSet[str] = frozenset()
     awaitable: bool = False
     context_manager: bool = False
+    # A value bound to a module global counts as handed off (other modules may reach it).
+    globals_escape: bool = False
 
 
 @dataclass
@@ -84,6 +86,37 @@ class Lifecycle:
         if self.released or self.escaped:
             return False
         return self.activated or not kind.activate_methods
+
+
+def self_releasing_methods(index: FileIndex, classdef: cst.ClassDef,
+                           release_methods: FrozenSet[str]) -> FrozenSet[str]:
+    """Methods of a resource subclass defined in the file that release the object itself
+    (`def stop(self): ...; self.join()`), directly or through another such method: calling
+    them on an instance is a release too."""
+    info = index.classes.get(classdef)
+    if info is None:
+        return frozenset()
+    family = index.class_family(info)
+    calls_on_self: Dict[str, Set[str]] = {}
+    for member in family:
+        for method_scope, param in member.self_params:
+            name = method_scope.node.name.value
+            called = calls_on_self.setdefault(name, set())
+            for use in index.uses(method_scope, param):
+                attribute = index.parent.get(use)
+                if isinstance(attribute, cst.Attribute) and attribute.value is use:
+                    call = index.parent.get(attribute)
+                    if isinstance(call, cst.Call) and call.func is attribute:
+                        called.add(attribute.attr.value)
+    releasing = set(release_methods)
+    changed = True
+    while changed:
+        changed = False
+        for name, called in calls_on_self.items():
+            if name not in releasing and called & releasing:
+                releasing.add(name)
+                changed = True
+    return frozenset(releasing - set(release_methods))
 
 
 def track(index: FileIndex, creation: cst.CSTNode, kind: ResourceKind,
@@ -320,7 +353,7 @@ class _Tracer:
         index = self.index
         if isinstance(target, cst.Name):
             owner = index.target_scope(target)
-            if owner is None:
+            if owner is None or (owner is index.module_scope and self.kind.globals_escape):
                 self.escape()
                 return
             for use in index.uses(owner, target.value):

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, track
+from dataclasses import replace
+
+from leaklint.lifecycle import ResourceKind, self_releasing_methods, track
 from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, class_sets_daemon,
                                      class_starts_itself, describe_target, has_star_kwargs,
                                      is_false, keyword, thread_creations)
@@ -90,6 +92,9 @@ class ThreadNotJoined(Rule):
             if subclass is not None and class_sets_daemon(index, subclass):
                 continue
             kind = TIMER if is_timer else THREAD
+            if subclass is not None:  # `def stop(self): self.join()` releases too
+                extra = self_releasing_methods(index, subclass, kind.release_methods)
+                kind = replace(kind, release_methods=kind.release_methods | extra)
             started = subclass is not None and class_starts_itself(subclass)
             lifecycle = track(index, call, kind, activated=started)
             if not lifecycle.dropped(kind):
