@@ -12,6 +12,7 @@ import re
 import sys
 import tokenize
 import traceback
+import warnings
 from typing import Iterable, List, Optional, Sequence
 
 import libcst as cst
@@ -101,7 +102,11 @@ class Linter:
         # gives the clearest syntax error messages.
         ast_error = None
         try:
-            ast.parse(text)
+            with warnings.catch_warnings():
+                # The linted code's own SyntaxWarnings ("is" with a literal, invalid
+                # escapes) are not ours to print.
+                warnings.simplefilter("ignore")
+                ast.parse(text)
         except SyntaxError as error:
             if "too many nested" in str(error) or "too many levels" in str(error):
                 return _tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
