@@ -1,0 +1,392 @@
+"""The timeout catalogue shared by the LKL4xx rules.
+
+Every network entry point we know is listed with where its timeout can be passed (the
+keyword, and the 0-based positional index when it has one, `self` not counted) and what
+the library falls back to without one. Signatures were read from the libraries
+themselves: CPython 3.11 (`inspect.signature`), requests 2.34, urllib3 2.8, httpx 0.28
+and aiohttp 3.14.
+
+Values are typed by where they come from, never by their spelling: a receiver is a
+`requests.Session` only when every binding of the name (or every assignment of the
+`self` attribute across the class) is a call constructing one; a parameter, a value of
+unknown origin, or anything assigned elsewhere is of unknown type and never flagged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import libcst as cst
+
+from leaklint.index import FileIndex
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One callable: where its timeout goes and what happens without it."""
+
+    library: str
+    position: Optional[int]  # 0-based positional index of the timeout (None: keyword only)
+    default: str  # what the library falls back to, for the message
+    keyword: str = "timeout"
+
+
+# --------------------------------------------------------------------- requests
+REQUESTS_DEFAULT = "no timeout at all (requests waits forever by default)"
+REQUESTS_FUNCTIONS = {
+    f"{module}.{name}": Entry("requests", None, REQUESTS_DEFAULT)
+    for module in ("requests", "requests.api")
+    for name in ("get", "options", "head", "post", "put", "patch", "delete", "request")
+}
+REQUESTS_SESSION_CLASSES = frozenset({"requests.Session", "requests.sessions.Session",
+                                      "requests.session", "requests.sessions.session"})
+# Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...)
+REQUESTS_SESSION_METHODS = {
+    **{name: Entry("requests", None, REQUESTS_DEFAULT)
+       for name in ("get", "options", "head", "post", "put", "patch", "delete", "send")},
+    "request": Entry("requests", 8, REQUESTS_DEFAULT),
+}
+REQUESTS_ADAPTER = frozenset({"requests.adapters.HTTPAdapter", "requests.HTTPAdapter"})
+
+# --------------------------------------------------------------------- urllib
+SOCKET_DEFAULT = "the socket default timeout, which is none unless socket.setdefaulttimeout() is called"
+URLLIB_FUNCTIONS = {
+    "urllib.request.urlopen": Entry("urllib.request", 2, SOCKET_DEFAULT),
+    "urllib2.urlopen": Entry("urllib2", 2, SOCKET_DEFAULT),
+}
+URLLIB_OPENERS = frozenset({"urllib.request.build_opener", "urllib.request.OpenerDirector",
+                            "urllib2.build_opener", "urllib2.OpenerDirector"})
+# OpenerDirector.open(fullurl, data=None, timeout=...)
+URLLIB_OPENER_METHODS = {"open": Entry("urllib.request", 2, SOCKET_DEFAULT)}
+
+# --------------------------------------------------------------------- stdlib clients
+# Python 3.11 signatures. HTTPSConnection is (host, port, key_file, cert_file, timeout, ...)
+# on 3.11 and (host, port=None, *, timeout=...) from 3.12: its 3rd positional is
+# `key_file`, never a timeout, so only the keyword (or a 5th positional, 3.11 only) counts.
+# `needs_host`: the constructor connects only when given a host; without one, the timeout
+# can still be given to the later connect()/open() call (see STDLIB_CONNECT_METHODS).
+@dataclass(frozen=True)
+class StdlibEntry(Entry):
+    connects_without_host: bool = True
+
+
+STDLIB_CLASSES: Dict[str, StdlibEntry] = {
+    "http.client.HTTPConnection": StdlibEntry("http.client", 2, SOCKET_DEFAULT),
+    "http.client.HTTPSConnection": StdlibEntry("http.client", 4, SOCKET_DEFAULT),
+    "socket.create_connection": StdlibEntry("socket", 1, SOCKET_DEFAULT),
+    "smtplib.SMTP": StdlibEntry("smtplib", 3, SOCKET_DEFAULT),
+    "smtplib.SMTP_SSL": StdlibEntry("smtplib", 5, SOCKET_DEFAULT),
+    "smtplib.LMTP": StdlibEntry("smtplib", 4, SOCKET_DEFAULT),
+    "ftplib.FTP": StdlibEntry("ftplib", 4, SOCKET_DEFAULT, connects_without_host=False),
+    "ftplib.FTP_TLS": StdlibEntry("ftplib", 7, SOCKET_DEFAULT, connects_without_host=False),
+    "poplib.POP3": StdlibEntry("poplib", 2, SOCKET_DEFAULT),
+    "poplib.POP3_SSL": StdlibEntry("poplib", 4, SOCKET_DEFAULT),
+    "imaplib.IMAP4": StdlibEntry("imaplib", 2, "no timeout (imaplib's default is timeout=None)"),
+    "imaplib.IMAP4_SSL": StdlibEntry("imaplib", 5, "no timeout (imaplib's default is timeout=None)"),
+    "telnetlib.Telnet": StdlibEntry("telnetlib", 2, SOCKET_DEFAULT, connects_without_host=False),
+}
+# Python 2 spellings that name the same classes.
+for _old, _new in (("httplib.HTTPConnection", "http.client.HTTPConnection"),
+                   ("httplib.HTTPSConnection", "http.client.HTTPSConnection")):
+    STDLIB_CLASSES[_old] = STDLIB_CLASSES[_new]
+# Where a constructor without a host connects later, and where that call takes a timeout.
+STDLIB_CONNECT_METHODS = {
+    "ftplib.FTP": ("connect", 2), "ftplib.FTP_TLS": ("connect", 2),
+    "telnetlib.Telnet": ("open", 2),
+}
+
+# --------------------------------------------------------------------- urllib3
+URLLIB3_DEFAULT = ("urllib3's default Timeout.DEFAULT_TIMEOUT, i.e. the socket default: "
+                   "no timeout unless socket.setdefaulttimeout() is called")
+URLLIB3_POOLS: Dict[str, Optional[int]] = {  # constructor -> timeout position
+    "urllib3.PoolManager": None,
+    "urllib3.poolmanager.PoolManager": None,
+    "urllib3.ProxyManager": None,
+    "urllib3.poolmanager.ProxyManager": None,
+    "urllib3.proxy_from_url": None,
+    "urllib3.poolmanager.proxy_from_url": None,
+    "urllib3.HTTPConnectionPool": 2,
+    "urllib3.connectionpool.HTTPConnectionPool": 2,
+    "urllib3.HTTPSConnectionPool": 2,
+    "urllib3.connectionpool.HTTPSConnectionPool": 2,
+    "urllib3.connection_from_url": None,
+    "urllib3.connectionpool.connection_from_url": None,
+}
+# Methods of a pool manager returning a pool configured like the manager (plus kwargs).
+URLLIB3_POOL_FACTORIES = frozenset({"connection_from_url", "connection_from_host"})
+# RequestMethods.request(method, url, body, fields, headers, json, **urlopen_kw);
+# HTTPConnectionPool.urlopen(method, url, body, headers, retries, redirect,
+# assert_same_host, timeout, ...); PoolManager.urlopen(method, url, redirect, **kw).
+URLLIB3_REQUEST_METHODS: Dict[str, Optional[int]] = {
+    "request": None, "request_encode_url": None, "request_encode_body": None, "urlopen": None,
+}
+URLLIB3_POOL_URLOPEN_POSITION = 7
+URLLIB3_TIMEOUT_CLASSES = frozenset({"urllib3.Timeout", "urllib3.util.Timeout",
+                                     "urllib3.util.timeout.Timeout"})
+
+# --------------------------------------------------------------------- httpx
+HTTPX_FUNCTIONS = frozenset(f"httpx.{name}" for name in (
+    "get", "options", "head", "post", "put", "patch", "delete", "request", "stream"))
+HTTPX_CLIENTS = frozenset({"httpx.Client", "httpx.AsyncClient"})
+HTTPX_METHODS = frozenset({"get", "options", "head", "post", "put", "patch", "delete",
+                           "request", "stream", "send", "build_request"})
+HTTPX_TIMEOUT_CLASSES = frozenset({"httpx.Timeout"})
+
+# --------------------------------------------------------------------- aiohttp
+AIOHTTP_SESSIONS = frozenset({"aiohttp.ClientSession", "aiohttp.client.ClientSession"})
+AIOHTTP_METHODS = frozenset({"get", "options", "head", "post", "put", "patch", "delete",
+                             "request", "_request"})
+AIOHTTP_REQUEST = frozenset({"aiohttp.request", "aiohttp.client.request"})
+AIOHTTP_TIMEOUT_CLASSES = frozenset({"aiohttp.ClientTimeout", "aiohttp.client.ClientTimeout"})
+AIOHTTP_TIMEOUT_BOUNDS = ("total", "connect", "sock_read", "sock_connect")
+
+
+# ===================================================================== argument reading
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def positional(call: cst.Call, position: Optional[int]) -> Tuple[Optional[cst.Arg], bool]:
+    """The positional argument at `position`, and whether a `*args` may reach it."""
+    if position is None:
+        return None, False
+    count = 0
+    for arg in call.args:
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if arg.star == "*":
+            return None, True
+        if count == position:
+            return arg, False
+        count += 1
+    return None, False
+
+
+def is_none(expr: Optional[cst.CSTNode]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout"):
+    """("missing" | "none" | "given", the argument expression or None).
+
+    "given" covers every expression we cannot prove to be None: a variable, a constant,
+    `**kwargs` (it may carry a timeout) and `*args` reaching the position.
+    """
+    arg = keyword(call, name)
+    if arg is None:
+        arg, starred = positional(call, position)
+        if starred:
+            return "given", None
+    if arg is None:
+        return ("given", None) if has_star_kwargs(call) else ("missing", None)
+    return ("none", arg.value) if is_none(arg.value) else ("given", arg.value)
+
+
+def short(index: FileIndex, node: cst.CSTNode, limit: int = 50) -> str:
+    text = " ".join(index.module.code_for_node(node).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_label(index: FileIndex, call: cst.Call) -> str:
+    """`requests.get(...)` style: the callee as written."""
+    return short(index, call.func, 60) + "(...)"
+
+
+# ===================================================================== value typing
+def _assigned_value(index: FileIndex, target: cst.CSTNode):
+    """The value assigned to an assignment target; (False, None) when not an assignment."""
+    holder = index.parent.get(target)
+    if isinstance(holder, cst.AssignTarget) and holder.target is target:
+        assign = index.parent.get(holder)
+        if isinstance(assign, cst.Assign):
+            return True, assign.value
+    if isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is target:
+        if isinstance(holder, cst.AugAssign):
+            return True, holder  # unknown value
+        return True, holder.value
+    return False, None
+
+
+def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Optional[List[cst.Call]]:
+    """The calls `expr` provably evaluates to the result of (any one of them), or None
+    when its origin is unknown. `None` assignments are ignored (`self.s = None` then
+    `self.s = Session()`)."""
+    if depth > 4:
+        return None
+    if isinstance(expr, cst.Call):
+        return [expr]
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        if not bindings:
+            return None
+        return _sources_of_values(index, [b.value if b.kind in ("assign", "annassign", "with", "walrus")
+                                          else b for b in bindings], depth)
+    if isinstance(expr, cst.Attribute):
+        info = index.class_of_self(expr.value)
+        if info is None:
+            return None
+        attr = expr.attr.value
+        family = index.class_family(info)
+        own = set()
+        for member in family:
+            own.update(member.self_attrs.get(attr, ()))
+        values = []
+        for node in own:
+            is_store, value = _assigned_value(index, node)
+            if is_store:
+                values.append(value)
+        # Stored from outside the class (`client.session = other`): unknown.
+        for node in index.attributes_by_name.get(attr, ()):
+            if node not in own and _assigned_value(index, node)[0]:
+                return None
+        # A class-level default (`session = None` in the class body).
+        for member in family:
+            for binding in member.scope.bindings.get(attr, ()):
+                values.append(binding.value if binding.kind in ("assign", "annassign") else binding)
+        if not values:
+            return None
+        return _sources_of_values(index, values, depth)
+    return None
+
+
+def _sources_of_values(index, values, depth) -> Optional[List[cst.Call]]:
+    sources: List[cst.Call] = []
+    for value in values:
+        if value is None or isinstance(value, (cst.AugAssign,)) or not isinstance(value, cst.CSTNode):
+            return None
+        if is_none(value):
+            continue
+        if isinstance(value, cst.Call):
+            sources.append(value)
+        elif isinstance(value, (cst.Name, cst.Attribute)):
+            sub = value_sources(index, value, depth + 1)
+            if sub is None:
+                return None
+            sources.extend(sub)
+        else:
+            return None
+    return sources or None
+
+
+def local_subclass_of(index: FileIndex, call: cst.Call, classes) -> Optional[cst.ClassDef]:
+    local = index.local_class(call.func)
+    if local is not None and index.class_inherits(local, classes):
+        return local
+    return None
+
+
+def class_defines(classdef: cst.ClassDef, names: Iterable[str]) -> bool:
+    names = set(names)
+    for statement in classdef.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in names:
+            return True
+    return False
+
+
+def receiver_uses(index: FileIndex, receiver: cst.CSTNode) -> List[cst.CSTNode]:
+    """Every expression reading the same object as `receiver`: the uses of its name, or
+    the `self.X` accesses across the class family."""
+    if isinstance(receiver, cst.Name):
+        scope = index.binding_scope(receiver)
+        if scope is None:
+            return []
+        return list(index.uses(scope, receiver.value))
+    if isinstance(receiver, cst.Attribute):
+        info = index.class_of_self(receiver.value)
+        if info is None:
+            return []
+        out = []
+        for member in index.class_family(info):
+            out.extend(member.self_attrs.get(receiver.attr.value, ()))
+        return out
+    return []
+
+
+def method_calls_on(index: FileIndex, receiver: cst.CSTNode, method: str) -> List[cst.Call]:
+    out = []
+    for use in receiver_uses(index, receiver):
+        attr = index.parent.get(use)
+        if isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value == method:
+            call = index.parent.get(attr)
+            if isinstance(call, cst.Call) and call.func is attr:
+                out.append(call)
+    return out
+
+
+def attribute_stored_on(index: FileIndex, receiver: cst.CSTNode, names) -> bool:
+    """`receiver.NAME = ...` somewhere (NAME in `names`)."""
+    for use in receiver_uses(index, receiver):
+        attr = index.parent.get(use)
+        if (isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value in names
+                and _assigned_value(index, attr)[0]):
+            return True
+    return False
+
+
+def sets_default_socket_timeout(index: FileIndex) -> bool:
+    """`socket.setdefaulttimeout(<not None>)` in this file: the stdlib and urllib3
+    defaults are then bounded."""
+    cached = getattr(index, "_leaklint_default_socket_timeout", None)
+    if cached is not None:
+        return cached
+    found = False
+    for node in index.attributes_by_name.get("setdefaulttimeout", ()):
+        call = index.parent.get(node)
+        if isinstance(call, cst.Call) and call.func is node:
+            if index.qualified_name(node) == "socket.setdefaulttimeout" and not (
+                    call.args and is_none(call.args[0].value)):
+                found = True
+                break
+    if not found:
+        for call in index.calls:
+            if isinstance(call.func, cst.Name) and call.func.value == "setdefaulttimeout":
+                if index.qualified_name(call.func) == "socket.setdefaulttimeout":
+                    found = True
+                    break
+    index._leaklint_default_socket_timeout = found  # type: ignore[attr-defined]
+    return found
+
+
+def disabled_timeout_object(index: FileIndex, expr: Optional[cst.CSTNode], classes,
+                            bounds: Tuple[str, ...], first_positional_is_default: bool,
+                            depth: int = 0) -> Optional[cst.Call]:
+    """When `expr` is (a name bound only to) a timeout object of `classes` whose every
+    bound is None, that constructor call."""
+    if expr is None or depth > 3:
+        return None
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].value is None:
+            return None
+        return disabled_timeout_object(index, bindings[0].value, classes, bounds,
+                                       first_positional_is_default, depth + 1)
+    if not isinstance(expr, cst.Call) or index.call_name(expr) not in classes:
+        return None
+    if any(arg.star for arg in expr.args):
+        return None
+    named = {}
+    positionals = []
+    for arg in expr.args:
+        if arg.keyword is not None:
+            named[arg.keyword.value] = arg.value
+        else:
+            positionals.append(arg.value)
+    if first_positional_is_default:
+        # httpx.Timeout(default, *, connect, read, write, pool): the default applies to
+        # every bound not given; httpx rejects a Timeout() with neither.
+        default = positionals[0] if positionals else named.get("timeout")
+        if default is None or not is_none(default):
+            return None
+        return expr if all(is_none(v) for k, v in named.items() if k in bounds) else None
+    # aiohttp.ClientTimeout(total, connect, sock_read, sock_connect, ...) and
+    # urllib3.Timeout(total, connect, read): every bound defaults to None.
+    values = dict(zip(bounds, positionals))
+    values.update({k: v for k, v in named.items() if k in bounds})
+    return expr if all(is_none(v) for v in values.values()) else None

@@ -1,0 +1,106 @@
+"""LKL406: aiohttp's timeouts disabled (request timeout=None, or a ClientTimeout with no bound)."""
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+from leaklint.index import FileIndex
+from leaklint.rules._timeouts import (AIOHTTP_METHODS, AIOHTTP_REQUEST, AIOHTTP_SESSIONS,
+                                      AIOHTTP_TIMEOUT_BOUNDS, AIOHTTP_TIMEOUT_CLASSES,
+                                      call_label, disabled_timeout_object, timeout_arg,
+                                      value_sources)
+from leaklint.rules.base import Report, Rule
+
+FIX = "pass aiohttp.ClientTimeout(total=..., sock_read=...) with at least one bound"
+
+
+def _disabled(index: FileIndex, value: Optional[cst.CSTNode]) -> bool:
+    return disabled_timeout_object(index, value, AIOHTTP_TIMEOUT_CLASSES,
+                                   AIOHTTP_TIMEOUT_BOUNDS, False) is not None
+
+
+class AiohttpTimeoutDisabled(Rule):
+    code = "LKL406"
+    name = "aiohttp-timeout-disabled"
+    summary = ("An aiohttp request passes timeout=None, or a session/request gets a "
+               "ClientTimeout whose bounds are all None.")
+    what_it_does = (
+        "aiohttp bounds every request by its default `ClientTimeout(total=300, "
+        "sock_connect=30)`, so the default is fine, and so is `ClientSession(timeout=None)`: "
+        "aiohttp 3.x treats None there like the default. The rule finds where the bounds "
+        "are really switched off: a request method of a `ClientSession` (`get`, `post`, "
+        "..., `request`) called with `timeout=None`, which aiohttp turns into "
+        "`ClientTimeout(total=None)` with no bound at all; and a `ClientTimeout()` whose "
+        "`total`, `connect`, `sock_read` and `sock_connect` are all None, passed to a "
+        "`ClientSession`, to `aiohttp.request()` or to a request. Sessions of unknown "
+        "type (a parameter) are never reported.")
+    why_bad = (
+        "With no bound, a server that accepts the connection and never answers suspends the "
+        "task forever: it holds its connection and everything it references, and whoever "
+        "awaits it waits forever too.")
+    example = (
+        "import aiohttp\n\n"
+        "async def fetch(url):\n"
+        "    async with aiohttp.ClientSession() as session:\n"
+        "        async with session.get(url, timeout=None) as response:\n"
+        "            return await response.text()\n")
+    use_instead = (
+        "import aiohttp\n\n"
+        "async def fetch(url):\n"
+        "    async with aiohttp.ClientSession() as session:\n"
+        "        async with session.get(url, timeout=aiohttp.ClientTimeout(total=60)) as response:\n"
+        "            return await response.text()\n")
+    invalid = (
+        "import aiohttp\n\nasync def f():\n"
+        "    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout())\n",
+        "from aiohttp import ClientSession, ClientTimeout\n\nasync def f(u):\n"
+        "    async with ClientSession(timeout=ClientTimeout(total=None)) as s:\n"
+        "        return await s.get(u)\n",
+        "import aiohttp\n\nclass C:\n    def __init__(self):\n"
+        "        self.s = aiohttp.ClientSession()\n"
+        "    async def f(self, u):\n        return await self.s.post(u, timeout=None)\n",
+    )
+    valid = (
+        "import aiohttp\n\nasync def f():\n    return aiohttp.ClientSession(timeout=None)\n",
+        "import aiohttp\n\nasync def f():\n    return aiohttp.ClientSession()\n",
+        "import aiohttp\n\nasync def f(u):\n    async with aiohttp.request('GET', u, timeout=None) as r:\n"
+        "        return await r.read()\n",
+        "import aiohttp\n\nasync def f():\n"
+        "    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(sock_read=30))\n",
+        "async def f(session, u):\n    return await session.get(u, timeout=None)\n",
+    )
+    trigger_words = ("aiohttp",)
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call in index.calls:
+            name = index.call_name(call)
+            if name in AIOHTTP_SESSIONS or name in AIOHTTP_REQUEST:
+                _, value = timeout_arg(call, None)
+                if _disabled(index, value):
+                    what = "session" if name in AIOHTTP_SESSIONS else "aiohttp.request()"
+                    yield Report(call, (
+                        f"`{call_label(index, call)}` gives the {what} a ClientTimeout whose "
+                        f"bounds are all None: aiohttp would otherwise fall back to its "
+                        f"default ClientTimeout(total=300, sock_connect=30); with no bound a "
+                        f"server that never answers suspends the task forever; {FIX}"), fix=FIX)
+                continue
+            func = call.func
+            if not isinstance(func, cst.Attribute) or func.attr.value not in AIOHTTP_METHODS:
+                continue
+            sources = value_sources(index, func.value)
+            if not sources or any(index.call_name(s) not in AIOHTTP_SESSIONS for s in sources):
+                continue
+            state, value = timeout_arg(call, None)
+            if state == "none":
+                problem = ("passes timeout=None, which aiohttp turns into "
+                           "ClientTimeout(total=None): no bound at all")
+            elif _disabled(index, value):
+                problem = "passes a ClientTimeout whose bounds are all None"
+            else:
+                continue
+            yield Report(call, (
+                f"`{call_label(index, call)}` on an aiohttp.ClientSession {problem}, "
+                f"overriding the session's timeout (by default ClientTimeout(total=300, "
+                f"sock_connect=30)); a server that never answers suspends the task "
+                f"forever; {FIX}, or leave timeout out"), fix=FIX)
