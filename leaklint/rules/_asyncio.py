@@ -1,0 +1,301 @@
+"""What the asyncio task rules (LKL2xx) share: which expressions are event loops, which
+calls create tasks or futures, what releases a task, and how to name its coroutine.
+
+Loop resolution is by provenance, never by spelling: an expression is an event loop when
+it is a call of `asyncio.get_running_loop()` / `get_event_loop()` / `new_event_loop()`
+(through any import alias), a name or `self` attribute every assignment of which is such a
+loop (or None), a parameter annotated as an event loop, or `loop or asyncio.get_event_loop()`
+style fallbacks. A parameter called `loop` of unknown type is not a loop, so
+`client.create_task("buy milk")` or a Celery/Jira client's `create_task` never matches.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterator, Optional, Tuple
+
+import libcst as cst
+
+from leaklint.index import FileIndex
+from leaklint.lifecycle import ResourceKind
+
+# Functions returning an event loop.
+LOOP_FACTORIES = frozenset({
+    "asyncio.get_running_loop", "asyncio.get_event_loop", "asyncio.new_event_loop",
+    "asyncio.events.get_running_loop", "asyncio.events.get_event_loop",
+    "asyncio.events.new_event_loop", "asyncio.SelectorEventLoop", "asyncio.ProactorEventLoop",
+    "asyncio.DefaultEventLoopPolicy.new_event_loop", "uvloop.new_event_loop",
+    "uvloop.Loop",
+})
+# `asyncio.get_event_loop_policy().get_event_loop()` and friends.
+POLICY_GETTERS = frozenset({"asyncio.get_event_loop_policy", "asyncio.events.get_event_loop_policy"})
+POLICY_METHODS = frozenset({"get_event_loop", "new_event_loop"})
+# Annotations that make a parameter an event loop.
+LOOP_TYPES = frozenset({
+    "asyncio.AbstractEventLoop", "asyncio.BaseEventLoop", "asyncio.events.AbstractEventLoop",
+    "asyncio.base_events.BaseEventLoop", "asyncio.SelectorEventLoop",
+    "asyncio.ProactorEventLoop", "uvloop.Loop",
+})
+# Module-level functions that create a task or future from a coroutine.
+TASK_FUNCTIONS = frozenset({
+    "asyncio.create_task", "asyncio.tasks.create_task", "asyncio.ensure_future",
+    "asyncio.tasks.ensure_future",
+})
+ENSURE_FUTURE = frozenset({"asyncio.ensure_future", "asyncio.tasks.ensure_future"})
+# Loop methods that create a task or future.
+LOOP_TASK_METHODS = frozenset({"create_task", "run_in_executor"})
+# Functions that await, wait for or take over the tasks passed to them.
+GATHERERS = frozenset({
+    f"asyncio.{prefix}{name}"
+    for prefix in ("", "tasks.")
+    for name in ("gather", "wait", "wait_for", "shield", "as_completed")
+})
+
+TASK = ResourceKind(
+    "task",
+    # cancel() stops it; result()/exception() collect its outcome; a done callback is
+    # somebody handling the outcome (the documented `tasks.add(t);
+    # t.add_done_callback(tasks.discard)` pattern keeps a strong reference meanwhile).
+    release_methods=frozenset({"cancel", "result", "exception", "add_done_callback"}),
+    release_functions=GATHERERS,
+    awaitable=True,
+    globals_escape=True,
+)
+
+
+def _none(expr: Optional[cst.CSTNode]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+class LoopResolver:
+    """Answers `is_loop(expr)` for one file, with a cache."""
+
+    def __init__(self, index: FileIndex):
+        self.index = index
+        self._cache: Dict[cst.CSTNode, bool] = {}
+        self._attr_cache: Dict[Tuple[int, str], bool] = {}
+
+    def is_loop(self, expr: Optional[cst.CSTNode], depth: int = 0) -> bool:
+        if expr is None or depth > 6:
+            return False
+        cached = self._cache.get(expr)
+        if cached is not None:
+            return cached
+        self._cache[expr] = False  # cycles resolve to "not a loop"
+        result = self._resolve(expr, depth)
+        self._cache[expr] = result
+        return result
+
+    def _loop_or_none(self, expr, depth) -> Optional[bool]:
+        """True: a loop; None: the literal None; False: anything else."""
+        if _none(expr):
+            return None
+        return self.is_loop(expr, depth + 1)
+
+    def _all_loops(self, values, depth) -> bool:
+        seen_loop = False
+        for value in values:
+            verdict = self._loop_or_none(value, depth)
+            if verdict is False:
+                return False
+            if verdict:
+                seen_loop = True
+        return seen_loop
+
+    def _resolve(self, expr: cst.CSTNode, depth: int) -> bool:
+        index = self.index
+        if isinstance(expr, cst.Call):
+            name = index.call_name(expr)
+            if name in LOOP_FACTORIES:
+                return True
+            func = expr.func
+            if (isinstance(func, cst.Attribute) and func.attr.value in POLICY_METHODS
+                    and isinstance(func.value, cst.Call)
+                    and index.call_name(func.value) in POLICY_GETTERS):
+                return True
+            return False
+        if isinstance(expr, cst.Name):
+            return self._name_is_loop(expr, depth)
+        if isinstance(expr, cst.Attribute):
+            info = index.class_of_self(expr.value)
+            if info is None:
+                return False
+            return self._self_attr_is_loop(info, expr.attr.value, depth)
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            # `loop or asyncio.get_event_loop()`: the fallback says what the value is.
+            return self.is_loop(expr.right, depth + 1)
+        if isinstance(expr, cst.IfExp):
+            # `loop if loop is not None else asyncio.get_event_loop()`
+            body, orelse = expr.body, expr.orelse
+            return (self.is_loop(body, depth + 1) or self.is_loop(orelse, depth + 1)) and all(
+                _none(v) or isinstance(v, (cst.Name, cst.Attribute)) or self.is_loop(v, depth + 1)
+                for v in (body, orelse))
+        return False
+
+    def _name_is_loop(self, name: cst.Name, depth: int) -> bool:
+        index = self.index
+        bindings = index.bindings_of(name)
+        if not bindings:
+            return False
+        values = []
+        params = []
+        for binding in bindings:
+            if binding.kind in ("assign", "annassign", "walrus") and binding.value is not None:
+                values.append(binding.value)
+            elif binding.kind == "annassign" and binding.value is None:
+                continue  # `loop: asyncio.AbstractEventLoop` declaration
+            elif binding.kind == "param":
+                params.append(binding)
+            else:
+                return False
+        for binding in params:
+            if self._param_is_loop(binding):
+                continue
+            # `loop = loop or asyncio.get_event_loop()`: the parameter is replaced by a
+            # fallback whose type says what the parameter is meant to be.
+            if not any(isinstance(v, (cst.BooleanOperation, cst.IfExp)) and self.is_loop(v, depth + 1)
+                       for v in values):
+                return False
+        if not values:
+            return bool(params)
+        return self._all_loops(values, depth)
+
+    def _param_is_loop(self, binding) -> bool:
+        param = self.index.parent.get(binding.target)
+        if not isinstance(param, cst.Param) or param.annotation is None:
+            return False
+        annotation = param.annotation.annotation
+        # `Optional[AbstractEventLoop]` / `AbstractEventLoop | None` count too.
+        if isinstance(annotation, cst.Subscript) and len(annotation.slice) == 1:
+            element = annotation.slice[0].slice
+            if isinstance(element, cst.Index):
+                annotation = element.value
+        elif isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            annotation = annotation.right if _none(annotation.left) else annotation.left
+        return self.index.qualified_name(annotation) in LOOP_TYPES
+
+    def _self_attr_is_loop(self, info, attr: str, depth: int) -> bool:
+        key = (id(info.node), attr)
+        cached = self._attr_cache.get(key)
+        if cached is not None:
+            return cached
+        self._attr_cache[key] = False
+        index = self.index
+        values = []
+        for member in index.class_family(info):
+            for node in member.self_attrs.get(attr, ()):
+                holder = index.parent.get(node)
+                if isinstance(holder, cst.AssignTarget) and holder.target is node:
+                    assign = index.parent.get(holder)
+                    if not isinstance(assign, cst.Assign):
+                        self._attr_cache[key] = False
+                        return False
+                    values.append(assign.value)
+                elif isinstance(holder, cst.AnnAssign) and holder.target is node:
+                    if holder.value is not None:
+                        values.append(holder.value)
+                elif isinstance(holder, cst.AugAssign) and holder.target is node:
+                    return False
+        result = self._all_loops(values, depth)
+        self._attr_cache[key] = result
+        return result
+
+
+def _resolver(index: FileIndex) -> LoopResolver:
+    resolver = getattr(index, "_leaklint_loop_resolver", None)
+    if resolver is None:
+        resolver = LoopResolver(index)
+        index._leaklint_loop_resolver = resolver  # type: ignore[attr-defined]
+    return resolver
+
+
+def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNode]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return arg.value
+    positionals = [a for a in call.args if a.keyword is None]
+    if len(positionals) > position and not positionals[position].star:
+        if any(a.star for a in positionals[:position]):
+            return None
+        return positionals[position].value
+    return None
+
+
+def _is_coroutine_source(index: FileIndex, expr: Optional[cst.CSTNode]) -> bool:
+    """For ensure_future(x): is `x` a coroutine (so a new task is made), rather than a
+    future or task we may be handed back unchanged?"""
+    if isinstance(expr, cst.Call):
+        return True
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        if len(bindings) == 1 and bindings[0].kind == "assign":
+            value = bindings[0].value
+            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+                targets = index.bindings_of(value.func)
+                return (len(targets) == 1 and targets[0].kind == "def"
+                        and isinstance(targets[0].node, cst.FunctionDef)
+                        and targets[0].node.asynchronous is not None)
+    return False
+
+
+def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[cst.CSTNode]]]:
+    """Every call creating an asyncio task or future: (call, what, coroutine expression)
+    where `what` is "create_task", "ensure_future" or "run_in_executor"."""
+    resolver = _resolver(index)
+    for call in index.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr not in LOOP_TASK_METHODS and attr not in ("ensure_future",):
+                continue
+        elif not isinstance(func, cst.Name):
+            continue
+        name = index.call_name(call)
+        if name in TASK_FUNCTIONS:
+            coro = _argument(call, 0, "coro")
+            if name in ENSURE_FUTURE:
+                coro = _argument(call, 0, "coro_or_future")
+                if not _is_coroutine_source(index, coro):
+                    continue
+            yield call, ("ensure_future" if name in ENSURE_FUTURE else "create_task"), coro
+            continue
+        if isinstance(func, cst.Attribute) and func.attr.value in LOOP_TASK_METHODS:
+            if not resolver.is_loop(func.value):
+                continue
+            if func.attr.value == "create_task":
+                yield call, "create_task", _argument(call, 0, "coro")
+            else:
+                yield call, "run_in_executor", _argument(call, 1, "func")
+
+
+def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str) -> str:
+    """`audit()` for `create_task(audit(event))`, `blocking_io` for run_in_executor."""
+    if expr is None:
+        return ""
+    if isinstance(expr, cst.Call) and what != "run_in_executor":
+        expr, suffix = expr.func, "()"
+    else:
+        suffix = ""
+    text = " ".join(index.module.code_for_node(expr).split())
+    if len(text) > 60:
+        return ""
+    return f"`{text}{suffix}`"
+
+
+def dropped_tasks(index: FileIndex):
+    """(call, what, coroutine, lifecycle) of every task creation that is never awaited,
+    gathered, cancelled or handed off. Computed once per file for both LKL2xx rules."""
+    cached = getattr(index, "_leaklint_dropped_tasks", None)
+    if cached is not None:
+        return cached
+    from leaklint.lifecycle import track
+
+    result = []
+    for call, what, coro in task_creations(index):
+        lifecycle = track(index, call, TASK)
+        if lifecycle.dropped(TASK):
+            result.append((call, what, coro, lifecycle))
+    index._leaklint_dropped_tasks = result  # type: ignore[attr-defined]
+    return result
+
+
+def noun(what: str) -> str:
+    return "executor future" if what == "run_in_executor" else "task"

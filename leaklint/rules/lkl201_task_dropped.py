@@ -1,0 +1,93 @@
+"""LKL201: the task or future created by create_task / ensure_future / run_in_executor is
+thrown away on the spot."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from leaklint.index import FileIndex
+from leaklint.rules._asyncio import describe_coroutine, dropped_tasks
+from leaklint.rules.base import Report, Rule
+
+
+class TaskDropped(Rule):
+    code = "LKL201"
+    name = "task-dropped"
+    summary = "The task or future returned by create_task / ensure_future / run_in_executor is discarded."
+    what_it_does = (
+        "Finds `asyncio.create_task(...)`, `asyncio.ensure_future(coro)`, "
+        "`loop.create_task(...)` and `loop.run_in_executor(...)` calls whose result is "
+        "thrown away (or only looked at, e.g. `.set_name()`), however the loop was "
+        "reached: `asyncio.get_running_loop()`, `get_event_loop()`, `new_event_loop()`, a "
+        "variable or `self` attribute holding one, a parameter annotated "
+        "`asyncio.AbstractEventLoop`, or a chained `asyncio.get_event_loop().create_task(...)`. "
+        "Names are resolved through imports and assignments, never by spelling: the "
+        "`create_task` method of any other object (a to-do client, Celery, Jira) and "
+        "`TaskGroup.create_task` are not matched, nor is a `loop` parameter of unknown type. "
+        "A result with a done callback attached (`.add_done_callback(...)`) is handled.")
+    why_bad = (
+        "The event loop keeps only a weak reference to a task: a task nobody references can "
+        "be garbage-collected mid-flight (\"Task was destroyed but it is pending!\"). Nobody "
+        "awaits it, so its exception is only logged when it is collected (\"Task exception "
+        "was never retrieved\"), nobody can cancel it on shutdown, and it runs on after its "
+        "owner is gone. A discarded `run_in_executor` future loses the function's exception "
+        "the same way.")
+    example = (
+        "import asyncio\n\n"
+        "async def handle(event):\n"
+        "    asyncio.create_task(audit(event))\n"
+        "    return 'ok'\n")
+    use_instead = (
+        "import asyncio\n\n"
+        "background_tasks = set()\n\n"
+        "async def handle(event):\n"
+        "    task = asyncio.create_task(audit(event))\n"
+        "    background_tasks.add(task)\n"
+        "    task.add_done_callback(background_tasks.discard)\n"
+        "    return 'ok'\n\n"
+        "# or: async with asyncio.TaskGroup() as tg: tg.create_task(audit(event))\n")
+    invalid = (
+        "import asyncio\n\nasync def f():\n    asyncio.create_task(g())\n",
+        "from asyncio import ensure_future as ef\n\nasync def f():\n    ef(g())\n",
+        "import asyncio\n\nasync def f():\n    loop = asyncio.get_running_loop()\n"
+        "    loop.create_task(g())\n",
+        "import asyncio\n\ndef f():\n    asyncio.get_event_loop().create_task(g())\n",
+        "import asyncio\n\nasync def f():\n    loop = asyncio.get_running_loop()\n"
+        "    loop.run_in_executor(None, print, 1)\n",
+        "import asyncio\n\nclass C:\n    def __init__(self):\n"
+        "        self.loop = asyncio.new_event_loop()\n"
+        "    def go(self):\n        self.loop.create_task(g())\n",
+        "import asyncio\n\nasync def f():\n    asyncio.create_task(g()).set_name('g')\n",
+    )
+    valid = (
+        "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    await t\n",
+        "import asyncio\n\nasync def f(events):\n    async with asyncio.TaskGroup() as tg:\n"
+        "        for e in events:\n            tg.create_task(g(e))\n",
+        "async def f(todo_client):\n    todo_client.create_task('buy milk')\n",
+        "def f(loop):\n    loop.create_task(g())\n",
+        "import asyncio\n\nasync def f():\n"
+        "    asyncio.create_task(g()).add_done_callback(print)\n",
+        "import asyncio\n\nasync def f(fut):\n    asyncio.ensure_future(fut)\n",
+        "import asyncio\n\nasyncio.run(g())\n",
+    )
+    trigger_words = ("create_task", "ensure_future", "run_in_executor")
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call, what, coro, lifecycle in dropped_tasks(index):
+            if lifecycle.holder != "discarded":
+                continue
+            target = describe_coroutine(index, coro, what)
+            if what == "run_in_executor":
+                running = f" running {target}" if target else ""
+                message = (f"the future of run_in_executor(){running} is discarded: nobody waits "
+                           f"for the call and its exception is never retrieved; await the "
+                           f"future (or keep it and check its result)")
+                fix = "await the future returned by run_in_executor()"
+            else:
+                running = f" running {target}" if target else ""
+                message = (f"the task{running} from {what}() is discarded: the event loop keeps "
+                           f"only a weak reference, so it may be garbage-collected mid-flight and "
+                           f"its exception is never seen; keep a reference and await or cancel "
+                           f"it (or add it to a set with add_done_callback(set.discard), or use "
+                           f"an asyncio.TaskGroup)")
+                fix = "keep a reference to the task and await or cancel it"
+            yield Report(call, message, fix=fix)

@@ -1,0 +1,100 @@
+"""LKL202: a task kept in a variable, container or `self` attribute that nothing ever
+awaits, gathers, cancels or hands off."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from leaklint.index import FileIndex
+from leaklint.rules._asyncio import describe_coroutine, dropped_tasks
+from leaklint.rules.base import Report, Rule
+
+
+class TaskNeverAwaited(Rule):
+    code = "LKL202"
+    name = "task-never-awaited"
+    summary = "A task is kept in a variable, container or attribute but never awaited, gathered or cancelled."
+    what_it_does = (
+        "Follows each task or future made by `asyncio.create_task`, `asyncio.ensure_future`, "
+        "`loop.create_task` or `loop.run_in_executor` through local names and aliases, "
+        "lists, sets and dicts of tasks, and `self` attributes across every method of the "
+        "class. It is reported when nothing awaits it, passes it to `asyncio.gather`, "
+        "`wait`, `wait_for`, `shield` or `as_completed` (also as `*tasks`), calls "
+        "`cancel()`, `result()`, `exception()` or `add_done_callback()` on it, and it is not "
+        "handed to someone else: returned, yielded, passed to a call we don't know, stored "
+        "in a module global, or in a container or object that leaves the function. The "
+        "classic worker-pool bug is one: workers created in a list, `await queue.join()`, "
+        "and the workers never cancelled. Awaiting after a `try` or cancelling in "
+        "`finally` count as releases (the analysis is flow-insensitive).")
+    why_bad = (
+        "A task nobody awaits or cancels runs on after its owner is gone: a worker blocked "
+        "on `queue.get()` stays pending forever (\"Task was destroyed but it is pending!\" at "
+        "shutdown), its exception is never seen, and the resources it holds are never "
+        "released. Holding the task in a variable only delays the problem.")
+    example = (
+        "import asyncio\n\n"
+        "async def crawl(urls):\n"
+        "    queue = asyncio.Queue()\n"
+        "    for url in urls:\n"
+        "        queue.put_nowait(url)\n"
+        "    workers = [asyncio.create_task(worker(queue)) for _ in range(3)]\n"
+        "    await queue.join()\n")
+    use_instead = (
+        "import asyncio\n\n"
+        "async def crawl(urls):\n"
+        "    queue = asyncio.Queue()\n"
+        "    for url in urls:\n"
+        "        queue.put_nowait(url)\n"
+        "    workers = [asyncio.create_task(worker(queue)) for _ in range(3)]\n"
+        "    try:\n"
+        "        await queue.join()\n"
+        "    finally:\n"
+        "        for w in workers:\n"
+        "            w.cancel()\n"
+        "        await asyncio.gather(*workers, return_exceptions=True)\n")
+    invalid = (
+        "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    return 1\n",
+        "import asyncio\n\nasync def f(q):\n"
+        "    ws = [asyncio.create_task(w(q)) for _ in range(3)]\n    await q.join()\n",
+        "import asyncio\n\nclass C:\n    async def start(self):\n"
+        "        self._t = asyncio.create_task(self.run())\n"
+        "    async def run(self):\n        pass\n",
+        "import asyncio\n\nasync def f(items):\n    tasks = []\n    for i in items:\n"
+        "        tasks.append(asyncio.ensure_future(g(i)))\n    print(len(tasks))\n",
+    )
+    valid = (
+        "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    try:\n"
+        "        pass\n    finally:\n        t.cancel()\n",
+        "import asyncio\n\nasync def f(q):\n"
+        "    ws = [asyncio.create_task(w(q)) for _ in range(3)]\n    await q.join()\n"
+        "    for x in ws:\n        x.cancel()\n",
+        "import asyncio\n\nasync def f(items):\n"
+        "    ts = [asyncio.create_task(g(i)) for i in items]\n    await asyncio.gather(*ts)\n",
+        "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    return t\n",
+        "import asyncio\n\nclass C:\n    async def start(self):\n"
+        "        self._t = asyncio.create_task(self.run())\n"
+        "    async def stop(self):\n        self._t.cancel()\n",
+        "import asyncio\n\nTASKS = set()\n\nasync def f():\n"
+        "    t = asyncio.create_task(g())\n    TASKS.add(t)\n"
+        "    t.add_done_callback(TASKS.discard)\n",
+    )
+    trigger_words = ("create_task", "ensure_future", "run_in_executor")
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call, what, coro, lifecycle in dropped_tasks(index):
+            holder = lifecycle.holder
+            if holder == "discarded":
+                continue
+            target = describe_coroutine(index, coro, what)
+            bare = holder.strip("'").split("[")[0]
+            if what == "run_in_executor":
+                thing = f"the future of run_in_executor(){f' running {target}' if target else ''}"
+            else:
+                thing = f"the task{f' running {target}' if target else ''} from {what}()"
+            if bare.startswith("self."):
+                kept = f"is kept in {bare}, but no method of the class awaits, gathers or cancels it"
+            else:
+                kept = f"is kept in '{bare}' but never awaited, gathered or cancelled"
+            message = (f"{thing} {kept}: it runs on after its owner is done and its exception "
+                       f"is never seen; await it (asyncio.gather/wait), or cancel() it in a "
+                       f"finally block or close method")
+            yield Report(call, message, fix="await or cancel the task before its owner finishes")
