@@ -260,5 +260,5 @@ def _help(option) -> str:
     text = (option.help or "").replace("%", "%%")
     default = option.default
     if isinstance(default, (list, tuple)):
-        default = ",".join(map(str, default))
+        default = ",".join(map(str, default)) or "none"
     return f"leaklint: {text} (default: {str(default).replace('%', '%%')})"

@@ -93,10 +93,10 @@ class WithOptions(Rule):
     summary = "test rule"
     trigger_words = ("threading",)
     options = (
-        Option("timeout-functions", list, ["requests.get"], "calls that need timeout= (100% sure)"),
-        Option("max-depth", int, 3, "how deep"),
-        Option("strict-mode", bool, False, "be strict"),
-        Option("label", str, "x", "a label"),
+        Option("test-functions", list, ["requests.get"], "calls that need timeout= (100% sure)"),
+        Option("test-depth", int, 3, "how deep"),
+        Option("test-strict", bool, False, "be strict"),
+        Option("test-label", str, "x", "a label"),
     )
 
     def check(self, index):
@@ -373,19 +373,19 @@ def test_rule_options_defaults(tmp_path, capsys, extra_rules):
     extra_rules(WithOptions)
     (tmp_path / "m.py").write_text(LEAKY)
     _, out = flake8_in_process(["--select", "LKL698", str(tmp_path / "m.py")], capsys)
-    assert settings_reported(out) == {"timeout-functions": ["requests.get"], "max-depth": 3,
-                                      "strict-mode": False, "label": "x"}
+    assert settings_reported(out) == {"test-functions": ["requests.get"], "test-depth": 3,
+                                      "test-strict": False, "test-label": "x"}
 
 
 def test_rule_options_from_command_line(tmp_path, capsys, extra_rules):
     extra_rules(WithOptions)
     (tmp_path / "m.py").write_text(LEAKY)
     _, out = flake8_in_process([
-        "--select", "LKL698", "--leaklint-timeout-functions", "a.b, c.d,e",
-        "--leaklint-max-depth", "7", "--leaklint-strict-mode", "yes", "--leaklint-label=hi",
+        "--select", "LKL698", "--leaklint-test-functions", "a.b, c.d,e",
+        "--leaklint-test-depth", "7", "--leaklint-test-strict", "yes", "--leaklint-test-label=hi",
         str(tmp_path / "m.py")], capsys)
-    assert settings_reported(out) == {"timeout-functions": ["a.b", "c.d", "e"],
-                                      "max-depth": 7, "strict-mode": True, "label": "hi"}
+    assert settings_reported(out) == {"test-functions": ["a.b", "c.d", "e"],
+                                      "test-depth": 7, "test-strict": True, "test-label": "hi"}
 
 
 def test_rule_options_from_config_file(tmp_path, capsys, extra_rules, monkeypatch):
@@ -393,25 +393,25 @@ def test_rule_options_from_config_file(tmp_path, capsys, extra_rules, monkeypatc
     (tmp_path / "m.py").write_text(LEAKY)
     (tmp_path / "setup.cfg").write_text(
         "[flake8]\nselect = LKL698\n"
-        "leaklint-timeout-functions =\n    x.y,\n    z.w\n"
-        "leaklint-max-depth = 9\nleaklint_strict_mode = true\nleaklint-label = cfg\n")
+        "leaklint-test-functions =\n    x.y,\n    z.w\n"
+        "leaklint-test-depth = 9\nleaklint_test_strict = true\nleaklint-test-label = cfg\n")
     monkeypatch.chdir(tmp_path)
     from flake8.main.application import Application
 
     app = Application()
     app.run(["--jobs=1", "m.py"])  # not --isolated: the config must be read
     out = capsys.readouterr().out
-    assert settings_reported(out) == {"timeout-functions": ["x.y", "z.w"], "max-depth": 9,
-                                      "strict-mode": True, "label": "cfg"}
+    assert settings_reported(out) == {"test-functions": ["x.y", "z.w"], "test-depth": 9,
+                                      "test-strict": True, "test-label": "cfg"}
 
 
 def test_rule_option_bad_value_is_a_usage_error(tmp_path, capsys, extra_rules):
     extra_rules(WithOptions)
     (tmp_path / "m.py").write_text(LEAKY)
     with pytest.raises(SystemExit) as exit_info:
-        flake8_in_process(["--leaklint-strict-mode", "maybe", str(tmp_path / "m.py")], capsys)
+        flake8_in_process(["--leaklint-test-strict", "maybe", str(tmp_path / "m.py")], capsys)
     assert exit_info.value.code == 2
-    assert "--leaklint-strict-mode" in capsys.readouterr().err
+    assert "--leaklint-test-strict" in capsys.readouterr().err
 
 
 def test_rule_options_listed_in_help(capsys, extra_rules):
@@ -421,7 +421,7 @@ def test_rule_options_listed_in_help(capsys, extra_rules):
     with pytest.raises(SystemExit):
         Application().run(["--help"])
     out = capsys.readouterr().out
-    for name in ("timeout-functions", "max-depth", "strict-mode", "label", "max-file-bytes"):
+    for name in ("test-functions", "test-depth", "test-strict", "test-label", "max-file-bytes"):
         assert f"--leaklint-{name}" in out
     assert "100% sure" in out
 
@@ -494,3 +494,28 @@ def test_importing_the_plugin_is_cheap():
     code = "import sys, leaklint.flake8_plugin; print('libcst' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- a real rule option, both tools ---------------------------------------------------------------
+def _has_option(code: str, name: str) -> bool:
+    rule = registry.rule_by_code(code)
+    return rule is not None and any(o.name == name for o in rule.options)
+
+
+@pytest.mark.skipif(not _has_option("LKL401", "timeout-functions"),
+                    reason="LKL401 has no timeout-functions option yet")
+@pytest.mark.skipif(not cli_available(), reason="leaklint/cli.py and __main__.py not there yet")
+def test_real_rule_option_same_under_both_tools(tmp_path):
+    (tmp_path / "m.py").write_text(
+        "import mylib.http\n\n\ndef f(url):\n    return mylib.http.fetch(url)\n")
+    plain = run_flake8(["--select", "LKL", "m.py"], cwd=tmp_path)
+    assert "LKL" not in plain.stdout, plain.stdout
+    flake8 = run_flake8(["--select", "LKL", "--leaklint-timeout-functions",
+                         "mylib.http.fetch,other.get", "m.py"], cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.leaklint]\ntimeout-functions = ["mylib.http.fetch", "other.get"]\n')
+    cli = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "m.py"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    got, expected = parse_output(flake8.stdout, tmp_path), parse_output(cli.stdout, tmp_path)
+    assert {f[3] for f in got} == {"LKL401"}
+    assert got == expected
