@@ -1,0 +1,388 @@
+"""The `leaklint` command: options, configuration, the run, the output and the exit code.
+
+`main(argv)` returns the exit status; the console script (and `python -m leaklint`)
+pass it to `sys.exit`.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+import time
+from collections import Counter
+from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+
+import leaklint
+from leaklint import registry
+from leaklint.config import Config, ConfigError, find_config_file, load_config, validate_codes
+from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
+from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
+from leaklint.finding import Finding
+from leaklint.runner import LintSettings, ResultCache, Runner
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+STDIN = "-"
+CACHE_DIR_ENV = "LEAKLINT_CACHE_DIR"
+DEFAULT_CACHE_DIR = ".leaklint_cache"
+
+DESCRIPTION = "Find leak-prone concurrency in Python: threads never joined, asyncio tasks " \
+              "dropped, queues nobody drains, network calls without timeouts, processes " \
+              "and pools never released."
+
+EPILOG = f"""\
+files:
+  Folders are searched for *.py files. A file named on the command line is always
+  linted, whatever its suffix and even if it matches an exclude pattern (as in ruff);
+  add --force-exclude to apply the exclude patterns to named files too (for pre-commit).
+  A pattern without "/" matches the name of any file or folder (build, *.egg-info); one
+  with "/" matches the path relative to where it is configured: the current folder on
+  the command line, the project root in pyproject.toml (tests/fixtures).
+  Default excludes: {", ".join(DEFAULT_EXCLUDES)}.
+
+configuration:
+  [tool.leaklint] in the nearest pyproject.toml that has one, in the current folder or
+  above (not above the files linted). Its folder is the project root. Keys: select,
+  ignore, extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]),
+  jobs, cache-dir, max-file-bytes, skip-generated, and every rule option (see
+  --explain CODE). Command-line options override the file; --extend-select and
+  --extend-exclude add to it.
+
+cache:
+  Results are cached by file content and configuration in .leaklint_cache in the
+  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml).
+
+exit status:
+  0 no findings, 1 findings (including files that could not be parsed, read or
+  checked: LKL001-LKL003), 2 usage or configuration error, or an internal error (LKL000).
+"""
+
+
+class UsageError(Exception):
+    """A command-line value leaklint cannot use. One line."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("leaklint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `leaklint | head`: the reader left. Point stdout at /dev/null so that the
+        # interpreter's final flush does not complain too.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_FINDINGS
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error argparse printed
+        return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
+    if args.list_rules:
+        print(list_rules_text(), end="")
+        return EXIT_CLEAN
+    if args.explain:
+        text = explain_text(args.explain)
+        if text is None:
+            return _error(f"--explain: unknown code {args.explain!r} (see --list-rules)")
+        print(text, end="")
+        return EXIT_CLEAN
+    try:
+        config = _load_configuration(args)
+        options = resolve_options(args, config)
+        paths = args.paths or ["."]
+        for path in paths:
+            if path != STDIN and not os.path.lexists(path):
+                raise UsageError(f"{path}: no such file or folder")
+    except (ConfigError, UsageError) as error:
+        return _error(str(error))
+    return _run(args, options, paths)
+
+
+def _error(message: str) -> int:
+    print(f"leaklint: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+# -- options ------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leaklint", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files or folders to lint (default: .); - reads standard input")
+
+    selection = parser.add_argument_group("choosing rules (comma-separated codes or prefixes)")
+    selection.add_argument("--select", type=_comma_list, action="extend", metavar="CODES",
+                           help="only these rules (default: every rule that is on by default)")
+    selection.add_argument("--ignore", type=_comma_list, action="extend", metavar="CODES",
+                           help="not these rules or tool codes; a longer code wins over a shorter prefix")
+    selection.add_argument("--extend-select", type=_comma_list, action="extend", metavar="CODES",
+                           help="these rules on top of the selection (e.g. off-by-default LKL6)")
+
+    files = parser.add_argument_group("choosing files")
+    files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS",
+                       help="patterns to skip, replacing the defaults and the configured ones")
+    files.add_argument("--extend-exclude", type=_comma_list, action="extend", metavar="GLOBS",
+                       help="patterns to skip on top of the others")
+    files.add_argument("--force-exclude", action="store_true",
+                       help="apply the exclude patterns to files named on the command line too")
+    files.add_argument("--stdin-filename", metavar="NAME",
+                       help="the path to report (and match per-file-ignores against) for -")
+    files.add_argument("--max-file-bytes", type=_positive_int, metavar="N",
+                       help="skip larger files with LKL003 (default: 5000000)")
+    files.add_argument("--skip-generated", action=argparse.BooleanOptionalAction, default=None,
+                       help="skip files marked @generated in their first 10 lines (default: no)")
+
+    config = parser.add_argument_group("configuration")
+    config.add_argument("--config", metavar="FILE",
+                        help="read [tool.leaklint] from this file instead of searching for pyproject.toml")
+    config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+
+    running = parser.add_argument_group("running")
+    running.add_argument("-j", "--jobs", type=_positive_int, metavar="N",
+                         help="worker processes (default: the number of CPUs)")
+    running.add_argument("--cache-dir", metavar="DIR",
+                         help=f"where to keep cached results (default: {DEFAULT_CACHE_DIR} in the project root)")
+    running.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+
+    output = parser.add_argument_group("output")
+    output.add_argument("--exit-zero", action="store_true",
+                        help="exit 0 even when there are findings (internal errors still exit 2)")
+    output.add_argument("--statistics", action="store_true",
+                        help="after the findings, how many there are of each code")
+    output.add_argument("-v", "--verbose", action="store_true",
+                        help="show internal errors' tracebacks, the configuration used, and timing")
+
+    about = parser.add_argument_group("about")
+    about.add_argument("--version", action="version", version=f"leaklint {leaklint.__version__}")
+    about.add_argument("--list-rules", action="store_true",
+                       help="list every code with its name, default state and summary")
+    about.add_argument("--explain", metavar="CODE", help="the documentation of one rule or tool code")
+    return parser
+
+
+def _comma_list(value: str) -> List[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+class Options:
+    """The command line and the configuration file, merged: what this run does."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _load_configuration(args) -> Config:
+    if args.isolated:
+        return Config()
+    if args.config:
+        return load_config(args.config)
+    return load_config(find_config_file())
+
+
+def resolve_options(args, config: Config) -> Options:
+    def codes(flag: str, values):
+        if values is None:
+            return None
+        return validate_codes(values, lambda problem: UsageError(f"{flag}: {problem}"))
+
+    cwd = os.getcwd()
+    select = codes("--select", args.select)
+    ignore = codes("--ignore", args.ignore)
+    extend_select = codes("--extend-select", args.extend_select) or []
+    select = config.select if select is None else select
+    ignore = config.ignore if ignore is None else ignore
+    extend_select = config.extend_select + extend_select
+
+    if args.exclude is not None:
+        exclude = [(pattern, cwd) for pattern in args.exclude]
+    elif config.exclude is not None:
+        exclude = config.exclude
+    else:
+        exclude = default_exclude_patterns(config.root)
+    exclude = exclude + config.extend_exclude + [(p, cwd) for p in args.extend_exclude or []]
+
+    enabled = registry.selected_codes(select, ignore, extend_select)
+    rule_options = {}  # the effective value of every option of the enabled rules
+    for rule in registry.all_rules():
+        if rule.code in enabled:
+            for option in rule.options:
+                rule_options[option.name] = config.rule_options.get(option.name, option.default)
+    settings = LintSettings(
+        codes=tuple(sorted(enabled)),
+        rule_options=rule_options,
+        max_file_bytes=args.max_file_bytes or config.max_file_bytes,
+        skip_generated=config.skip_generated if args.skip_generated is None else args.skip_generated,
+    )
+    cache_dir = args.cache_dir or os.environ.get(CACHE_DIR_ENV) or config.cache_dir \
+        or os.path.join(config.root, DEFAULT_CACHE_DIR)
+    return Options(
+        config=config,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        exclude=PathFilter(exclude),
+        per_file_ignores=[(PathFilter([(glob, base)]), codes) for glob, base, codes in config.per_file_ignores],
+        settings=settings,
+        jobs=args.jobs or config.jobs or _cpu_count(),
+        cache_dir=None if args.no_cache else cache_dir,
+    )
+
+
+def _cpu_count() -> int:
+    # The CPUs this process may use (a container's share), not the machine's.
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+# -- the run --------------------------------------------------------------------------------
+def _run(args, options: Options, paths: List[str]) -> int:
+    started = time.perf_counter()
+    root = options.config.root
+    discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
+                          force_exclude=args.force_exclude)
+    cache = ResultCache(options.cache_dir, options.settings.cache_key()) if options.cache_dir else None
+    runner = Runner(options.settings, jobs=options.jobs, cache=cache)
+    outcome = runner.run(discovered.files)
+    findings = discovered.problems + outcome.findings
+    if STDIN in paths:
+        name = args.stdin_filename or STDIN
+        if not (args.force_exclude and options.exclude.matches_file(name, root)):
+            findings += runner.lint_stdin(sys.stdin.buffer.read(), name)
+    findings = sorted(f for f in findings if _reported(f, options, root))
+
+    out = sys.stdout
+    for finding in findings:
+        _write(out, f"{display_path(finding.path)}:{finding.line}:{finding.column}: {finding.code} {finding.message}\n")
+        if args.verbose and finding.detail:
+            _write(out, textwrap.indent(finding.detail.rstrip("\n"), "    ") + "\n")
+    if args.statistics and findings:
+        _write(out, statistics_text(findings))
+    if args.verbose:
+        elapsed = time.perf_counter() - started
+        print(f"leaklint: configuration: {options.config.path or '(none, defaults)'}", file=sys.stderr)
+        print(f"leaklint: {outcome.files} files ({outcome.from_cache} from the cache), "
+              f"{options.jobs} jobs, {elapsed:.2f}s", file=sys.stderr)
+    if not discovered.files and not discovered.problems and STDIN not in paths:
+        print("leaklint: warning: no Python files found", file=sys.stderr)
+    out.flush()
+
+    if any(f.code == INTERNAL_ERROR.code for f in findings):
+        return EXIT_ERROR
+    if findings and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _reported(finding: Finding, options: Options, root: str) -> bool:
+    """The filters that depend on the path or apply to tool codes (the rule selection
+    itself happened when the rules were built)."""
+    if finding.code in TOOL_CODES:
+        ignored = _longest_match(finding.code, options.ignore)
+        chosen = max(_longest_match(finding.code, options.select or []),
+                     _longest_match(finding.code, options.extend_select))
+        if ignored and chosen < ignored:
+            return False
+    for path_filter, codes in options.per_file_ignores:
+        if any(finding.code.startswith(c) for c in codes) and path_filter.matches_file(finding.path, root):
+            return False
+    return True
+
+
+def _longest_match(code: str, entries) -> int:
+    return max((1 if e == "ALL" else len(e) for e in entries if e == "ALL" or code.startswith(e)), default=0)
+
+
+def display_path(path: str) -> str:
+    """A file name that is not valid UTF-8 (kept as surrogates by Python) shown with
+    backslash escapes instead of failing to print."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # a terminal that cannot show some character of a message
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+def statistics_text(findings: List[Finding]) -> str:
+    counts = Counter(f.code for f in findings)
+    names: Dict[str, str] = {f.code: f.name for f in findings}
+    width = len(str(max(counts.values())))
+    return "".join(f"{counts[code]:<{max(width, 5)}} {code} {names[code]}\n" for code in sorted(counts))
+
+
+# -- documentation ----------------------------------------------------------------------------
+def _catalog() -> List[Tuple[str, str, str, str]]:
+    """(code, name, default state, summary) of every tool code and rule, by code."""
+    rows = [(c.code, c.name, "always", c.summary) for c in TOOL_CODES.values()]
+    rows += [(r.code, r.name, "on" if r.default_enabled else "off", r.summary) for r in registry.all_rules()]
+    return sorted(rows)
+
+
+def list_rules_text() -> str:
+    rows = _catalog()
+    name_width = max(len(name) for _, name, _, _ in rows)
+    return "".join(f"{code}  {name:<{name_width}}  {state:<6}  {summary}\n"
+                   for code, name, state, summary in rows)
+
+
+def explain_text(code: str) -> Optional[str]:
+    code = code.strip().upper()
+    doc = TOOL_CODES.get(code) or registry.rule_by_code(code)
+    if doc is None:
+        return None
+    if code in TOOL_CODES:
+        state = "always reported unless ignored"
+    else:
+        state = "on by default" if doc.default_enabled else "off by default; enable with --extend-select"
+    parts = [f"{doc.code} {doc.name} ({state})\n\n{_paragraph(doc.summary, '')}"]
+    for title, text, is_code in (("What it does", doc.what_it_does, False),
+                                 ("Why is this bad", doc.why_bad, False),
+                                 ("Example", doc.example, True),
+                                 ("Use instead", doc.use_instead, True)):
+        if text:
+            body = textwrap.indent(text.rstrip("\n"), "    ") if is_code else _paragraph(text, "  ")
+            parts.append(f"{title}:\n{body}")
+    options = getattr(doc, "options", ())
+    if options:
+        lines = ["Options (in [tool.leaklint]):"]
+        for option in options:
+            lines.append(f"  {option.name} ({option.type.__name__}, default: {option.default!r})")
+            lines.append(_paragraph(option.help, "      "))
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
+
+
+def _paragraph(text: str, indent: str) -> str:
+    return textwrap.fill(" ".join(text.split()), width=88, initial_indent=indent,
+                         subsequent_indent=indent)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Which files to lint: walk the paths given, skip excluded ones, never crash.
+
+Rules, as in flake8 and ruff:
+- a directory is walked recursively for `*.py` files, in sorted order;
+- a file named on the command line is linted whatever its suffix, and even when it
+  matches an exclude pattern (unless `force_exclude`, for pre-commit-style callers that
+  pass every changed file);
+- a pattern without `/` is matched against the name of every file and folder met on the
+  walk (`build`, `*.egg-info`); a pattern with `/` is matched against the whole path,
+  relative to the directory the pattern was configured in (`tests/fixtures`,
+  `src/*/generated`);
+- symbolic links are followed; a link back to a folder being walked (a loop), a broken
+  link, a folder that cannot be listed: each becomes an LKL002 finding, and the walk goes on.
+"""
+from __future__ import annotations
+
+import errno
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from leaklint.diagnostics import UNREADABLE_FILE
+from leaklint.finding import Finding
+
+# Folders nobody wants linted: version control, virtual environments, caches, build output.
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".bzr", "_darcs",
+    ".venv", "venv", "env", ".env", "__pypackages__", "site-packages",
+    ".tox", ".nox", ".eggs", "*.egg-info", "build", "dist", "__pycache__", "node_modules",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype", ".leaklint_cache",
+    ".ipynb_checkpoints",
+)
+
+
+class PathFilter:
+    """A set of glob patterns, each with the directory it is relative to.
+
+    Both kinds of pattern compile to one regular expression each, so a walk over
+    thousands of files costs two regex matches per entry, not one per pattern.
+    """
+
+    def __init__(self, patterns: Iterable[Tuple[str, str]]):
+        names, paths = [], []
+        for pattern, base in patterns:
+            pattern = pattern.strip()
+            if not pattern:
+                continue
+            if "/" in pattern.rstrip("/"):
+                anchored = os.path.normpath(os.path.join(base, pattern))
+                paths.append(fnmatch.translate(anchored))
+            else:
+                names.append(fnmatch.translate(pattern.rstrip("/")))
+        self._names = re.compile("|".join(names)) if names else None
+        self._paths = re.compile("|".join(paths)) if paths else None
+
+    def __bool__(self) -> bool:
+        return self._names is not None or self._paths is not None
+
+    def matches_entry(self, absolute_path: str) -> bool:
+        """Does this file or folder itself match (its name, or its whole path)?"""
+        if self._names is not None and self._names.match(os.path.basename(absolute_path)):
+            return True
+        return self._paths is not None and bool(self._paths.match(absolute_path))
+
+    def matches_file(self, path: str, root: str) -> bool:
+        """Does `path` or any folder holding it, up to `root`, match?
+
+        Folders above `root` are not considered: a project checked out under
+        `~/build/` must not have all its files excluded by the `build` pattern.
+        """
+        current = os.path.abspath(path)
+        root = os.path.abspath(root)
+        while True:
+            if self.matches_entry(current):
+                return True
+            parent = os.path.dirname(current)
+            if parent == current or not _is_within(parent, root) or parent == root:
+                return False
+            current = parent
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def default_exclude_patterns(base: str) -> List[Tuple[str, str]]:
+    return [(pattern, base) for pattern in DEFAULT_EXCLUDES]
+
+
+@dataclass
+class Discovered:
+    files: List[str] = field(default_factory=list)
+    problems: List[Finding] = field(default_factory=list)  # LKL002, one per unreadable path
+
+
+def unreadable(path: str, message: str) -> Finding:
+    """An LKL002 finding: `path` (a file or a folder) could not be read."""
+    return Finding(path=path, line=1, column=1, code=UNREADABLE_FILE.code, message=message,
+                   end_line=1, end_column=1, name=UNREADABLE_FILE.name, noqa_lines=(1, 1))
+
+
+def describe_os_error(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def discover(
+    paths: Sequence[str],
+    exclude: PathFilter,
+    root: str,
+    force_exclude: bool = False,
+) -> Discovered:
+    """The files to lint under `paths` (which must exist, at least as links), sorted.
+
+    `root` bounds the folders whose names are checked against `exclude` for the paths
+    named explicitly (with `force_exclude`).
+    """
+    found = Discovered()
+    for path in paths:
+        path = os.path.normpath(path)
+        if force_exclude and exclude.matches_file(path, root):
+            continue
+        if os.path.isdir(path):
+            _walk(path, exclude, found)
+        elif os.path.islink(path) and not os.path.exists(path):
+            found.problems.append(unreadable(path, _broken_link_message(path)))
+        else:
+            found.files.append(path)  # named explicitly: linted whatever its suffix
+    # The same file may be named twice (`leaklint a.py .`): lint it once.
+    found.files = sorted(set(found.files))
+    found.problems.sort()
+    return found
+
+
+def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
+    """Depth-first over `top`, iteratively (trees can be deeper than the recursion limit)."""
+    top_id = _directory_id(top)
+    # Each stack item: a folder to list and the identities of the folders above it,
+    # which is what a symlink loop would lead back to.
+    stack = [(top, os.path.abspath(top), frozenset([top_id]) if top_id else frozenset())]
+    while stack:
+        directory, absolute, ancestors = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            found.problems.append(unreadable(directory, f"cannot read folder: {describe_os_error(error)}"))
+            continue
+        subfolders = []
+        for entry in entries:
+            path = _join(directory, entry.name)
+            entry_absolute = os.path.join(absolute, entry.name)
+            if exclude.matches_entry(entry_absolute):
+                continue
+            if _is_directory(entry):
+                identity = _directory_id(path)
+                if identity in ancestors:
+                    found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
+                    continue
+                subfolders.append((path, entry_absolute, ancestors | {identity}))
+            elif entry.name.endswith(".py") and not entry.name.startswith(".#"):
+                # ".#name.py" is an editor lock file (a dangling link by design), not code.
+                if _is_regular_file(entry):
+                    found.files.append(path)
+                elif entry.is_symlink() and not os.path.exists(path):
+                    found.problems.append(unreadable(path, _broken_link_message(path)))
+                elif os.path.lexists(path):
+                    # A FIFO would block the reader forever; a socket cannot be read.
+                    found.problems.append(unreadable(path, "not a regular file"))
+        stack.extend(reversed(subfolders))
+
+
+def _join(directory: str, name: str) -> str:
+    # `leaklint .` reports `pkg/mod.py`, not `./pkg/mod.py`.
+    return name if directory == os.curdir else os.path.join(directory, name)
+
+
+def _is_directory(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows symlinks; False for broken links and loops
+    except OSError:
+        return False
+
+
+def _is_regular_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()  # follows symlinks
+    except OSError:
+        return False
+
+
+def _directory_id(path: str) -> Optional[Tuple[int, int]]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino)
+
+
+def _broken_link_message(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop: the link leads back to itself"
+    return "broken symbolic link: its target does not exist"

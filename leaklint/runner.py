@@ -1,0 +1,420 @@
+"""Running the linter over many files: reading them, worker processes, the result cache.
+
+- One `Linter` per process: built lazily in the main process, and once per worker by the
+  pool's initializer.
+- A few files (or `jobs == 1`) are linted in-process; more go to a process pool in
+  chunks. Output never depends on the number of jobs: every finding is sorted at the end.
+- A worker that dies (a crash in the native parser, the OOM killer) breaks the whole
+  pool. The files it was given are then re-run one at a time in a one-worker pool, to
+  find the file that kills it (reported as LKL003); the other files are re-run in a fresh
+  pool, so nothing else is lost.
+- The cache maps a file's content hash to its findings (after `# noqa`, before the
+  path-dependent filters), one JSON file per effective configuration. A file whose size,
+  times and inode are unchanged since it was hashed is not even read on a warm run.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import leaklint
+from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
+from leaklint.discovery import describe_os_error, unreadable
+from leaklint.finding import Finding
+
+# Below this many files to lint, starting worker processes costs more than it saves.
+MIN_FILES_FOR_WORKERS = 8
+# How many first lines of a file may carry the `@generated` marker.
+GENERATED_MARKER_LINES = 10
+CACHE_FORMAT = 1
+# A file changed less than this long before it was read may be changed again within the
+# same timestamp tick (2 s on FAT, 1 s on HFS+), leaving its size and times unchanged:
+# its stat data is not trusted to vouch for its content ("racy git").
+RACY_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class LintSettings:
+    """Everything that decides a file's findings from its content. Sent to each worker."""
+
+    codes: Tuple[str, ...]  # the selected rule codes
+    rule_options: Dict[str, object] = field(default_factory=dict)  # Option.name -> value
+    max_file_bytes: int = 5_000_000
+    skip_generated: bool = False
+
+    def build_linter(self):
+        from leaklint import registry
+        from leaklint.engine import Linter
+
+        rules = [rule(dict(self.rule_options)) for rule in registry.all_rules() if rule.code in self.codes]
+        return Linter(rules, max_file_bytes=self.max_file_bytes)
+
+    def cache_key(self) -> str:
+        """Changes whenever cached findings could be wrong: settings, version, our code."""
+        material = json.dumps({
+            "format": CACHE_FORMAT,
+            "version": leaklint.__version__,
+            "code": _code_fingerprint(),
+            "codes": sorted(self.codes),
+            "options": self.rule_options,
+            "max_file_bytes": self.max_file_bytes,
+            "skip_generated": self.skip_generated,
+            "noqa": True,
+        }, sort_keys=True, default=repr)
+        return hashlib.blake2b(material.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _code_fingerprint() -> str:
+    """Size and modification time of every leaklint source file: a rule edited during
+    development (same version number) must not be answered from the cache."""
+    package = os.path.dirname(os.path.abspath(leaklint.__file__))
+    parts = []
+    for folder, subfolders, files in os.walk(package):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                status = os.stat(os.path.join(folder, name))
+                parts.append(f"{os.path.relpath(os.path.join(folder, name), package)}:{status.st_size}:{status.st_mtime_ns}")
+    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: List[Finding]
+    digest: Optional[str] = None  # content hash; None: nothing cacheable (unreadable, crashed)
+    stat: Optional[list] = None  # stat_key() of what was read, when settled (see RACY_SECONDS)
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def stat_key(status: os.stat_result) -> list:
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+
+def _settled(status: os.stat_result, now_ns: int) -> bool:
+    return max(status.st_mtime_ns, status.st_ctime_ns) < now_ns - RACY_SECONDS * 1_000_000_000
+
+
+def is_generated(data: bytes) -> bool:
+    """Marked `@generated` (the Phabricator/Meta convention) in its first lines."""
+    head = data[:4096].split(b"\n", GENERATED_MARKER_LINES)[:GENERATED_MARKER_LINES]
+    return any(b"@generated" in line for line in head)
+
+
+def lint_source(linter, data: bytes, path: str, skip_generated: bool) -> List[Finding]:
+    """Findings for `data` as the file `path`; a crash in leaklint becomes LKL000."""
+    if skip_generated and is_generated(data):
+        return []
+    try:
+        return linter.lint_bytes(data, path)
+    except Exception as error:  # a bug outside any rule (the index, say): keep going
+        import traceback
+
+        return [Finding(path=path, line=1, column=1, code=INTERNAL_ERROR.code,
+                        message=f"internal error: {type(error).__name__}: {error}",
+                        end_line=1, end_column=1, name=INTERNAL_ERROR.name,
+                        noqa_lines=(1, 1), detail=traceback.format_exc())]
+
+
+def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
+    """Read and lint one file. A read error (gone, permission denied, ...) is LKL002."""
+    try:
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            now_ns = time.time_ns()
+            data = handle.read()
+    except OSError as error:
+        return FileResult(path, [unreadable(path, f"cannot read file: {describe_os_error(error)}")])
+    findings = lint_source(linter, data, path, skip_generated)
+    stat = stat_key(status) if _settled(status, now_ns) else None
+    return FileResult(path, findings, content_digest(data), stat)
+
+
+def crashed(path: str) -> FileResult:
+    return FileResult(path, [Finding(
+        path=path, line=1, column=1, code=FILE_SKIPPED.code,
+        message="file skipped: the parser crashed on it (the worker process died)",
+        end_line=1, end_column=1, name=FILE_SKIPPED.name, noqa_lines=(1, 1))])
+
+
+# -- worker processes -----------------------------------------------------------------------
+_worker_linter = None
+_worker_skip_generated = False
+
+
+def _init_worker(settings: LintSettings) -> None:
+    global _worker_linter, _worker_skip_generated
+    # Ctrl-C is the main process's business: it shuts the pool down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_linter = settings.build_linter()
+    _worker_skip_generated = settings.skip_generated
+
+
+def _lint_chunk(paths: List[str]) -> List[FileResult]:
+    return [lint_file(_worker_linter, path, _worker_skip_generated) for path in paths]
+
+
+# -- the cache ------------------------------------------------------------------------------
+_FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding) if f.name != "path"]
+
+
+class ResultCache:
+    """`<cache_dir>/v1/<configuration key>.json`:
+    {"files": {absolute path: [size, mtime_ns, ctime_ns, inode, digest, trusted]},
+     "results": {digest: [[line, column, code, ...] per finding]}}
+
+    Loaded once, looked up in memory, written once at the end (temporary file, then
+    `os.replace`, so a reader never sees half a file). Anything unreadable in it is a
+    miss, never an error.
+    """
+
+    def __init__(self, directory: str, key: str):
+        self.directory = directory
+        self.file = os.path.join(directory, f"v{CACHE_FORMAT}", f"{key}.json")
+        self.files: Dict[str, list] = {}
+        self.results: Dict[str, list] = {}
+        self.seen = set()  # absolute paths looked up or stored in this run
+        self.changed = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.file, "rb") as handle:
+                data = json.loads(handle.read())
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("results"), dict):
+            self.files, self.results = data["files"], data["results"]
+
+    def lookup(self, path: str) -> Optional[List[Finding]]:
+        """The cached findings for the file at `path` now, with `path` in them; None: a miss."""
+        key = os.path.abspath(path)
+        self.seen.add(key)
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None  # linting it will report why
+        entry = self.files.get(key)
+        if _valid_entry(entry) and entry[5] and entry[:4] == stat_key(status):
+            findings = self._findings(entry[4], path)
+            if findings is not None:
+                return findings
+        if not self.results:
+            return None  # a cold cache: do not read the file twice for nothing
+        # Changed, moved, or touched: the content decides.
+        try:
+            with open(path, "rb") as handle:
+                now_ns = time.time_ns()
+                digest = content_digest(handle.read())
+        except OSError:
+            return None
+        findings = self._findings(digest, path)
+        if findings is not None:
+            trusted = _settled(status, now_ns)
+            new_entry = stat_key(status) + [digest, trusted]
+            if entry != new_entry:
+                self.files[key] = new_entry
+                self.changed = True
+        return findings
+
+    def _findings(self, digest: str, path: str) -> Optional[List[Finding]]:
+        rows = self.results.get(digest)
+        if not isinstance(rows, list):
+            return None
+        try:
+            findings = []
+            for row in rows:
+                if len(row) != len(_FINDING_FIELDS):
+                    return None
+                values = dict(zip(_FINDING_FIELDS, row))
+                values["noqa_lines"] = tuple(values["noqa_lines"])
+                findings.append(Finding(path=path, **values))
+            return findings
+        except (TypeError, ValueError, KeyError):
+            return None
+
+    def store(self, result: FileResult) -> None:
+        if result.digest is None:
+            return
+        key = os.path.abspath(result.path)
+        self.seen.add(key)
+        self.results[result.digest] = [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.findings]
+        stat = result.stat
+        self.files[key] = (stat if stat else [0, 0, 0, 0]) + [result.digest, stat is not None]
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the cache if anything changed; dropping entries of files that are gone.
+        Failing to write (read-only checkout, full disk) only costs the next run time."""
+        for key in [k for k in self.files if k not in self.seen and not os.path.exists(k)]:
+            del self.files[key]
+            self.changed = True
+        if not self.changed:
+            return
+        used = {entry[4] for entry in self.files.values() if _valid_entry(entry)}
+        results = {digest: rows for digest, rows in self.results.items() if digest in used}
+        payload = json.dumps({"files": self.files, "results": results}, separators=(",", ":"))
+        import tempfile  # only needed when writing
+
+        folder = os.path.dirname(self.file)
+        temporary = None
+        try:
+            os.makedirs(folder, exist_ok=True)
+            _mark_cache_directory(self.directory)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, suffix=".tmp",
+                                             delete=False) as handle:
+                temporary = handle.name
+                handle.write(payload)
+            os.replace(temporary, self.file)
+            temporary = None
+        except OSError:
+            pass
+        finally:
+            if temporary is not None:
+                try:
+                    os.unlink(temporary)
+                except OSError:
+                    pass
+
+
+def _valid_entry(entry) -> bool:
+    return isinstance(entry, list) and len(entry) == 6 and isinstance(entry[4], str)
+
+
+def _mark_cache_directory(directory: str) -> None:
+    """Keep the cache out of git (.gitignore) and out of backups (CACHEDIR.TAG)."""
+    marks = {
+        ".gitignore": "# Created by leaklint automatically.\n*\n",
+        "CACHEDIR.TAG": "Signature: 8a477f597d28d172789f06886806bc55\n"
+                        "# This file is a cache directory tag created by leaklint.\n",
+    }
+    for name, text in marks.items():
+        path = os.path.join(directory, name)
+        if not os.path.exists(path):
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+
+
+# -- the run --------------------------------------------------------------------------------
+@dataclass
+class RunOutcome:
+    findings: List[Finding]  # sorted
+    files: int = 0  # files linted or answered from the cache
+    from_cache: int = 0
+
+
+class Runner:
+    def __init__(self, settings: LintSettings, jobs: int = 1, cache: Optional[ResultCache] = None):
+        self.settings = settings
+        self.jobs = max(1, jobs)
+        self.cache = cache
+        self._linter = None
+
+    @property
+    def linter(self):
+        """The main process's own Linter, built on first use."""
+        if self._linter is None:
+            self._linter = self.settings.build_linter()
+        return self._linter
+
+    def lint_stdin(self, data: bytes, path: str) -> List[Finding]:
+        return sorted(lint_source(self.linter, data, path, self.settings.skip_generated))
+
+    def run(self, paths: Sequence[str]) -> RunOutcome:
+        findings: List[Finding] = []
+        to_lint = []
+        from_cache = 0
+        for path in paths:
+            cached = self.cache.lookup(path) if self.cache is not None else None
+            if cached is None:
+                to_lint.append(path)
+            else:
+                findings.extend(cached)
+                from_cache += 1
+        if self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
+            results = [lint_file(self.linter, path, self.settings.skip_generated) for path in to_lint]
+        else:
+            results = self._run_in_workers(to_lint)
+        for result in results:
+            findings.extend(result.findings)
+            if self.cache is not None:
+                self.cache.store(result)
+        if self.cache is not None:
+            self.cache.save()
+        return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache)
+
+    def _run_in_workers(self, paths: List[str]) -> List[FileResult]:
+        # A Linter that cannot be built should fail here, once and loudly, not in every
+        # worker's initializer (which would look like every file crashing its worker).
+        self.linter  # noqa: B018
+        results: List[FileResult] = []
+        pending = list(paths)
+        while pending:
+            workers = min(self.jobs, len(pending))
+            # Small chunks: a few big files take most of the time, and clustered in one
+            # chunk they would leave the other workers idle at the end.
+            size = max(1, min(16, len(pending) // (workers * 8)))
+            chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+            finished, broken = self._pool_round(chunks, workers)
+            results.extend(finished)
+            if not broken:
+                break
+            # The pool hands chunks out in order, at most `workers` running and `workers + 1`
+            # queued, so a chunk that killed a worker is among the first unfinished ones.
+            # Those are re-run one file at a time; the others (never started) go round again.
+            suspects = 2 * workers + 1
+            results.extend(self._isolate([p for chunk in broken[:suspects] for p in chunk]))
+            pending = [p for chunk in broken[suspects:] for p in chunk]
+        return results
+
+    def _isolate(self, paths: List[str]) -> List[FileResult]:
+        """Lint `paths` one by one in a single worker; whenever it dies, the file it was on
+        (the first unfinished, as one worker works in order) is the culprit."""
+        results = []
+        remaining = paths
+        while remaining:
+            finished, broken = self._pool_round([[p] for p in remaining], 1)
+            results.extend(finished)
+            if not broken:
+                break
+            results.append(crashed(broken[0][0]))
+            remaining = [chunk[0] for chunk in broken[1:]]
+        return results
+
+    def _pool_round(self, chunks: List[List[str]], workers: int):
+        """(results of the chunks that finished, the chunks that did not, in order)."""
+        # Imported here: most runs (one file from an editor, a warm cache) need no pool,
+        # and multiprocessing is a noticeable part of the start-up time.
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        finished, broken = [], []
+        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                 initargs=(self.settings,)) as pool:
+            try:
+                futures = []
+                for chunk in chunks:
+                    try:
+                        futures.append(pool.submit(_lint_chunk, chunk))
+                    except BrokenProcessPool:  # a worker died already: the rest is unfinished
+                        break
+                for index, chunk in enumerate(chunks):
+                    try:
+                        if index >= len(futures):
+                            raise BrokenProcessPool("not submitted")
+                        finished.extend(futures[index].result())
+                    except BrokenProcessPool:
+                        broken.append(chunk)
+            except BaseException:  # Ctrl-C: do not wait for the chunks not started yet
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+        return finished, broken

@@ -1,0 +1,303 @@
+"""The `leaklint` command end to end (in-process through `main`, and once as `python -m`)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import leaklint
+from leaklint import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
+CLEAN = "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n    t.start()\n    t.join()\n"
+LEAK_AT = "4:5: LKL101"
+
+needs_lkl101 = pytest.mark.skipif(registry.rule_by_code("LKL101") is None,
+                                  reason="LKL101 is not there yet")
+
+
+def write(folder: Path, files: dict) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def codes_by_path(out: str) -> set:
+    """{(path, code)} from `path:line:col: CODE message` lines."""
+    found = set()
+    for line in out.splitlines():
+        path, _, _, rest = line.split(":", 3)
+        found.add((path, rest.split()[0]))
+    return found
+
+
+# -- exit codes -------------------------------------------------------------------------------
+@needs_lkl101
+def test_findings_exit_1_and_are_printed_sorted(run_cli, tmp_path):
+    write(tmp_path, {"b.py": LEAKY, "a.py": LEAKY, "pkg/c.py": LEAKY, "ok.py": CLEAN})
+    result = run_cli()
+    assert result.code == 1
+    assert [line.split(" ")[0] for line in result.out.splitlines()] == [
+        "a.py:4:5:", "b.py:4:5:", "pkg/c.py:4:5:"]
+    assert "never joined" in result.out
+
+
+def test_clean_exits_0(run_cli, tmp_path):
+    write(tmp_path, {"ok.py": CLEAN})
+    result = run_cli()
+    assert (result.code, result.out) == (0, "")
+
+
+def test_no_python_files_warns_and_exits_0(run_cli, tmp_path):
+    write(tmp_path, {"README": "hello"})
+    result = run_cli()
+    assert result.code == 0 and "no Python files" in result.err
+
+
+def test_nonexistent_path_is_a_usage_error(run_cli, tmp_path):
+    write(tmp_path, {"ok.py": CLEAN})
+    result = run_cli("ok.py", "missing.py")
+    assert result.code == 2
+    assert result.err == "leaklint: error: missing.py: no such file or folder\n"
+
+
+def test_unknown_option_is_a_usage_error(run_cli):
+    assert run_cli("--no-such-option").code == 2
+
+
+@needs_lkl101
+def test_exit_zero(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    result = run_cli("--exit-zero")
+    assert result.code == 0 and LEAK_AT in result.out
+
+
+def test_internal_error_exits_2_and_verbose_shows_the_traceback(run_cli, tmp_path, fake_rules, monkeypatch):
+    def broken_check(self, index):
+        raise ValueError("boom")
+        yield
+
+    monkeypatch.setattr(fake_rules[-2], "check", broken_check)  # LKL901
+    write(tmp_path, {"a.py": "MARK1 = 1\n"})
+    result = run_cli("--exit-zero", "--no-cache")
+    assert result.code == 2
+    assert "a.py:1:1: LKL000 internal error in LKL901 (marker-one): ValueError: boom" in result.out
+    assert "Traceback" not in result.out
+    result = run_cli("-v", "--no-cache")
+    assert "Traceback" in result.out and "raise ValueError" in result.out
+
+
+# -- selecting rules ---------------------------------------------------------------------------
+def test_select_ignore_extend_select_by_code_and_prefix(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"a.py": "MARK1 = 1\nMARK2 = 2\nMARK3 = 3\n"})
+
+    def codes(*args):
+        result = run_cli("--no-cache", *args)
+        assert result.code in (0, 1), result.err
+        return sorted(code for _, code in codes_by_path(result.out))
+
+    assert codes() == ["LKL801", "LKL901"]  # LKL902 is off by default
+    assert codes("--select", "LKL") == ["LKL801", "LKL901"]
+    assert codes("--select", "LKL901") == ["LKL901"]
+    assert codes("--select", "LKL9") == ["LKL901", "LKL902"]  # a family prefix is specific enough
+    assert codes("--select", "LKL8,LKL902") == ["LKL801", "LKL902"]
+    assert codes("--select", "LKL801", "--select", "LKL901") == ["LKL801", "LKL901"]
+    assert codes("--ignore", "LKL9") == ["LKL801"]
+    assert codes("--ignore", "LKL801") == ["LKL901"]
+    assert codes("--extend-select", "LKL902") == ["LKL801", "LKL901", "LKL902"]
+    assert codes("--select", "lkl8", "--extend-select", "LKL901") == ["LKL801", "LKL901"]
+    # A more specific entry wins, whichever list it is in.
+    assert codes("--ignore", "LKL9", "--select", "LKL901") == ["LKL901"]
+    assert codes("--select", "LKL9", "--ignore", "LKL901") == ["LKL902"]
+
+
+@pytest.mark.parametrize("flag", ["--select", "--ignore", "--extend-select"])
+def test_unknown_code_is_a_usage_error(run_cli, tmp_path, flag):
+    write(tmp_path, {"a.py": CLEAN})
+    result = run_cli(flag, "LKL1,XYZ9")
+    assert result.code == 2
+    assert result.err == f"leaklint: error: {flag}: unknown code or prefix 'XYZ9'\n"
+
+
+def test_tool_codes_are_reported_unless_ignored(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"broken.py": "MARK3 = (\n", "a.py": "MARK1 = 1\n"})
+    result = run_cli("--select", "LKL8")  # no rule that flags MARK1: the syntax error stays
+    assert codes_by_path(result.out) == {("broken.py", "LKL001")}
+    result = run_cli("--ignore", "LKL001")
+    assert codes_by_path(result.out) == {("a.py", "LKL901")}
+    result = run_cli("--ignore", "LKL0")
+    assert codes_by_path(result.out) == {("a.py", "LKL901")}
+
+
+# -- files --------------------------------------------------------------------------------------
+@needs_lkl101
+def test_syntax_error_is_lkl001_and_other_files_are_still_reported(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n", "z.py": LEAKY})
+    result = run_cli()
+    assert result.code == 1
+    assert codes_by_path(result.out) == {("a.py", "LKL101"), ("broken.py", "LKL001"), ("z.py", "LKL101")}
+
+
+@needs_lkl101
+def test_default_excludes_and_exclude_options(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, ".venv/lib/x.py": LEAKY, "build/b.py": LEAKY,
+                     "pkg.egg-info/c.py": LEAKY, "gen/d.py": LEAKY, "src/gen/e.py": LEAKY})
+    assert {p for p, _ in codes_by_path(run_cli().out)} == {"a.py", "gen/d.py", "src/gen/e.py"}
+    # --extend-exclude adds to the defaults; a pattern with "/" is a path from here.
+    result = run_cli("--extend-exclude", "src/gen")
+    assert {p for p, _ in codes_by_path(result.out)} == {"a.py", "gen/d.py"}
+    result = run_cli("--extend-exclude", "gen")
+    assert {p for p, _ in codes_by_path(result.out)} == {"a.py"}
+    # --exclude replaces the defaults.
+    result = run_cli("--exclude", "gen,*.egg-info")
+    assert {p for p, _ in codes_by_path(result.out)} == {"a.py", ".venv/lib/x.py", "build/b.py"}
+
+
+@needs_lkl101
+def test_named_files_are_linted_even_if_excluded_unless_force_exclude(run_cli, tmp_path):
+    write(tmp_path, {"build/b.py": LEAKY, "script": LEAKY})
+    result = run_cli("build/b.py", "script")
+    assert codes_by_path(result.out) == {("build/b.py", "LKL101"), ("script", "LKL101")}
+    result = run_cli("--force-exclude", "build/b.py", "script")
+    assert codes_by_path(result.out) == {("script", "LKL101")}
+
+
+@needs_lkl101
+def test_noqa(run_cli, tmp_path):
+    write(tmp_path, {
+        "bare.py": LEAKY.replace(".start()", ".start()  # noqa"),
+        "code.py": LEAKY.replace(".start()", ".start()  # noqa: LKL101"),
+        "prefix.py": LEAKY.replace(".start()", ".start()  # noqa: LKL1"),
+        "other.py": LEAKY.replace(".start()", ".start()  # noqa: LKL5"),
+    })
+    result = run_cli()
+    assert codes_by_path(result.out) == {("other.py", "LKL101")}
+
+
+@needs_lkl101
+def test_stdin_with_stdin_filename(run_cli, tmp_path):
+    write(tmp_path, {"x.py": CLEAN})  # the file on disk is not what is linted
+    result = run_cli("-", "--stdin-filename", "x.py", stdin=LEAKY.encode())
+    assert result.code == 1
+    assert result.out.startswith(f"x.py:{LEAK_AT} ")
+    result = run_cli("-", stdin=LEAKY.encode())
+    assert result.out.startswith(f"-:{LEAK_AT} ")
+    assert run_cli("-", stdin=CLEAN.encode()).code == 0
+
+
+@needs_lkl101
+def test_per_file_ignores_apply_to_stdin_filename(run_cli, tmp_path):
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint.per-file-ignores]\n"tests/*" = ["LKL1"]\n'})
+    assert run_cli("-", "--stdin-filename", "tests/t.py", stdin=LEAKY.encode()).code == 0
+    assert run_cli("-", "--stdin-filename", "src/t.py", stdin=LEAKY.encode()).code == 1
+
+
+@needs_lkl101
+def test_non_utf8_file_name_is_printed_escaped(run_cli, tmp_path):
+    name = os.fsdecode(b"caf\xe9.py")
+    try:
+        (tmp_path / name).write_text(LEAKY)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("the file system does not take non-UTF-8 names")
+    result = run_cli()
+    assert result.out.startswith("caf\\xe9.py:4:5: LKL101")
+
+
+# -- configuration through the command line ---------------------------------------------------------
+def test_command_line_overrides_configuration(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8"]\n',
+                     "a.py": "MARK1 = 1\nMARK3 = 3\n"})
+    assert {c for _, c in codes_by_path(run_cli().out)} == {"LKL801"}
+    assert {c for _, c in codes_by_path(run_cli("--select", "LKL9").out)} == {"LKL901"}
+    assert {c for _, c in codes_by_path(run_cli("--isolated").out)} == {"LKL801", "LKL901"}
+
+
+def test_configuration_error_is_one_line_and_exit_2(run_cli, tmp_path):
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselct = ["LKL1"]\n', "a.py": CLEAN})
+    result = run_cli()
+    assert result.code == 2
+    assert result.err.count("\n") == 1
+    assert "pyproject.toml" in result.err and "selct" in result.err and "unknown key" in result.err
+
+
+def test_per_file_ignores(run_cli, tmp_path, fake_rules, monkeypatch):
+    write(tmp_path, {
+        "pyproject.toml": '[tool.leaklint.per-file-ignores]\n"tests/*" = ["LKL9"]\n"conf*.py" = ["LKL801"]\n',
+        "tests/t.py": "MARK1 = 1\nMARK3 = 3\n",
+        "src/conftest.py": "MARK1 = 1\nMARK3 = 3\n",
+        "src/m.py": "MARK1 = 1\n",
+    })
+    assert codes_by_path(run_cli().out) == {
+        ("tests/t.py", "LKL801"), ("src/conftest.py", "LKL901"), ("src/m.py", "LKL901")}
+    # The patterns are relative to the project root, wherever leaklint runs from.
+    monkeypatch.chdir(tmp_path / "src")
+    assert codes_by_path(run_cli("..").out) == {
+        ("../tests/t.py", "LKL801"), ("../src/conftest.py", "LKL901"), ("../src/m.py", "LKL901")}
+
+
+def test_rule_options_reach_the_rules(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nmarker-limit = 7\nextra-markers = ["X"]\n',
+                     "a.py": "MARK3 = 3\n"})
+    result = run_cli()
+    assert "found MARK3 extra_markers=['X'] marker-limit=7" in result.out
+
+
+# -- information ---------------------------------------------------------------------------------
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert (result.code, result.out) == (0, f"leaklint {leaklint.__version__}\n")
+
+
+def test_list_rules(run_cli, fake_rules):
+    result = run_cli("--list-rules")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert [line.split()[0] for line in lines] == sorted(
+        ["LKL000", "LKL001", "LKL002", "LKL003"] + [rule.code for rule in fake_rules])
+    by_code = {line.split()[0]: line.split(None, 3) for line in lines}
+    assert by_code["LKL001"][1:3] == ["syntax-error", "always"]
+    assert by_code["LKL901"] == ["LKL901", "marker-one", "on", "Marker one."]
+    assert by_code["LKL902"][2] == "off"
+
+
+def test_explain(run_cli, fake_rules):
+    result = run_cli("--explain", "lkl801")
+    assert result.code == 0
+    for text in ("LKL801 marker-three (on by default)", "What it does:", "Flags markers.",
+                 "Why is this bad:", "Example:\n    MARK = 1", "Use instead:\n    pass",
+                 "marker-limit (int, default: 3)", "How many markers are fine."):
+        assert text in result.out
+    assert "LKL002 unreadable-file" in run_cli("--explain", "LKL002").out
+    result = run_cli("--explain", "LKL999")
+    assert result.code == 2 and "unknown code" in result.err
+
+
+@needs_lkl101
+def test_statistics(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n"})
+    result = run_cli("--statistics")
+    lines = result.out.splitlines()
+    assert lines[-2:] == ["1     LKL001 syntax-error", "2     LKL101 thread-not-joined"]
+    assert len(lines) == 5
+
+
+@needs_lkl101
+def test_verbose_reports_timing(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    result = run_cli("-v")
+    assert "1 files (0 from the cache)" in result.err
+    assert "1 files (1 from the cache)" in run_cli("-v").err
+
+
+@needs_lkl101
+def test_python_dash_m_leaklint(tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "a.py"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stdout.startswith(f"a.py:{LEAK_AT} ")
