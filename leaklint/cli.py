@@ -6,7 +6,9 @@ pass it to `sys.exit`.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import re
 import sys
 import textwrap
 import time
@@ -14,7 +16,8 @@ from collections import Counter
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 import leaklint
-from leaklint import registry
+from leaklint import registry, report
+from leaklint.baseline import BaselineError, apply_baseline, write_baseline
 from leaklint.config import Config, ConfigError, find_config_file, load_config, validate_codes
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
@@ -26,9 +29,10 @@ STDIN = "-"
 CACHE_DIR_ENV = "LEAKLINT_CACHE_DIR"
 DEFAULT_CACHE_DIR = ".leaklint_cache"
 
-DESCRIPTION = "Find leak-prone concurrency in Python: threads never joined, asyncio tasks " \
-              "dropped, queues nobody drains, network calls without timeouts, processes " \
-              "and pools never released."
+DESCRIPTION = textwrap.fill(
+    "Find leak-prone concurrency in Python: threads never joined, asyncio tasks dropped, "
+    "queues nobody drains, network calls without timeouts, processes and pools never "
+    "released.", width=88)
 
 EPILOG = f"""\
 files:
@@ -37,12 +41,16 @@ files:
   add --force-exclude to apply the exclude patterns to named files too (for pre-commit).
   A pattern without "/" matches the name of any file or folder (build, *.egg-info); one
   with "/" matches the path relative to where it is configured: the current folder on
-  the command line, the project root in pyproject.toml (tests/fixtures).
-  Default excludes: {", ".join(DEFAULT_EXCLUDES)}.
+  the command line, the project root in pyproject.toml (tests/fixtures). `exclude`
+  replaces the default excludes, `extend-exclude` adds to them. Default excludes:
+  {textwrap.fill(", ".join(DEFAULT_EXCLUDES), width=86, subsequent_indent="  ")}.
+  Symbolic links are followed; links in a loop, broken links, unreadable files or
+  folders are reported (LKL002) and the run goes on.
 
 configuration:
-  [tool.leaklint] in the nearest pyproject.toml that has one, in the current folder or
-  above (not above the files linted). Its folder is the project root. Keys: select,
+  [tool.leaklint] in the nearest pyproject.toml that has one, searching from the current
+  folder upwards (the paths linted do not change which file applies; --config FILE names
+  one, --isolated ignores them). Its folder is the project root. Keys: select,
   ignore, extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]),
   jobs, cache-dir, max-file-bytes, skip-generated, and every rule option (see
   --explain CODE). Command-line options override the file; --extend-select and
@@ -154,10 +162,22 @@ def build_parser() -> argparse.ArgumentParser:
     running.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
 
     output = parser.add_argument_group("output")
+    output.add_argument("--format", choices=report.FORMATS, default="text",
+                        help="text (path:line:col: CODE message, the default), json, sarif "
+                             "or github (workflow annotations)")
+    output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    output.add_argument("--show-source", action="store_true",
+                        help="text format: show each finding's source line with a caret under it")
+    output.add_argument("--baseline", metavar="FILE",
+                        help="do not report the findings recorded in this baseline file")
+    output.add_argument("--write-baseline", metavar="FILE",
+                        help="record every finding in FILE (then report only what it cannot "
+                             "hold: LKL0xx)")
     output.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are findings (internal errors still exit 2)")
     output.add_argument("--statistics", action="store_true",
-                        help="after the findings, how many there are of each code")
+                        help="after the findings, how many there are of each code (on standard "
+                             "error for the json, sarif and github formats)")
     output.add_argument("-v", "--verbose", action="store_true",
                         help="show internal errors' tracebacks, the configuration used, and timing")
 
@@ -269,14 +289,26 @@ def _run(args, options: Options, paths: List[str]) -> int:
         if not (args.force_exclude and options.exclude.matches_file(name, root)):
             findings += runner.lint_stdin(sys.stdin.buffer.read(), name)
     findings = sorted(f for f in findings if _reported(f, options, root))
+    try:
+        findings = _apply_baselines(args, findings)
+    except BaselineError as error:
+        return _error(error.message)
 
-    out = sys.stdout
-    for finding in findings:
-        _write(out, f"{display_path(finding.path)}:{finding.line}:{finding.column}: {finding.code} {finding.message}\n")
-        if args.verbose and finding.detail:
-            _write(out, textwrap.indent(finding.detail.rstrip("\n"), "    ") + "\n")
-    if args.statistics and findings:
-        _write(out, statistics_text(findings))
+    text = render(findings, args.format, show_source=args.show_source, verbose=args.verbose)
+    statistics = statistics_text(findings) if args.statistics and findings else ""
+    if args.format == "text":
+        text, statistics = text + statistics, ""
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(printable(text))
+        except OSError as error:
+            return _error(f"--output: cannot write {args.output}: {error.strerror or error}")
+    else:
+        _write(sys.stdout, text)
+        sys.stdout.flush()
+    if statistics:
+        _write(sys.stderr, statistics)
     if args.verbose:
         elapsed = time.perf_counter() - started
         print(f"leaklint: configuration: {options.config.path or '(none, defaults)'}", file=sys.stderr)
@@ -284,7 +316,6 @@ def _run(args, options: Options, paths: List[str]) -> int:
               f"{options.jobs} jobs, {elapsed:.2f}s", file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
         print("leaklint: warning: no Python files found", file=sys.stderr)
-    out.flush()
 
     if any(f.code == INTERNAL_ERROR.code for f in findings):
         return EXIT_ERROR
@@ -312,17 +343,44 @@ def _longest_match(code: str, entries) -> int:
     return max((1 if e == "ALL" else len(e) for e in entries if e == "ALL" or code.startswith(e)), default=0)
 
 
-def display_path(path: str) -> str:
-    """A file name that is not valid UTF-8 (kept as surrogates by Python) shown with
-    backslash escapes instead of failing to print."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
+def _apply_baselines(args, findings: List[Finding]) -> List[Finding]:
+    if args.write_baseline:
+        count = write_baseline(args.write_baseline, findings)
+        print(f"leaklint: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
+    baseline = args.baseline or args.write_baseline
+    if not baseline:
+        return findings
+    findings, unmatched = apply_baseline(baseline, findings)
+    if unmatched:
+        print(f"leaklint: {unmatched} entries of the baseline {baseline} match nothing any more "
+              f"(fixed?); shrink it with --write-baseline", file=sys.stderr)
+    return findings
+
+
+def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool) -> str:
+    if fmt != "text" or not verbose:
+        return report.render(findings, fmt, show_source=show_source)
+    # -v: an internal error's traceback (Finding.detail) under its line.
+    read_lines = functools.lru_cache(maxsize=None)(report.read_source_lines)
+    parts = []
+    for finding in findings:
+        parts.append(report.render_text([finding], show_source=show_source, read_lines=read_lines))
+        if finding.detail:
+            parts.append(textwrap.indent(finding.detail.rstrip("\n"), "    ") + "\n")
+    return "".join(parts)
+
+
+_LONE_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def printable(text: str) -> str:
+    """Python keeps the bytes of a file name that is not valid UTF-8 as lone surrogates,
+    which no encoder accepts: show them as \\xNN escapes instead of failing to print."""
+    return _LONE_SURROGATE.sub(lambda match: f"\\x{ord(match.group()) - 0xDC00:02x}", text)
 
 
 def _write(stream: TextIO, text: str) -> None:
+    text = printable(text)
     try:
         stream.write(text)
     except UnicodeEncodeError:  # a terminal that cannot show some character of a message

@@ -1,6 +1,7 @@
 """The `leaklint` command end to end (in-process through `main`, and once as `python -m`)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -301,3 +302,36 @@ def test_python_dash_m_leaklint(tmp_path):
     result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "a.py"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and result.stdout.startswith(f"a.py:{LEAK_AT} ")
+
+
+# -- report formats and baselines (leaklint/report.py, leaklint/baseline.py) ---------------------
+@needs_lkl101
+def test_formats_output_file_and_show_source(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    result = run_cli("--format", "json", "--statistics")
+    assert [(f["path"], f["line"], f["code"]) for f in json.loads(result.out)] == [("a.py", 4, "LKL101")]
+    assert "1     LKL101 thread-not-joined" in result.err  # not inside the JSON
+    sarif = json.loads(run_cli("--format", "sarif").out)
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"][0]["ruleId"] == "LKL101"
+    assert run_cli("--format", "github").out.startswith("::warning file=a.py,line=4,")
+    result = run_cli("--output", "report.txt")
+    assert result.code == 1 and result.out == ""
+    assert (tmp_path / "report.txt").read_text().startswith(f"a.py:{LEAK_AT} ")
+    lines = run_cli("--show-source").out.splitlines()
+    assert lines[1:] == ["    threading.Thread(target=print).start()", "    ^"]
+    assert run_cli("--format", "xml").code == 2
+
+
+@needs_lkl101
+def test_baseline_reports_only_new_findings(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY})
+    result = run_cli("--write-baseline", "baseline.json")
+    assert (result.code, result.out) == (0, "") and "wrote 2 findings" in result.err
+    assert run_cli("--baseline", "baseline.json").code == 0
+    write(tmp_path, {"c.py": LEAKY, "b.py": CLEAN})
+    result = run_cli("--baseline", "baseline.json")
+    assert result.code == 1 and codes_by_path(result.out) == {("c.py", "LKL101")}
+    assert "1 entries of the baseline baseline.json match nothing" in result.err
+    (tmp_path / "broken.json").write_text("{")
+    result = run_cli("--baseline", "broken.json")
+    assert result.code == 2 and "not valid JSON" in result.err
