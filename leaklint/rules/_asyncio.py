@@ -54,7 +54,8 @@ TASK = ResourceKind(
     # cancel() stops it; result()/exception() collect its outcome; a done callback is
     # somebody handling the outcome (the documented `tasks.add(t);
     # t.add_done_callback(tasks.discard)` pattern keeps a strong reference meanwhile).
-    release_methods=frozenset({"cancel", "result", "exception", "add_done_callback"}),
+    release_methods=frozenset({"cancel", "result", "exception", "add_done_callback",
+                               "__await__"}),
     release_functions=GATHERERS,
     awaitable=True,
     globals_escape=True,
@@ -219,21 +220,134 @@ def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNo
     return None
 
 
-def _is_coroutine_source(index: FileIndex, expr: Optional[cst.CSTNode]) -> bool:
-    """For ensure_future(x): is `x` a coroutine (so a new task is made), rather than a
-    future or task we may be handed back unchanged?"""
-    if isinstance(expr, cst.Call):
+# asyncio functions that return a coroutine (so ensure_future() makes a new task of it).
+ASYNCIO_COROUTINES = frozenset({
+    f"asyncio.{name}" for name in (
+        "sleep", "wait_for", "wait", "open_connection", "start_server",
+        "open_unix_connection", "start_unix_server", "create_subprocess_exec",
+        "create_subprocess_shell", "to_thread")
+})
+
+
+def _is_async_def(node) -> bool:
+    return isinstance(node, cst.FunctionDef) and node.asynchronous is not None
+
+
+def _is_coroutine_call(index: FileIndex, call: cst.Call) -> bool:
+    """A call that provably returns a coroutine: of an `async def` of this file (a
+    function, or a method reached through `self`), or of an asyncio coroutine function."""
+    func = call.func
+    if index.qualified_name(func) in ASYNCIO_COROUTINES:
         return True
+    if isinstance(func, cst.Name):
+        bindings = index.bindings_of(func)
+        return bool(bindings) and all(b.kind == "def" and _is_async_def(b.node) for b in bindings)
+    if isinstance(func, cst.Attribute):
+        info = index.class_of_self(func.value)
+        if info is None:
+            return False
+        methods = [m.methods.get(func.attr.value) for m in index.class_family(info)]
+        methods = [m for m in methods if m is not None]
+        return bool(methods) and all(_is_async_def(m) for m in methods)
+    return False
+
+
+def _is_coroutine_source(index: FileIndex, expr: Optional[cst.CSTNode]) -> bool:
+    """For ensure_future(x): is `x` provably a coroutine (so a new task is made), rather
+    than a future or task handed back unchanged (tornado's `Event.wait()` returns a
+    Future; ensure_future() of it makes no task)?"""
+    if isinstance(expr, cst.Call):
+        return _is_coroutine_call(index, expr)
     if isinstance(expr, cst.Name):
         bindings = index.bindings_of(expr)
         if len(bindings) == 1 and bindings[0].kind == "assign":
             value = bindings[0].value
-            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-                targets = index.bindings_of(value.func)
-                return (len(targets) == 1 and targets[0].kind == "def"
-                        and isinstance(targets[0].node, cst.FunctionDef)
-                        and targets[0].node.asynchronous is not None)
+            return isinstance(value, cst.Call) and _is_coroutine_call(index, value)
     return False
+
+
+def _expected_to_raise(index: FileIndex, call: cst.Call) -> bool:
+    """The call sits in `with self.assertRaises(...)` / `with pytest.raises(...)`: it is
+    expected to fail, so no task is made."""
+    for node in index.ancestors(call):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(node, cst.With):
+            for item in node.items:
+                manager = item.item
+                if not isinstance(manager, cst.Call):
+                    continue
+                func = manager.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else (
+                    func.value if isinstance(func, cst.Name) else "")
+                if name.startswith("assertRaises") or index.qualified_name(func) == "pytest.raises":
+                    return True
+    return False
+
+
+def _asserted(index: FileIndex, call: cst.Call) -> bool:
+    """`assert t.done()`, `self.assertTrue(t.done())`: the test checks the task finished."""
+    for node in index.ancestors(call):
+        if isinstance(node, cst.Assert):
+            return True
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (
+                func.value if isinstance(func, cst.Name) else "")
+            if name.startswith("assert"):
+                return True
+        if isinstance(node, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            return False
+    return False
+
+
+_ADDERS = frozenset({"append", "add", "insert", "appendleft"})
+_PRUNERS = frozenset({"remove", "discard"})
+
+
+def _container_of(index: FileIndex, call: cst.Call) -> Optional[cst.CSTNode]:
+    """The container expression a creation goes straight into (`tasks.append(create_task(
+    ...))`, `self._tasks.add(...)`), if any."""
+    parent = index.parent.get(call)
+    if isinstance(parent, cst.Arg):
+        outer = index.parent.get(parent)
+        if (isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute)
+                and outer.func.attr.value in _ADDERS):
+            return outer.func.value
+    return None
+
+
+def pruned_container(index: FileIndex, call: cst.Call) -> bool:
+    """The task goes into a container the code prunes (`tasks.remove(t)` once
+    `t.done()`, `tasks.discard`): the documented keep-a-reference pattern, spelled out."""
+    container = _container_of(index, call)
+    if isinstance(container, cst.Name):
+        owner = index.binding_scope(container)
+        if owner is None:
+            return False
+        uses = index.uses(owner, container.value)
+    elif isinstance(container, cst.Attribute):
+        info = index.class_of_self(container.value)
+        if info is None:
+            return False
+        uses = [n for m in index.class_family(info) for n in m.self_attrs.get(container.attr.value, ())]
+    else:
+        return False
+    for use in uses:
+        attribute = index.parent.get(use)
+        if (isinstance(attribute, cst.Attribute) and attribute.value is use
+                and attribute.attr.value in _PRUNERS):
+            return True
+    return False
+
+
+def finished_elsewhere(index: FileIndex, lifecycle) -> bool:
+    """Evidence that something we cannot see finishes the task: the code asks whether it
+    was cancelled (`t.cancelled()`: only meaningful if someone cancels it, e.g. a runner's
+    cancel-all at shutdown), or asserts that it is done."""
+    if lifecycle.method_calls.get("cancelled"):
+        return True
+    return any(_asserted(index, c) for c in lifecycle.method_calls.get("done", ()))
 
 
 def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[cst.CSTNode]]]:
@@ -290,8 +404,11 @@ def dropped_tasks(index: FileIndex):
 
     result = []
     for call, what, coro in task_creations(index):
+        if _expected_to_raise(index, call):
+            continue
         lifecycle = track(index, call, TASK)
-        if lifecycle.dropped(TASK):
+        if (lifecycle.dropped(TASK) and not finished_elsewhere(index, lifecycle)
+                and not pruned_container(index, call)):
             result.append((call, what, coro, lifecycle))
     index._leaklint_dropped_tasks = result  # type: ignore[attr-defined]
     return result

@@ -47,7 +47,7 @@ class TaskDropped(Rule):
         "# or: async with asyncio.TaskGroup() as tg: tg.create_task(audit(event))\n")
     invalid = (
         "import asyncio\n\nasync def f():\n    asyncio.create_task(g())\n",
-        "from asyncio import ensure_future as ef\n\nasync def f():\n    ef(g())\n",
+        "from asyncio import ensure_future as ef\n\nasync def g():\n    pass\n\nasync def f():\n    ef(g())\n",
         "import asyncio\n\nasync def f():\n    loop = asyncio.get_running_loop()\n"
         "    loop.create_task(g())\n",
         "import asyncio\n\ndef f():\n    asyncio.get_event_loop().create_task(g())\n",

@@ -58,7 +58,7 @@ class TaskNeverAwaited(Rule):
         "import asyncio\n\nclass C:\n    async def start(self):\n"
         "        self._t = asyncio.create_task(self.run())\n"
         "    async def run(self):\n        pass\n",
-        "import asyncio\n\nasync def f(items):\n    tasks = []\n    for i in items:\n"
+        "import asyncio\n\nasync def g(i):\n    pass\n\nasync def f(items):\n    tasks = []\n    for i in items:\n"
         "        tasks.append(asyncio.ensure_future(g(i)))\n    print(len(tasks))\n",
     )
     valid = (
