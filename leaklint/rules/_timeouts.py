@@ -390,3 +390,189 @@ def disabled_timeout_object(index: FileIndex, expr: Optional[cst.CSTNode], class
     values = dict(zip(bounds, positionals))
     values.update({k: v for k, v in named.items() if k in bounds})
     return expr if all(is_none(v) for v in values.values()) else None
+
+
+# ===================================================================== bounded elsewhere
+# A call lexically inside `with <timeout scope>:` is bounded by it: eventlet/gevent
+# `Timeout(5)`, `asyncio.timeout()`, `async_timeout.timeout()`, anyio/trio `fail_after()`.
+# Matched on the last component of the callee, resolved or not: in the trusting
+# direction a spelling is good enough.
+_TIMEOUT_SCOPE_NAMES = ("timeout", "timeout_at", "fail_after", "fail_at", "move_on_after",
+                        "move_on_at")
+_IO_FREE_SOCKET_METHODS = frozenset({
+    "close", "shutdown", "setsockopt", "getsockopt", "getsockname", "getpeername",
+    "fileno", "detach", "__enter__", "__exit__"})
+
+
+def _last_name(expr: cst.CSTNode) -> str:
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    if isinstance(expr, cst.Attribute):
+        return expr.attr.value
+    if isinstance(expr, cst.Name):
+        return expr.value
+    return ""
+
+
+def _dotted_spelling(expr: cst.CSTNode) -> str:
+    if isinstance(expr, cst.Call):
+        expr = expr.func
+    if isinstance(expr, cst.Attribute):
+        base = _dotted_spelling(expr.value)
+        return f"{base}.{expr.attr.value}" if base else expr.attr.value
+    if isinstance(expr, cst.Name):
+        return expr.value
+    return ""
+
+
+def _is_timeout_scope(expr: cst.CSTNode) -> bool:
+    name = _last_name(expr).lower()
+    return name in _TIMEOUT_SCOPE_NAMES or name.endswith("timeout")
+
+
+def bounded_elsewhere(index: FileIndex, call: cst.Call) -> bool:
+    """The call runs under a timeout that is not its own: inside `with Timeout(...)`,
+    `asyncio.wait_for(call, t)`, or a function/class marked with a timeout decorator
+    (`@pytest.mark.timeout(10)`, `pytestmark = pytest.mark.timeout(...)`)."""
+    parent = index.parent.get(call)
+    if isinstance(parent, cst.Arg):
+        outer = index.parent.get(parent)
+        if isinstance(outer, cst.Call) and _last_name(outer) == "wait_for":
+            return True
+    for node in index.ancestors(call):
+        if isinstance(node, cst.With):
+            if any(_is_timeout_scope(item.item) for item in node.items):
+                return True
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in node.decorators:
+                if "timeout" in _dotted_spelling(decorator.decorator).lower():
+                    return True
+    for binding in index.module_scope.bindings.get("pytestmark", ()):
+        if binding.value is not None and "timeout" in index.module.code_for_node(binding.value):
+            return True
+    return False
+
+
+def caller_decides_timeout(index: FileIndex, call: cst.Call) -> bool:
+    """The enclosing function takes a timeout parameter and tests it (`if timeout is not
+    None: connect(addr, timeout)` / `else: connect(addr)`): the timeout-less call is the
+    deliberate path for a caller who asked for none."""
+    scope = index.enclosing_function(call)
+    if scope is None:
+        return False
+    for name in scope.bindings:
+        if "timeout" not in name.lower():
+            continue
+        if not any(b.kind == "param" for b in scope.bindings[name]):
+            continue
+        for use in index.uses(scope, name):
+            parent = index.parent.get(use)
+            if isinstance(parent, (cst.Comparison, cst.ComparisonTarget, cst.UnaryOperation,
+                                   cst.BooleanOperation)):
+                return True
+            if isinstance(parent, (cst.If, cst.While)) and parent.test is use:
+                return True
+            if isinstance(parent, cst.IfExp) and parent.test is use:
+                return True
+    return False
+
+
+_PATCHERS = ("patch", "object", "setattr", "multiple")
+
+
+def _patch_target(index: FileIndex, patcher: cst.CSTNode) -> Optional[str]:
+    """For `mock.patch("a.b.c")` / `monkeypatch.setattr("a.b.c", ...)`: "a.b.c"."""
+    if not isinstance(patcher, cst.Call) or _last_name(patcher) not in ("patch", "setattr"):
+        return None
+    if not patcher.args or not isinstance(patcher.args[0].value, cst.SimpleString):
+        return None
+    try:
+        return patcher.args[0].value.evaluated_value
+    except Exception:  # pragma: no cover - odd literals
+        return None
+
+
+def _target_covers(target: str, qualname: str) -> bool:
+    parts = target.split(".")
+    for start in range(len(parts)):
+        tail = ".".join(parts[start:])
+        if qualname == tail or qualname.startswith(tail + "."):
+            return True
+    return False
+
+
+def mocked(index: FileIndex, call: cst.Call, qualname: Optional[str],
+           receiver: Optional[cst.CSTNode] = None) -> bool:
+    """The callee is replaced by a mock where the call runs: a `@mock.patch("...")`
+    decorator or `with mock.patch("..."):` naming it (or a module on its path), or the
+    receiver handed to `mock.patch.object(receiver, ...)` / `monkeypatch.setattr(...)`."""
+    if qualname:
+        for node in index.ancestors(call):
+            patchers = []
+            if isinstance(node, cst.With):
+                patchers = [item.item for item in node.items]
+            elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                patchers = [d.decorator for d in node.decorators]
+            for patcher in patchers:
+                target = _patch_target(index, patcher)
+                if target and _target_covers(target, qualname):
+                    return True
+    if receiver is not None:
+        for use in receiver_uses(index, receiver):
+            arg = index.parent.get(use)
+            if isinstance(arg, cst.Arg) and arg.value is use:
+                outer = index.parent.get(arg)
+                if isinstance(outer, cst.Call) and _last_name(outer) in ("object", "setattr") \
+                        and outer.args and outer.args[0] is arg:
+                    return True
+    return False
+
+
+def socket_never_used_for_io(lifecycle) -> bool:
+    """A connected socket that is only closed (a connectivity probe) cannot hang: the
+    connect itself is bounded by the OS."""
+    if lifecycle.escaped:
+        return False
+    return all(method in _IO_FREE_SOCKET_METHODS for method in lifecycle.method_calls)
+
+
+_LOCAL_SCHEMES = ("file:", "data:")
+
+
+def _literal_prefix(expr: cst.CSTNode) -> Optional[str]:
+    if isinstance(expr, cst.SimpleString):
+        try:
+            value = expr.evaluated_value
+        except Exception:  # pragma: no cover
+            return None
+        return value if isinstance(value, str) else None
+    if isinstance(expr, cst.ConcatenatedString):
+        return _literal_prefix(expr.left)
+    if isinstance(expr, cst.FormattedString):
+        first = expr.parts[0] if expr.parts else None
+        return first.value if isinstance(first, cst.FormattedStringText) else None
+    if isinstance(expr, cst.BinaryOperation):
+        return _literal_prefix(expr.left)
+    return None
+
+
+def local_url(index: FileIndex, expr: Optional[cst.CSTNode], depth: int = 0) -> bool:
+    """A `file:` or `data:` URL (literal, or a name only ever bound to one): no network."""
+    if expr is None or depth > 3:
+        return False
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        return bool(bindings) and all(
+            b.kind == "assign" and b.value is not None and local_url(index, b.value, depth + 1)
+            for b in bindings)
+    prefix = _literal_prefix(expr)
+    return prefix is not None and prefix.lower().startswith(_LOCAL_SCHEMES)
+
+
+def trusted_context(index: FileIndex, call: cst.Call, qualname: Optional[str] = None,
+                    receiver: Optional[cst.CSTNode] = None) -> bool:
+    """Every reason shared by the LKL4xx rules to trust a call whose own arguments show
+    no timeout: bounded by an enclosing timeout scope, the callee or receiver mocked, or
+    the enclosing function deciding on its caller's timeout."""
+    return (bounded_elsewhere(index, call) or mocked(index, call, qualname, receiver)
+            or caller_decides_timeout(index, call))

@@ -10,7 +10,8 @@ from leaklint.rules._timeouts import (REQUESTS_ADAPTER, REQUESTS_FUNCTIONS,
                                       REQUESTS_SESSION_CLASSES, REQUESTS_SESSION_METHODS,
                                       attribute_stored_on, call_label, class_defines,
                                       has_star_kwargs, keyword, local_subclass_of,
-                                      method_calls_on, timeout_arg, value_sources)
+                                      method_calls_on, timeout_arg, trusted_context,
+                                      value_sources)
 from leaklint.rules.base import Option, Report, Rule
 
 FIX = "pass timeout=(connect, read), e.g. timeout=(3.05, 30)"
@@ -66,7 +67,7 @@ class RequestsNoTimeout(Rule):
         "import requests\n\nclass C:\n    def f(self, u):\n        return self.requests.get(u)\n",
         "import requests\n\ndef f(u):\n    s = requests.Session()\n    return s.request('GET', u, None, None, None, None, None, None, 5)\n",
     )
-    trigger_words = ("requests",)
+    trigger_words = ("import requests", "from requests", ", requests")
     options = (
         Option("timeout-functions", list, [],
                "Qualified names of your own functions that must be given a `timeout=` "
@@ -89,12 +90,12 @@ class RequestsNoTimeout(Rule):
             if name in REQUESTS_FUNCTIONS:
                 entry = REQUESTS_FUNCTIONS[name]
                 state, _ = timeout_arg(call, entry.position)
-                if state != "given":
+                if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._function_message(index, call, state), fix=FIX)
                 continue
             if name is not None and name in self.extra_functions:
                 state, _ = timeout_arg(call, None)
-                if state != "given":
+                if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._wrapper_message(index, call, name, state),
                                  fix="pass timeout=")
                 continue
@@ -106,7 +107,7 @@ class RequestsNoTimeout(Rule):
             if not self._is_plain_session(index, func.value):
                 continue
             state, _ = timeout_arg(call, entry.position)
-            if state != "given":
+            if state != "given" and not trusted_context(index, call, None, func.value):
                 yield Report(call, self._session_message(index, call, state), fix=FIX)
 
     # ------------------------------------------------------------------ sessions

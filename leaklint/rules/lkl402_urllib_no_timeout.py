@@ -6,9 +6,9 @@ from typing import Iterator
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
-                                      call_label, sets_default_socket_timeout, timeout_arg,
-                                      value_sources)
+from leaklint.rules._timeouts import (method_calls_on, URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
+                                      call_label, local_url, positional, sets_default_socket_timeout,
+                                      timeout_arg, trusted_context, value_sources)
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass timeout= (the third positional argument), e.g. urlopen(url, timeout=30)"
@@ -54,7 +54,7 @@ class UrllibNoTimeout(Rule):
         "def f(opener, u):\n    return opener.open(u)\n",
         "def urlopen(u):\n    pass\n\nurlopen('x')\n",
     )
-    trigger_words = ("urllib",)
+    trigger_words = ("urlopen", "build_opener", "OpenerDirector")
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
@@ -68,12 +68,18 @@ class UrllibNoTimeout(Rule):
                 entry = URLLIB_OPENER_METHODS.get(func.attr.value)
                 if entry is None:
                     continue
-                sources = value_sources(index, func.value)
-                if not sources or any(index.call_name(s) not in URLLIB_OPENERS for s in sources):
+                if not _plain_opener(index, func.value):
                     continue
                 opener = True
             state, _ = timeout_arg(call, entry.position)
             if state == "given" or sets_default_socket_timeout(index):
+                continue
+            url, _ = positional(call, 0)
+            if url is not None and local_url(index, url.value):
+                continue  # file: / data: URLs never touch the network
+            if trusted_context(index, call, name, func.value if opener else None):
+                continue
+            if not opener and _installs_custom_opener(index):
                 continue
             problem = "passes timeout=None" if state == "none" else "has no timeout"
             what = "an urllib opener's open()" if opener else "urlopen()"
@@ -82,3 +88,50 @@ class UrllibNoTimeout(Rule):
                 f"socket default timeout, which is none unless socket.setdefaulttimeout() "
                 f"is called, so a server that never answers blocks this thread forever; "
                 f"{FIX}"), fix=FIX)
+
+
+def _known_handlers(index: FileIndex, args) -> bool:
+    """Every handler is a stock urllib one (`urllib.request.ProxyHandler(...)`): a handler
+    of our own or of unknown origin may be a mock, or set a timeout in http_open()."""
+    for arg in args:
+        if arg.star or arg.keyword is not None:
+            return False
+        sources = value_sources(index, arg.value)
+        if not sources:
+            return False
+        for source in sources:
+            name = index.call_name(source) or ""
+            if not name.startswith(("urllib.request.", "urllib2.")):
+                return False
+    return True
+
+
+def _plain_opener(index: FileIndex, receiver) -> bool:
+    """An opener from build_opener()/OpenerDirector() with stock handlers only."""
+    sources = value_sources(index, receiver)
+    if not sources:
+        return False
+    for source in sources:
+        name = index.call_name(source)
+        if name not in URLLIB_OPENERS:
+            return False
+        if not _known_handlers(index, source.args):
+            return False
+    if isinstance(receiver, cst.Call):
+        return not any(index.call_name(s).endswith("OpenerDirector") for s in sources)
+    added = method_calls_on(index, receiver, "add_handler")
+    if any(not _known_handlers(index, call.args) for call in added):
+        return False
+    if any(index.call_name(s).endswith("OpenerDirector") for s in sources) and not added:
+        return False  # an OpenerDirector with no handler cannot open anything
+    return True
+
+
+def _installs_custom_opener(index: FileIndex) -> bool:
+    """`urllib.request.install_opener(opener)` with an opener we cannot vouch for: the
+    module-level urlopen() then goes through it (often a mock, in tests)."""
+    for call in index.calls:
+        if index.call_name(call) in ("urllib.request.install_opener", "urllib2.install_opener"):
+            if not call.args or not _plain_opener(index, call.args[0].value):
+                return True
+    return False

@@ -8,7 +8,9 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._timeouts import (STDLIB_CLASSES, STDLIB_CONNECT_METHODS, call_label,
-                                      positional, sets_default_socket_timeout, timeout_arg)
+                                      positional, sets_default_socket_timeout,
+                                      socket_never_used_for_io, timeout_arg,
+                                      trusted_context)
 from leaklint.rules.base import Report, Rule
 
 # Only followed to see what is done with the object; nothing "releases" it here.
@@ -66,8 +68,10 @@ class StdlibClientNoTimeout(Rule):
         "import socket, smtplib\n\nsocket.setdefaulttimeout(10)\n\ndef f(h):\n    return smtplib.SMTP(h)\n",
         "import http.client\n\ndef f(h, **kw):\n    return http.client.HTTPSConnection(h, **kw)\n",
     )
-    trigger_words = ("client", "socket", "smtplib", "ftplib", "poplib", "imaplib",
-                     "telnetlib", "httplib")
+    # Every catalogued constructor is spelled somewhere in a file that calls it (even
+    # `from smtplib import SMTP as S`), whatever its module is imported as.
+    trigger_words = ("HTTPConnection", "HTTPSConnection", "create_connection", "SMTP", "LMTP",
+                     "FTP", "POP3", "IMAP4", "Telnet")
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
@@ -100,8 +104,12 @@ class StdlibClientNoTimeout(Rule):
                 lifecycle = track(index, call, _CLIENT)
                 if "timeout" in lifecycle.attribute_stores:
                     continue
-                if "settimeout" in lifecycle.method_calls:
+                if "settimeout" in lifecycle.method_calls or "setblocking" in lifecycle.method_calls:
                     continue
+                if qual == "socket.create_connection" and socket_never_used_for_io(lifecycle):
+                    continue  # a connectivity probe: connect() is bounded by the OS
+            if trusted_context(index, call, qual):
+                continue
             problem = "passes timeout=None" if state == "none" else "has no timeout"
             default = entry.default
             yield Report(call, (

@@ -10,7 +10,7 @@ from leaklint.rules._timeouts import (URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOP
                                       URLLIB3_POOLS, URLLIB3_REQUEST_METHODS,
                                       URLLIB3_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, sets_default_socket_timeout,
-                                      timeout_arg, value_sources)
+                                      timeout_arg, trusted_context, value_sources)
 from leaklint.rules.base import Report, Rule
 
 FIX = ("pass timeout=urllib3.Timeout(connect=..., read=...) to the PoolManager / "
@@ -105,6 +105,8 @@ class Urllib3NoTimeout(Rule):
                 problem = "passes timeout=None"
             if sets_default_socket_timeout(index):
                 return
+            if trusted_context(index, call, None, func.value):
+                continue
             yield Report(call, (
                 f"`{call_label(index, call)}` (urllib3) {problem}: urllib3 falls back to "
                 f"Timeout.DEFAULT_TIMEOUT, the socket default, which is no timeout unless "

@@ -9,7 +9,7 @@ from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._timeouts import (HTTPX_CLIENTS, HTTPX_FUNCTIONS, HTTPX_METHODS,
                                       HTTPX_TIMEOUT_CLASSES, call_label,
-                                      disabled_timeout_object, timeout_arg,
+                                      disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
 from leaklint.rules.base import Report, Rule
 
@@ -66,6 +66,11 @@ class HttpxTimeoutDisabled(Rule):
     trigger_words = ("httpx",)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
+        for report in self._check(index):
+            if not trusted_context(index, report.node):
+                yield report
+
+    def _check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
             name = index.call_name(call)
             if name in HTTPX_FUNCTIONS:

@@ -8,7 +8,7 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.rules._timeouts import (AIOHTTP_METHODS, AIOHTTP_REQUEST, AIOHTTP_SESSIONS,
                                       AIOHTTP_TIMEOUT_BOUNDS, AIOHTTP_TIMEOUT_CLASSES,
-                                      call_label, disabled_timeout_object, timeout_arg,
+                                      call_label, disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
 from leaklint.rules.base import Report, Rule
 
@@ -70,9 +70,14 @@ class AiohttpTimeoutDisabled(Rule):
         "    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(sock_read=30))\n",
         "async def f(session, u):\n    return await session.get(u, timeout=None)\n",
     )
-    trigger_words = ("aiohttp",)
+    trigger_words = ("ClientSession", "ClientTimeout")
 
     def check(self, index: FileIndex) -> Iterator[Report]:
+        for report in self._check(index):
+            if not trusted_context(index, report.node):
+                yield report
+
+    def _check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
             name = index.call_name(call)
             if name in AIOHTTP_SESSIONS or name in AIOHTTP_REQUEST:
