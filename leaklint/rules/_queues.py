@@ -18,6 +18,7 @@ The analysis is computed once per file and cached on the index.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -49,6 +50,8 @@ THREAD_FACTORIES = frozenset({"threading.Thread", "multiprocessing.Process",
 TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 TASK_METHODS = frozenset({"create_task", "ensure_future"})
 PARTIALS = frozenset({"functools.partial"})
+# A queue on a public attribute (`self.queue`) may be read by users of the class.
+PUBLIC_ATTRIBUTES_ESCAPE = True
 
 
 @dataclass
@@ -152,6 +155,11 @@ def maxsize_of(call: cst.Call, kind: str) -> Optional[int]:
         if any(a.star for a in call.args):
             return None
         return 0
+    if isinstance(arg.value, cst.Float):
+        try:
+            return max(math.ceil(float(arg.value.value.replace("_", ""))), 0)
+        except ValueError:
+            return None
     value = int_constant(arg.value)
     if value is None:
         return None
@@ -165,17 +173,30 @@ class QueueTracer:
         self.parent = index.parent
         self.info = info
         self._seen: Set[tuple] = set()
+        self.weak = False
 
     def escape(self, reason: str) -> None:
         if not self.info.escaped:
             self.info.escaped = True
             self.info.escape_reason = reason
 
-    def trace(self, node: cst.CSTNode) -> None:
-        key = ("node", id(node))
+    def trace(self, node: cst.CSTNode, weak: Optional[bool] = None) -> None:
+        """`node` evaluates to the queue. A *weak* use is one that may see another value
+        bound to the same name (`q = Queue(); ...; q = Queue()`): its gets and escapes
+        count (they can only silence a rule) but its puts and joins do not."""
+        if weak is None:
+            weak = self.weak
+        key = ("node", id(node), weak)
         if key in self._seen or self.info.escaped:
             return
         self._seen.add(key)
+        saved, self.weak = self.weak, weak
+        try:
+            self._trace(node)
+        finally:
+            self.weak = saved
+
+    def _trace(self, node: cst.CSTNode) -> None:
         self.info.uses.add(id(node))
         parent = self.parent.get(node)
         if parent is None:
@@ -191,14 +212,16 @@ class QueueTracer:
                     isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is parent):
                 return  # `q.attr = ...`
             if attr in PUT_METHODS:
-                info.puts.append(holder if called else parent)
+                if not self.weak:
+                    info.puts.append(holder if called else parent)
             elif attr in GET_METHODS:
                 info.gets.append(holder if called else parent)
             elif attr == "task_done":
                 info.task_dones.append(holder if called else parent)
             elif attr == "join":
                 if called:
-                    info.joins.append(holder)
+                    if not self.weak:
+                        info.joins.append(holder)
                 else:
                     info.task_dones.append(parent)  # handed out: be conservative
             elif attr in NEUTRAL_METHODS:
@@ -253,22 +276,42 @@ class QueueTracer:
             if owner is index.module_scope and _exported(index, target.value):
                 self.escape("exported")
                 return
+            reach = self._binding_reach(owner, target)
             for use in index.uses(owner, target.value):
-                self.trace(use)
+                weak = self.weak
+                if reach is not None:
+                    position = reach[0].get(id(use), -1)
+                    weak = weak or not (reach[1] < position < reach[2])
+                self.trace(use, weak)
                 if self.info.escaped:
                     return
         elif isinstance(target, cst.Attribute):
             info = index.class_of_self(target.value)
             if info is None:
                 self.escape("stored on an object")
+            elif PUBLIC_ATTRIBUTES_ESCAPE and not target.attr.value.startswith("_"):
+                self.escape("public attribute: users of the class may read it")
             else:
                 self.follow_self_attribute(info, target.attr.value)
         else:
             self.escape("stored in a container")
 
+    def _binding_reach(self, owner, target: cst.Name):
+        """(source order, position of this binding, position of the next binding of the
+        name in the same scope) when the name is bound more than once; else None."""
+        bindings = owner.bindings.get(target.value, ())
+        if len(bindings) < 2:
+            return None
+        order = source_order(self.index, self.index.module)
+        mine = order.get(id(target), -1)
+        later = [order.get(id(b.target if b.target is not None else b.node), -1)
+                 for b in bindings if b.target is not target]
+        later = [p for p in later if p > mine]
+        return order, mine, min(later) if later else 1 << 60
+
     def follow_self_attribute(self, info, attr: str) -> None:
         index = self.index
-        key = ("self", id(info.node), attr)
+        key = ("self", id(info.node), attr, self.weak)
         if key in self._seen:
             return
         self._seen.add(key)
@@ -406,7 +449,7 @@ class QueueTracer:
             self.escape("passed to **kwargs")
 
     def follow_param_name(self, func, name: str) -> None:
-        key = ("param", id(func), name)
+        key = ("param", id(func), name, self.weak)
         if key in self._seen:
             return
         self._seen.add(key)
@@ -627,3 +670,113 @@ def where(index: FileIndex, info: QueueInfo) -> str:
         cls = path.split(".")[0] if path else ""
         return f"kept on the {cls} instance" if cls else "kept on the instance"
     return f"created in `{path}`" if path else "created at module level"
+
+
+def nonblocking_put(put: cst.Call) -> bool:
+    """`put_nowait`, `put(x, block=False)`, `put(x, timeout=...)` (or positional forms)."""
+    if isinstance(put.func, cst.Attribute) and put.func.attr.value == "put_nowait":
+        return True
+    block = keyword(put, "block")
+    if block is not None and isinstance(block.value, cst.Name) and block.value.value == "False":
+        return True
+    return keyword(put, "timeout") is not None or len(positional(put)) > 1
+
+
+def outlives_call(index: FileIndex, info: QueueInfo) -> bool:
+    """False for a local queue whose puts all run in the frame that made it and cannot
+    block (non-blocking puts, an unbounded queue, or no more blocking puts than it
+    holds): when the function returns, nothing is left waiting and the queue and its
+    items are simply collected."""
+    if info.scope_kind != "local":
+        return True
+    creator = function_of(index, info.creation)
+    if creator is None:
+        return True
+    blocking = 0
+    for put in info.puts:
+        if function_of(index, put) is not creator:
+            return True
+        if not isinstance(put, cst.Call):
+            # `self.assertRaises(QueueFull, q.put_nowait, 2)`: called right there
+            if not _called_immediately(index, put):
+                return True
+            if put.attr.value == "put_nowait" or info.maxsize == 0:
+                continue
+        elif nonblocking_put(put) or info.maxsize == 0:
+            continue
+        count = repeat_count(index, put, creator)
+        if count is None or info.maxsize is None:
+            return True
+        blocking += count
+    return info.maxsize is not None and blocking > info.maxsize
+
+
+# Calls that call the callable they are given right away (and do not keep it).
+IMMEDIATE_CALLERS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns",
+                               "assertWarnsRegex"})
+
+
+def _called_immediately(index: FileIndex, ref: cst.CSTNode) -> bool:
+    arg = index.parent.get(ref)
+    call = index.parent.get(arg)
+    if not isinstance(arg, cst.Arg) or not isinstance(call, cst.Call):
+        return False
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value in IMMEDIATE_CALLERS:
+        return True
+    return index.call_name(call) == "pytest.raises"
+
+
+_PACKAGE_FILES: Dict[str, List[str]] = {}
+_MAX_PACKAGE_FILES = 3000
+
+
+def _package_files(path: str) -> List[str]:
+    """The .py files of the package holding `path` (its top-most directory with an
+    `__init__.py`), or of its directory when it is not in a package."""
+    import os
+
+    directory = os.path.dirname(os.path.abspath(path))
+    root = directory
+    while os.path.isfile(os.path.join(root, "__init__.py")):
+        parent = os.path.dirname(root)
+        if parent == root or not os.path.isfile(os.path.join(parent, "__init__.py")):
+            break
+        root = parent
+    files = _PACKAGE_FILES.get(root)
+    if files is None:
+        files = []
+        if os.path.isfile(os.path.join(root, "__init__.py")):
+            for current, dirs, names in os.walk(root):
+                dirs[:] = [d for d in dirs if os.path.isfile(os.path.join(current, d, "__init__.py"))]
+                files.extend(os.path.join(current, n) for n in names if n.endswith(".py"))
+                if len(files) > _MAX_PACKAGE_FILES:
+                    break
+        else:
+            try:
+                files = [os.path.join(root, n) for n in os.listdir(root) if n.endswith(".py")]
+            except OSError:
+                files = []
+        _PACKAGE_FILES[root] = files
+    return files
+
+
+def global_named_elsewhere(index: FileIndex, name: str) -> bool:
+    """A module global (public name) that another module of the same package mentions:
+    it may be read there (`rpc.request_queue.get()`), which one file cannot show."""
+    import os
+    import re
+
+    if name.startswith("_") or not index.path or not os.path.isfile(index.path):
+        return False
+    me = os.path.abspath(index.path)
+    pattern = re.compile(r"\b" + re.escape(name) + r"\b")
+    for other in _package_files(index.path):
+        if os.path.abspath(other) == me:
+            continue
+        try:
+            with open(other, encoding="utf-8", errors="replace") as handle:
+                if pattern.search(handle.read()):
+                    return True
+        except OSError:
+            continue
+    return False

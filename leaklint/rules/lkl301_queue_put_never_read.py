@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import analyze, first_in_source, where
+from leaklint.rules._queues import (analyze, first_in_source, global_named_elsewhere,
+                                    outlives_call, where)
 from leaklint.rules.base import Report, Rule
 
 
@@ -17,10 +18,15 @@ class QueuePutNeverRead(Rule):
         "`get_context()` and `Manager()`) that are put to (`put`, `put_nowait`) but never "
         "read (`get`, `get_nowait`, `iter(q.get, sentinel)`, handed to a function that "
         "reads it) anywhere the queue is visible: the function and its nested functions "
-        "for a local, every method of the class for a `self` attribute, the module for a "
-        "global. A queue that escapes (returned, yielded, stored elsewhere, passed to a "
+        "for a local, every method of the class for a private `self._attribute`, the "
+        "module for a global. A queue kept on a public attribute may be read by users of "
+        "the class, and a public global that another module of the same package mentions "
+        "may be read there: neither is reported. A queue that escapes (returned, yielded, stored elsewhere, passed to a "
         "function this file does not define) is assumed to be read there and is not "
-        "reported. The finding is at the first put.")
+        "reported. A local queue that only the function itself fills, without ever "
+        "blocking (non-blocking puts, an unbounded queue, or no more puts than it holds), "
+        "is not reported either: it dies with the call and leaves nothing behind. The "
+        "finding is at the first put.")
     why_bad = (
         "Nobody takes the items: an unbounded queue grows without limit, and a bounded one "
         "blocks its producer forever once it is full - the Python form of a goroutine "
@@ -39,7 +45,7 @@ class QueuePutNeverRead(Rule):
         "    while not results.empty():\n"
         "        print(results.get_nowait())\n")
     invalid = (
-        "import queue\n\ndef f(items):\n    q = queue.Queue()\n    for i in items:\n"
+        "import queue\n\ndef f(items):\n    q = queue.Queue(maxsize=8)\n    for i in items:\n"
         "        q.put(i)\n",
         "import asyncio\n\nasync def f(items):\n    q = asyncio.Queue(maxsize=1)\n"
         "    for i in items:\n        await q.put(i)\n",
@@ -59,6 +65,10 @@ class QueuePutNeverRead(Rule):
         "        print(item)\n\ndef f():\n    q = queue.Queue()\n"
         "    t = threading.Thread(target=reader, args=(q,))\n    t.start()\n    q.put(1)\n"
         "    q.put(None)\n    t.join()\n",
+        "import queue\n\ndef f(items):\n    q = queue.Queue()\n    for i in items:\n"
+        "        q.put_nowait(i)\n",
+        "import queue\n\nclass Sink:\n    def __init__(self):\n        self.pending = queue.Queue()\n"
+        "    def write(self, line):\n        self.pending.put(line)\n",
         "import requests\n\ndef f(url):\n    requests.put(url, timeout=5)\n",
         "class Cache:\n    def put(self, k):\n        pass\n\ndef f():\n    c = Cache()\n    c.put(1)\n",
     )
@@ -68,6 +78,10 @@ class QueuePutNeverRead(Rule):
         for info in analyze(index):
             if info.escaped or not info.puts or info.gets or info.task_dones:
                 continue
+            if not outlives_call(index, info):
+                continue  # a local queue filled without blocking dies with its frame
+            if info.scope_kind == "global" and global_named_elsewhere(index, info.holder):
+                continue  # another module of the package may read it
             put = first_in_source(index, info.puts)
             holder = f"`{info.holder}`" if info.holder else "the queue"
             yield Report(
