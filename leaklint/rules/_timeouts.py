@@ -321,11 +321,15 @@ def method_calls_on(index: FileIndex, receiver: cst.CSTNode, method: str) -> Lis
 
 
 def attribute_stored_on(index: FileIndex, receiver: cst.CSTNode, names) -> bool:
-    """`receiver.NAME = ...` somewhere (NAME in `names`)."""
+    """`receiver.NAME = ...` or `receiver.NAME[key] = ...` somewhere (NAME in `names`)."""
     for use in receiver_uses(index, receiver):
         attr = index.parent.get(use)
-        if (isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value in names
-                and _assigned_value(index, attr)[0]):
+        if not (isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value in names):
+            continue
+        if _assigned_value(index, attr)[0]:
+            return True
+        holder = index.parent.get(attr)
+        if isinstance(holder, cst.Subscript) and holder.value is attr and _assigned_value(index, holder)[0]:
             return True
     return False
 
@@ -430,6 +434,13 @@ def _is_timeout_scope(expr: cst.CSTNode) -> bool:
     return name in _TIMEOUT_SCOPE_NAMES or name.endswith("timeout")
 
 
+def _expects_failure(expr: cst.CSTNode) -> bool:
+    """`with pytest.raises(...)` / `with self.assertRaises(...)`: the call is expected to
+    fail (an invalid URL, a refused connection, an empty pool), not to wait on a peer."""
+    return isinstance(expr, cst.Call) and _last_name(expr) in (
+        "raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp")
+
+
 def bounded_elsewhere(index: FileIndex, call: cst.Call) -> bool:
     """The call runs under a timeout that is not its own: inside `with Timeout(...)`,
     `asyncio.wait_for(call, t)`, or a function/class marked with a timeout decorator
@@ -441,7 +452,8 @@ def bounded_elsewhere(index: FileIndex, call: cst.Call) -> bool:
             return True
     for node in index.ancestors(call):
         if isinstance(node, cst.With):
-            if any(_is_timeout_scope(item.item) for item in node.items):
+            if any(_is_timeout_scope(item.item) or _expects_failure(item.item)
+                   for item in node.items):
                 return True
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             for decorator in node.decorators:

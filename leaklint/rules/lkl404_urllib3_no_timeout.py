@@ -6,7 +6,7 @@ from typing import Iterator, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOPEN_POSITION,
+from leaklint.rules._timeouts import (attribute_stored_on, URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOPEN_POSITION,
                                       URLLIB3_POOLS, URLLIB3_REQUEST_METHODS,
                                       URLLIB3_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, sets_default_socket_timeout,
@@ -20,6 +20,7 @@ FIX = ("pass timeout=urllib3.Timeout(connect=..., read=...) to the PoolManager /
 _POOL_CLASSES = frozenset(n for n in URLLIB3_POOLS if "ConnectionPool" in n
                           or n.endswith("connection_from_url"))
 _TIMEOUT_BOUNDS = ("total", "connect", "read")
+_RECONFIGURED = ("timeout", "ConnectionCls", "pool_classes_by_scheme", "connection_pool_kw")
 
 
 class Urllib3NoTimeout(Rule):
@@ -106,6 +107,9 @@ class Urllib3NoTimeout(Rule):
             if sets_default_socket_timeout(index):
                 return
             if trusted_context(index, call, None, func.value):
+                continue
+            # `pool.timeout = ...`, or the connection classes swapped (often for a mock).
+            if attribute_stored_on(index, func.value, _RECONFIGURED):
                 continue
             yield Report(call, (
                 f"`{call_label(index, call)}` (urllib3) {problem}: urllib3 falls back to "
