@@ -86,10 +86,18 @@ class LoopResolver:
         return result
 
     def _loop_or_none(self, expr, depth) -> Optional[bool]:
-        """True: a loop; None: the literal None; False: anything else."""
+        """True: a loop; None: the literal None, or a bare parameter (it shares the
+        variable with a loop, so it is meant to be one: `self.loop = loop` in one branch,
+        `self.loop = asyncio.new_event_loop()` in the other); False: anything else."""
         if _none(expr):
             return None
-        return self.is_loop(expr, depth + 1)
+        if self.is_loop(expr, depth + 1):
+            return True
+        if isinstance(expr, cst.Name):
+            bindings = self.index.bindings_of(expr)
+            if bindings and all(b.kind == "param" for b in bindings):
+                return None
+        return False
 
     def _all_loops(self, values, depth) -> bool:
         seen_loop = False
@@ -181,7 +189,7 @@ class LoopResolver:
         self._attr_cache[key] = False
         index = self.index
         values = []
-        for member in index.class_family(info):
+        for member in _lineage(index, info):
             for node in member.self_attrs.get(attr, ()):
                 holder = index.parent.get(node)
                 if isinstance(holder, cst.AssignTarget) and holder.target is node:
@@ -198,6 +206,34 @@ class LoopResolver:
         result = self._all_loops(values, depth)
         self._attr_cache[key] = result
         return result
+
+
+def _lineage(index: FileIndex, info) -> list:
+    """The class with its local ancestors and descendants: the methods that may run on
+    one instance (siblings sharing a base do not)."""
+    def bases(member):
+        out = []
+        for base in member.node.bases:
+            local = index.local_class(base.value)
+            if local is not None and local in index.classes:
+                out.append(index.classes[local])
+        return out
+
+    lineage = [info]
+    stack = [info]
+    while stack:  # ancestors
+        for base in bases(stack.pop()):
+            if base not in lineage:
+                lineage.append(base)
+                stack.append(base)
+    stack = [info]
+    while stack:  # descendants
+        current = stack.pop()
+        for other in index.classes.values():
+            if other not in lineage and current in bases(other):
+                lineage.append(other)
+                stack.append(other)
+    return lineage
 
 
 def _resolver(index: FileIndex) -> LoopResolver:
