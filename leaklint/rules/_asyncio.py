@@ -430,6 +430,26 @@ def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str)
     return f"`{text}{suffix}`"
 
 
+LOOP_CALLBACK_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later",
+                                   "call_at"})
+
+
+def _loop_callback_result(index: FileIndex, call: cst.Call) -> bool:
+    """The creation is what a lambda returns, and the lambda is a callback handed to an
+    event loop's call_soon / call_soon_threadsafe / call_later / call_at."""
+    lam = index.parent.get(call)
+    if not isinstance(lam, cst.Lambda) or lam.body is not call:
+        return False
+    arg = index.parent.get(lam)
+    if not isinstance(arg, cst.Arg) or arg.keyword is not None:
+        return False
+    outer = index.parent.get(arg)
+    if not (isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute)
+            and outer.func.attr.value in LOOP_CALLBACK_METHODS):
+        return False
+    return _resolver(index).is_loop(outer.func.value)
+
+
 def dropped_tasks(index: FileIndex):
     """(call, what, coroutine, lifecycle) of every task creation that is never awaited,
     gathered, cancelled or handed off. Computed once per file for both LKL2xx rules."""
@@ -441,6 +461,13 @@ def dropped_tasks(index: FileIndex):
     result = []
     for call, what, coro in task_creations(index):
         if _expected_to_raise(index, call):
+            continue
+        if _loop_callback_result(index, call):
+            # `loop.call_soon(lambda: asyncio.create_task(...))`: the loop ignores what a
+            # callback returns, so the task is discarded.
+            from leaklint.lifecycle import Lifecycle
+
+            result.append((call, what, coro, Lifecycle(creation=call)))
             continue
         lifecycle = track(index, call, TASK)
         if (lifecycle.dropped(TASK) and not finished_elsewhere(index, lifecycle)
