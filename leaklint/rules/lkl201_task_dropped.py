@@ -73,7 +73,7 @@ class TaskDropped(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
-            if lifecycle.holder != "discarded":
+            if lifecycle.holder not in ("discarded", "'_'"):
                 continue
             target = describe_coroutine(index, coro, what)
             if what == "run_in_executor":

@@ -82,7 +82,7 @@ class TaskNeverAwaited(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
             holder = lifecycle.holder
-            if holder == "discarded":
+            if holder in ("discarded", "'_'"):  # LKL201's
                 continue
             target = describe_coroutine(index, coro, what)
             bare = holder.strip("'").split("[")[0]
