@@ -12,7 +12,9 @@ import re
 import sys
 import textwrap
 import time
+import traceback
 from collections import Counter
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
 import leaklint
@@ -73,6 +75,9 @@ class UsageError(Exception):
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return _main(argv)
+    except Exception as error:  # a bug in leaklint: exit 2 as for LKL000, never 1 ("findings")
+        traceback.print_exc()
+        return _error(f"internal error: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
         print("leaklint: interrupted", file=sys.stderr)
         return 130
@@ -203,11 +208,19 @@ def _positive_int(value: str) -> int:
     return number
 
 
+@dataclass
 class Options:
     """The command line and the configuration file, merged: what this run does."""
 
-    def __init__(self, **values):
-        self.__dict__.update(values)
+    config: Config
+    select: Optional[List[str]]  # codes and prefixes, as given
+    ignore: List[str]
+    extend_select: List[str]
+    exclude: PathFilter
+    per_file_ignores: List[Tuple[PathFilter, List[str]]]
+    settings: LintSettings  # what decides a file's findings from its content
+    jobs: int
+    cache_dir: Optional[str]  # None: no cache
 
 
 def _load_configuration(args) -> Config:
@@ -280,7 +293,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
     root = options.config.root
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
                           force_exclude=args.force_exclude)
-    cache = ResultCache(options.cache_dir, options.settings.cache_key()) if options.cache_dir else None
+    use_cache = options.cache_dir and discovered.files  # not for stdin alone (editors)
+    cache = ResultCache(options.cache_dir, options.settings.cache_key()) if use_cache else None
     runner = Runner(options.settings, jobs=options.jobs, cache=cache)
     outcome = runner.run(discovered.files)
     findings = discovered.problems + outcome.findings

@@ -10,15 +10,11 @@ from pathlib import Path
 import pytest
 
 import leaklint
-from leaklint import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
 CLEAN = "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n    t.start()\n    t.join()\n"
 LEAK_AT = "4:5: LKL101"
-
-needs_lkl101 = pytest.mark.skipif(registry.rule_by_code("LKL101") is None,
-                                  reason="LKL101 is not there yet")
 
 
 def write(folder: Path, files: dict) -> None:
@@ -38,7 +34,6 @@ def codes_by_path(out: str) -> set:
 
 
 # -- exit codes -------------------------------------------------------------------------------
-@needs_lkl101
 def test_findings_exit_1_and_are_printed_sorted(run_cli, tmp_path):
     write(tmp_path, {"b.py": LEAKY, "a.py": LEAKY, "pkg/c.py": LEAKY, "ok.py": CLEAN})
     result = run_cli()
@@ -71,7 +66,6 @@ def test_unknown_option_is_a_usage_error(run_cli):
     assert run_cli("--no-such-option").code == 2
 
 
-@needs_lkl101
 def test_exit_zero(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY})
     result = run_cli("--exit-zero")
@@ -91,6 +85,17 @@ def test_internal_error_exits_2_and_verbose_shows_the_traceback(run_cli, tmp_pat
     assert "Traceback" not in result.out
     result = run_cli("-v", "--no-cache")
     assert "Traceback" in result.out and "raise ValueError" in result.out
+
+
+def test_a_crash_in_leaklint_itself_exits_2_not_1(run_cli, tmp_path, monkeypatch):
+    def broken_discover(*args, **kwargs):
+        raise RuntimeError("discovery broke")
+
+    monkeypatch.setattr("leaklint.cli.discover", broken_discover)
+    result = run_cli()
+    assert result.code == 2
+    assert "Traceback" in result.err
+    assert result.err.endswith("leaklint: error: internal error: RuntimeError: discovery broke\n")
 
 
 # -- selecting rules ---------------------------------------------------------------------------
@@ -136,7 +141,6 @@ def test_tool_codes_are_reported_unless_ignored(run_cli, tmp_path, fake_rules):
 
 
 # -- files --------------------------------------------------------------------------------------
-@needs_lkl101
 def test_syntax_error_is_lkl001_and_other_files_are_still_reported(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n", "z.py": LEAKY})
     result = run_cli()
@@ -144,7 +148,6 @@ def test_syntax_error_is_lkl001_and_other_files_are_still_reported(run_cli, tmp_
     assert codes_by_path(result.out) == {("a.py", "LKL101"), ("broken.py", "LKL001"), ("z.py", "LKL101")}
 
 
-@needs_lkl101
 def test_default_excludes_and_exclude_options(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, ".venv/lib/x.py": LEAKY, "build/b.py": LEAKY,
                      "pkg.egg-info/c.py": LEAKY, "gen/d.py": LEAKY, "src/gen/e.py": LEAKY})
@@ -159,7 +162,6 @@ def test_default_excludes_and_exclude_options(run_cli, tmp_path):
     assert {p for p, _ in codes_by_path(result.out)} == {"a.py", ".venv/lib/x.py", "build/b.py"}
 
 
-@needs_lkl101
 def test_named_files_are_linted_even_if_excluded_unless_force_exclude(run_cli, tmp_path):
     write(tmp_path, {"build/b.py": LEAKY, "script": LEAKY})
     result = run_cli("build/b.py", "script")
@@ -168,7 +170,6 @@ def test_named_files_are_linted_even_if_excluded_unless_force_exclude(run_cli, t
     assert codes_by_path(result.out) == {("script", "LKL101")}
 
 
-@needs_lkl101
 def test_noqa(run_cli, tmp_path):
     write(tmp_path, {
         "bare.py": LEAKY.replace(".start()", ".start()  # noqa"),
@@ -180,7 +181,6 @@ def test_noqa(run_cli, tmp_path):
     assert codes_by_path(result.out) == {("other.py", "LKL101")}
 
 
-@needs_lkl101
 def test_stdin_with_stdin_filename(run_cli, tmp_path):
     write(tmp_path, {"x.py": CLEAN})  # the file on disk is not what is linted
     result = run_cli("-", "--stdin-filename", "x.py", stdin=LEAKY.encode())
@@ -191,14 +191,12 @@ def test_stdin_with_stdin_filename(run_cli, tmp_path):
     assert run_cli("-", stdin=CLEAN.encode()).code == 0
 
 
-@needs_lkl101
 def test_per_file_ignores_apply_to_stdin_filename(run_cli, tmp_path):
     write(tmp_path, {"pyproject.toml": '[tool.leaklint.per-file-ignores]\n"tests/*" = ["LKL1"]\n'})
     assert run_cli("-", "--stdin-filename", "tests/t.py", stdin=LEAKY.encode()).code == 0
     assert run_cli("-", "--stdin-filename", "src/t.py", stdin=LEAKY.encode()).code == 1
 
 
-@needs_lkl101
 def test_non_utf8_file_name_is_printed_escaped(run_cli, tmp_path):
     name = os.fsdecode(b"caf\xe9.py")
     try:
@@ -278,7 +276,6 @@ def test_explain(run_cli, fake_rules):
     assert result.code == 2 and "unknown code" in result.err
 
 
-@needs_lkl101
 def test_statistics(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n"})
     result = run_cli("--statistics")
@@ -287,7 +284,6 @@ def test_statistics(run_cli, tmp_path):
     assert len(lines) == 5
 
 
-@needs_lkl101
 def test_verbose_reports_timing(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY})
     result = run_cli("-v")
@@ -295,7 +291,6 @@ def test_verbose_reports_timing(run_cli, tmp_path):
     assert "1 files (1 from the cache)" in run_cli("-v").err
 
 
-@needs_lkl101
 def test_python_dash_m_leaklint(tmp_path):
     write(tmp_path, {"a.py": LEAKY})
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -305,7 +300,6 @@ def test_python_dash_m_leaklint(tmp_path):
 
 
 # -- report formats and baselines (leaklint/report.py, leaklint/baseline.py) ---------------------
-@needs_lkl101
 def test_formats_output_file_and_show_source(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY})
     result = run_cli("--format", "json", "--statistics")
@@ -322,7 +316,6 @@ def test_formats_output_file_and_show_source(run_cli, tmp_path):
     assert run_cli("--format", "xml").code == 2
 
 
-@needs_lkl101
 def test_baseline_reports_only_new_findings(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY})
     result = run_cli("--write-baseline", "baseline.json")
