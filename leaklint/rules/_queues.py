@@ -318,6 +318,9 @@ class QueueTracer:
         own = set()
         for member in index.class_family(info):
             own.update(member.self_attrs.get(attr, ()))
+            if _foreign_base(index, member.node):
+                self.escape("a base class defined elsewhere may read it")
+                return
         all_self = _all_self_attrs(index)
         for node in index.attributes_by_name.get(attr, ()):
             if node not in all_self and node not in own:
@@ -779,4 +782,26 @@ def global_named_elsewhere(index: FileIndex, name: str) -> bool:
                     return True
         except OSError:
             continue
+    return False
+
+
+# Base classes known not to read their subclasses' queue attributes.
+INERT_BASES = frozenset({"builtins.object", "threading.Thread", "multiprocessing.Process",
+                         "multiprocessing.context.Process", "abc.ABC", "typing.Generic",
+                         "typing.Protocol", "builtins.Exception"})
+
+
+def _foreign_base(index: FileIndex, classdef: cst.ClassDef) -> bool:
+    """The class derives from a class defined in another module (other than a few inert
+    ones): code there may use the attribute."""
+    for base in classdef.bases:
+        if base.keyword is not None:
+            continue
+        expr = base.value
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if index.local_class(expr) is not None:
+            continue
+        if index.qualified_name(expr) not in INERT_BASES:
+            return True
     return False

@@ -77,7 +77,7 @@ class ProcessJoinedBeforeQueueDrained(Rule):
         "    p = multiprocessing.Process(target=work, args=(q,))\n    p.start()\n"
         "    q.put(1)\n    p.join()\n",
     )
-    trigger_words = ("Process",)
+    trigger_words = ("Queue",)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for info in analyze(index):
