@@ -477,5 +477,28 @@ def dropped_tasks(index: FileIndex):
     return result
 
 
+def holder(index: FileIndex, call: cst.Call, lifecycle) -> str:
+    """Where the task is kept: the lifecycle's holder, or, when that only looked at the
+    immediate parent, the variable the enclosing expression is bound to (`y = {k:
+    create_task(...) for k in ks}`, `z = create_task(...) if c else None`). "discarded"
+    when the value is never bound at all."""
+    if lifecycle.holder != "discarded":
+        return lifecycle.holder
+    code = index.module.code_for_node
+    node = call
+    for parent in index.ancestors(call):
+        if isinstance(parent, cst.Assign) and parent.value is node and parent.targets:
+            return "'" + code(parent.targets[0].target) + "'"
+        if isinstance(parent, cst.AnnAssign) and parent.value is node:
+            return "'" + code(parent.target) + "'"
+        if isinstance(parent, cst.NamedExpr) and parent.value is node:
+            return "'" + code(parent.target) + "'"
+        if isinstance(parent, (cst.BaseSmallStatement, cst.BaseCompoundStatement,
+                               cst.Lambda, cst.FunctionDef)):
+            break
+        node = parent
+    return "discarded"
+
+
 def noun(what: str) -> str:
     return "executor future" if what == "run_in_executor" else "task"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._asyncio import describe_coroutine, dropped_tasks
+from leaklint.rules._asyncio import describe_coroutine, dropped_tasks, holder
 from leaklint.rules.base import Report, Rule
 
 
@@ -73,7 +73,7 @@ class TaskDropped(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
-            if lifecycle.holder not in ("discarded", "'_'"):
+            if holder(index, call, lifecycle) not in ("discarded", "'_'"):
                 continue
             target = describe_coroutine(index, coro, what)
             if what == "run_in_executor":

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.rules._asyncio import describe_coroutine, dropped_tasks
+from leaklint.rules._asyncio import holder as kept_in
 from leaklint.rules.base import Report, Rule
 
 
@@ -81,7 +82,7 @@ class TaskNeverAwaited(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
-            holder = lifecycle.holder
+            holder = kept_in(index, call, lifecycle)
             if holder in ("discarded", "'_'"):  # LKL201's
                 continue
             target = describe_coroutine(index, coro, what)
