@@ -262,6 +262,8 @@ class QueueTracer:
                 self.trace(parent)
         elif isinstance(parent, cst.Element) and isinstance(self.parent.get(parent), cst.Tuple):
             self.trace_args_tuple(node, parent)
+        elif isinstance(parent, cst.DictElement) and parent.value is node:
+            self.trace_kwargs_dict(parent)
         else:
             self.escape("stored")
 
@@ -354,6 +356,13 @@ class QueueTracer:
         if func is not None:
             self.follow_parameter(func, offset, call, arg)
             return
+        if name in PARTIALS and arg.keyword is None and call.args and call.args[0] is not arg:
+            # functools.partial(f, q): q becomes one of f's leading arguments
+            if not any(a.star for a in call.args):
+                func, offset = self.resolve_callable(call.args[0].value)
+                if func is not None:
+                    self.follow_position(func, offset + positional(call).index(arg) - 1, None)
+                    return
         spawn = spawned_callable(self.index, call)
         if spawn is not None:
             target, args_expr, extra = spawn
@@ -380,6 +389,22 @@ class QueueTracer:
                     self.follow_position(func, offset + position, None)
                     return
         self.escape("stored in a tuple")
+
+    def trace_kwargs_dict(self, element: cst.DictElement) -> None:
+        """`Thread(target=f, kwargs={"q": q})`: the key names f's parameter."""
+        mapping = self.parent.get(element)
+        arg = self.parent.get(mapping)
+        call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
+        key = element.key
+        if (isinstance(call, cst.Call) and isinstance(key, cst.SimpleString)
+                and arg.keyword is not None and arg.keyword.value == "kwargs"):
+            spawn = spawned_callable(self.index, call)
+            if spawn is not None:
+                func, _ = self.resolve_callable(spawn[0])
+                if func is not None and isinstance(key.evaluated_value, str):
+                    self.follow_named(func, key.evaluated_value)
+                    return
+        self.escape("stored in a dict")
 
     def resolve_callable(self, expr: Optional[cst.CSTNode]):
         """(FunctionDef or Lambda, number of leading parameters already bound)."""
