@@ -122,9 +122,17 @@ def _plain_opener(index: FileIndex, receiver) -> bool:
     added = method_calls_on(index, receiver, "add_handler")
     if any(not _known_handlers(index, call.args) for call in added):
         return False
-    if any(index.call_name(s).endswith("OpenerDirector") for s in sources) and not added:
-        return False  # an OpenerDirector with no handler cannot open anything
+    if any(index.call_name(s).endswith("OpenerDirector") for s in sources):
+        # A bare OpenerDirector opens only through the handlers added to it: without a
+        # network one (HTTPHandler, ...) its open() never reaches a server.
+        names = {index.call_name(src) for call in added for arg in call.args
+                 for src in (value_sources(index, arg.value) or ())}
+        if not any(name and name.rsplit(".", 1)[-1] in _NETWORK_HANDLERS for name in names):
+            return False
     return True
+
+
+_NETWORK_HANDLERS = frozenset({"HTTPHandler", "HTTPSHandler", "FTPHandler", "CacheFTPHandler"})
 
 
 def _installs_custom_opener(index: FileIndex) -> bool:
