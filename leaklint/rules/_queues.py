@@ -126,6 +126,16 @@ def _is_factory(index: FileIndex, expr: cst.CSTNode, names, depth: int = 0) -> b
     return False
 
 
+def _is_context_manager(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> bool:
+    """`get_context().Manager()`, directly or through a name bound once to it."""
+    if isinstance(expr, cst.Name) and depth < 3:
+        value = single_binding_value(index, expr)
+        return value is not None and _is_context_manager(index, value, depth + 1)
+    return (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == "Manager"
+            and _is_factory(index, expr.func.value, CONTEXT_FACTORIES))
+
+
 def classify_creation(index: FileIndex, call: cst.Call) -> Optional[Tuple[str, str]]:
     """(kind, display name) when `call` creates a queue."""
     name = index.call_name(call)
@@ -140,7 +150,8 @@ def classify_creation(index: FileIndex, call: cst.Call) -> Optional[Tuple[str, s
         if _is_factory(index, func.value, CONTEXT_FACTORIES):
             return "mp", "multiprocessing." + func.attr.value
         if func.attr.value == "Queue" or func.attr.value == "JoinableQueue":
-            if _is_factory(index, func.value, MANAGER_FACTORIES):
+            if _is_factory(index, func.value, MANAGER_FACTORIES) or _is_context_manager(
+                    index, func.value):
                 return "manager", "Manager()." + func.attr.value
     return None
 
@@ -256,10 +267,13 @@ class QueueTracer:
         elif isinstance(parent, cst.BooleanOperation):
             outer = self.parent.get(parent)
             if not isinstance(outer, (cst.If, cst.While, cst.Expr)):
-                self.trace(parent)
+                # `out = out or Queue()`: the result may be another queue (the caller's)
+                other = parent.right if parent.left is node else parent.left
+                self.trace(parent, self.weak or not _is_none(other))
         elif isinstance(parent, cst.IfExp):
             if parent.test is not node:
-                self.trace(parent)
+                other = parent.orelse if parent.body is node else parent.body
+                self.trace(parent, self.weak or not _is_none(other))
         elif isinstance(parent, cst.Element) and isinstance(self.parent.get(parent), cst.Tuple):
             self.trace_args_tuple(node, parent)
         elif isinstance(parent, cst.DictElement) and parent.value is node:
@@ -563,10 +577,19 @@ def _exported(index: FileIndex, name: str) -> bool:
     return False
 
 
+def _is_none(expr: cst.CSTNode) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
 def _describe_holder(index: FileIndex, creation: cst.Call) -> Tuple[str, str]:
-    parent = index.parent.get(creation)
+    node = creation
+    parent = index.parent.get(node)
+    while isinstance(parent, (cst.IfExp, cst.BooleanOperation)) and getattr(parent, "test", None) is not node:
+        node, parent = parent, index.parent.get(parent)
     target = None
-    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+    if isinstance(parent, cst.NamedExpr) and parent.value is node:
+        target = parent.target
+    elif isinstance(parent, cst.Assign) and len(parent.targets) == 1:
         target = parent.targets[0].target
     elif isinstance(parent, cst.AnnAssign):
         target = parent.target
