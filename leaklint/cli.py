@@ -44,8 +44,10 @@ files:
   A pattern without "/" matches the name of any file or folder (build, *.egg-info); one
   with "/" matches the path relative to where it is configured: the current folder on
   the command line, the project root in pyproject.toml (tests/fixtures). `exclude`
-  replaces the default excludes, `extend-exclude` adds to them. Default excludes:
+  replaces the default excludes, `extend-exclude` adds to them. Default excludes
+  ("./" for the project root only):
   {textwrap.fill(", ".join(DEFAULT_EXCLUDES), width=86, subsequent_indent="  ")}.
+  A folder holding a pyvenv.cfg (a virtual environment) is never searched.
   Symbolic links are followed; links in a loop, broken links, unreadable files or
   folders are reported (LKL002) and the run goes on.
 

@@ -9,6 +9,7 @@ Rules, as in flake8 and ruff:
   walk (`build`, `*.egg-info`); a pattern with `/` is matched against the whole path,
   relative to the directory the pattern was configured in (`tests/fixtures`,
   `src/*/generated`);
+- a folder holding a `pyvenv.cfg` is a virtual environment and is not walked into;
 - symbolic links are followed; a link back to a folder being walked (a loop), a broken
   link, a folder that cannot be listed: each becomes an LKL002 finding, and the walk goes on.
 """
@@ -25,13 +26,18 @@ from leaklint.diagnostics import UNREADABLE_FILE
 from leaklint.finding import Finding
 
 # Folders nobody wants linted: version control, virtual environments, caches, build output.
+# `./name` is only excluded at the project root: a package may well be called `build`,
+# `dist`, `env` or `venv` (the standard library has one) deeper down.
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".bzr", "_darcs",
-    ".venv", "venv", "env", ".env", "__pypackages__", "site-packages",
-    ".tox", ".nox", ".eggs", "*.egg-info", "build", "dist", "__pycache__", "node_modules",
+    ".venv", "./venv", "./env", "__pypackages__", "site-packages",
+    ".tox", ".nox", ".eggs", "*.egg-info", "./build", "./dist", "__pycache__", "node_modules",
     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".pytype", ".leaklint_cache",
     ".ipynb_checkpoints",
 )
+# Every virtual environment has this file at its top, whatever the folder is called: such
+# a folder is never walked into (name it on the command line to lint it).
+VIRTUALENV_MARKER = "pyvenv.cfg"
 
 
 class PathFilter:
@@ -146,6 +152,8 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
             found.problems.append(unreadable(directory, f"cannot read folder: {describe_os_error(error)}"))
+            continue
+        if directory != top and any(entry.name == VIRTUALENV_MARKER for entry in entries):
             continue
         subfolders = []
         for entry in entries:

@@ -39,8 +39,22 @@ def test_recursive_sorted_python_files_only(tmp_path):
 def test_default_excludes(tmp_path):
     touch(tmp_path, "ok.py", ".git/hooks/h.py", ".venv/lib/v.py", "venv/v.py", "build/b.py",
           "dist/d.py", "pkg/__pycache__/c.py", "node_modules/n.py", ".tox/t.py",
-          "proj.egg-info/e.py", ".mypy_cache/m.py", ".leaklint_cache/l.py")
+          "proj.egg-info/e.py", ".mypy_cache/m.py", ".leaklint_cache/l.py",
+          "lib/site-packages/s.py")
     assert run(["."]).files == ["ok.py"]
+
+
+def test_build_dist_env_venv_are_only_excluded_at_the_root(tmp_path):
+    # The standard library has a `venv` package; ansible has `commands/env`.
+    touch(tmp_path, "venv/v.py", "env/e.py", "build/b.py", "dist/d.py",
+          "pkg/venv/__init__.py", "pkg/env/e.py", "pkg/build/b.py", "pkg/dist/d.py")
+    assert run(["."]).files == ["pkg/build/b.py", "pkg/dist/d.py", "pkg/env/e.py", "pkg/venv/__init__.py"]
+
+
+def test_virtual_environments_are_recognised_by_their_pyvenv_cfg(tmp_path):
+    touch(tmp_path, "ok.py", "tools/py311/pyvenv.cfg", "tools/py311/lib/x.py", "tools/t.py")
+    assert run(["."]).files == ["ok.py", "tools/t.py"]
+    assert run(["tools/py311"]).files == ["tools/py311/lib/x.py"]  # named: linted
 
 
 def test_name_and_path_patterns(tmp_path):
