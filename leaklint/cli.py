@@ -234,15 +234,15 @@ def _load_configuration(args) -> Config:
 
 
 def resolve_options(args, config: Config) -> Options:
-    def codes(flag: str, values):
+    def checked_codes(flag: str, values):
         if values is None:
             return None
         return validate_codes(values, lambda problem: UsageError(f"{flag}: {problem}"))
 
     cwd = os.getcwd()
-    select = codes("--select", args.select)
-    ignore = codes("--ignore", args.ignore)
-    extend_select = codes("--extend-select", args.extend_select) or []
+    select = checked_codes("--select", args.select)
+    ignore = checked_codes("--ignore", args.ignore)
+    extend_select = checked_codes("--extend-select", args.extend_select) or []
     select = config.select if select is None else select
     ignore = config.ignore if ignore is None else ignore
     extend_select = config.extend_select + extend_select
@@ -256,11 +256,11 @@ def resolve_options(args, config: Config) -> Options:
     exclude = exclude + config.extend_exclude + [(p, cwd) for p in args.extend_exclude or []]
 
     enabled = registry.selected_codes(select, ignore, extend_select)
-    rule_options = {}  # the effective value of every option of the enabled rules
-    for rule in registry.all_rules():
-        if rule.code in enabled:
-            for option in rule.options:
-                rule_options[option.name] = config.rule_options.get(option.name, option.default)
+    # The configured options of the enabled rules (each rule falls back to its own
+    # defaults, which are part of its code, and so of the cache key).
+    enabled_options = {option.name for rule in registry.all_rules() if rule.code in enabled
+                       for option in rule.options}
+    rule_options = {name: value for name, value in config.rule_options.items() if name in enabled_options}
     settings = LintSettings(
         codes=tuple(sorted(enabled)),
         rule_options=rule_options,
@@ -275,7 +275,7 @@ def resolve_options(args, config: Config) -> Options:
         ignore=ignore,
         extend_select=extend_select,
         exclude=PathFilter(exclude),
-        per_file_ignores=[(PathFilter([(glob, base)]), codes) for glob, base, codes in config.per_file_ignores],
+        per_file_ignores=[(PathFilter([(glob, base)]), ignored) for glob, base, ignored in config.per_file_ignores],
         settings=settings,
         jobs=args.jobs or config.jobs or _cpu_count(),
         cache_dir=None if args.no_cache else cache_dir,

@@ -165,6 +165,11 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
 
 # -- the cache ------------------------------------------------------------------------------
 _FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding) if f.name != "path"]
+# What each field must be when read back: a cache file that is valid JSON can still hold
+# a string where a line number belongs, which would only blow up later, when sorting.
+_FIELD_TYPES = {"line": int, "column": int, "end_line": int, "end_column": int, "code": str,
+                "message": str, "name": str, "fix": str, "noqa_lines": list,
+                "fingerprint": str, "detail": str}
 
 
 class ResultCache:
@@ -190,7 +195,7 @@ class ResultCache:
         try:
             with open(self.file, "rb") as handle:
                 data = json.loads(handle.read())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return
         if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("results"), dict):
             self.files, self.results = data["files"], data["results"]
@@ -236,6 +241,10 @@ class ResultCache:
                 if len(row) != len(_FINDING_FIELDS):
                     return None
                 values = dict(zip(_FINDING_FIELDS, row))
+                for name, value in values.items():
+                    expected = _FIELD_TYPES.get(name, object)
+                    if not isinstance(value, expected) or isinstance(value, bool):
+                        return None
                 values["noqa_lines"] = tuple(values["noqa_lines"])
                 findings.append(Finding(path=path, **values))
             return findings

@@ -161,8 +161,8 @@ def test_a_just_written_file_is_not_trusted_by_its_stat(tmp_path):
 
 @pytest.mark.parametrize("garbage", [
     b"", b"{", b"\x00\xff not json", b"[]", b'{"files": [], "results": {}}',
-    b'{"files": {}, "results": {"x": 1}}',
-    "corrupt rows",
+    b'{"files": {}, "results": {"x": 1}}', b"[" * 100_000,
+    "corrupt rows", "wrong types",
 ])
 def test_corrupted_cache_is_ignored(tmp_path, fake_rules, garbage):
     paths = write(tmp_path, {"a.py": "MARK1 = 1\n", "b.py": "MARK3 = 3\n"})
@@ -172,6 +172,11 @@ def test_corrupted_cache_is_ignored(tmp_path, fake_rules, garbage):
     if garbage == "corrupt rows":  # valid JSON, but the findings in it are wrong
         data = json.loads(cache_file.read_text())
         data["results"] = {digest: [["x"], None] for digest in data["results"]}
+        cache_file.write_text(json.dumps(data))
+    elif garbage == "wrong types":  # the right shape, but a line number that is a string
+        data = json.loads(cache_file.read_text())
+        for rows in data["results"].values():
+            rows[0][0] = "1"
         cache_file.write_text(json.dumps(data))
     else:
         cache_file.write_bytes(garbage)
