@@ -81,6 +81,10 @@ class Lifecycle:
     activated: bool = False
     method_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
     attribute_stores: Dict[str, List[cst.CSTNode]] = field(default_factory=dict)
+    # Plain attribute reads on the resource (`proc.pid`, `proc.stdout`): attr -> nodes.
+    attribute_reads: Dict[str, List[cst.Attribute]] = field(default_factory=dict)
+    # `self` attributes the resource was followed into: (ClassInfo, attribute name).
+    self_attributes: List[tuple] = field(default_factory=list)
 
     def dropped(self, kind: ResourceKind) -> bool:
         if self.released or self.escaped:
@@ -163,6 +167,8 @@ class _Tracer:
             outer = self.parent.get(parent)
             if isinstance(outer, cst.Assign) and outer.targets:
                 return "'" + self.index.module.code_for_node(outer.targets[0].target) + "'"
+        if isinstance(parent, cst.AnnAssign) and parent.value is node:
+            return "'" + self.index.module.code_for_node(parent.target) + "'"
         return "discarded"
 
     # -- tracing ------------------------------------------------------------------
@@ -255,6 +261,8 @@ class _Tracer:
             elif attr in kind.release_methods:
                 # `atexit.register(executor.shutdown)`: the release is handed out.
                 self.release()
+            else:
+                self.result.attribute_reads.setdefault(attr, []).append(parent)
             return
         if isinstance(parent, cst.Subscript) or isinstance(parent, cst.SubscriptElement):
             return  # `t[...]` on a resource: looked at
@@ -381,6 +389,12 @@ class _Tracer:
             if owner is None or owner is self.index.module_scope:
                 self.escape()  # a global registry: someone else may reach it
                 return
+            if not all(_fresh_container(self.index, b)
+                       for b in owner.bindings.get(expr.value, ())):
+                # a parameter, or an alias of a container someone else holds
+                # (`children = self.children`): the caller may reach it
+                self.escape()
+                return
             for use in self.index.uses(owner, expr.value):
                 if use is not expr:
                     self.trace(use, "container")
@@ -399,6 +413,7 @@ class _Tracer:
         if key in self._seen:
             return
         self._seen.add(key)
+        self.result.self_attributes.append((info, attr))
         own_nodes = set()
         for member in index.class_family(info):
             for node in member.self_attrs.get(attr, ()):
@@ -435,3 +450,22 @@ def _assigned_value(target, holder, parents) -> Optional[cst.CSTNode]:
     if isinstance(holder, cst.AnnAssign):
         return holder.value
     return None
+
+
+_FRESH_CONTAINER_CALLS = frozenset({
+    "builtins.list", "builtins.dict", "builtins.set", "collections.deque",
+    "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+
+
+def _fresh_container(index: FileIndex, binding) -> bool:
+    """A local binding to a container made right there (`[]`, `{}`, `list()`, a
+    comprehension): only this function can reach what is put into it."""
+    if binding.kind == "augassign":
+        return True
+    if binding.kind != "assign":
+        return False
+    value = binding.value
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.ListComp, cst.SetComp,
+                          cst.DictComp)):
+        return True
+    return isinstance(value, cst.Call) and index.call_name(value) in _FRESH_CONTAINER_CALLS

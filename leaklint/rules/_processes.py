@@ -1,0 +1,320 @@
+"""What the process-family rules (LKL5xx) share: finding the creation calls of processes,
+pools, executors and Popen objects (through imports, aliases, `multiprocessing` contexts
+and subclasses defined in the module), and describing them in messages."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator, Optional, Tuple
+
+import libcst as cst
+
+from leaklint.index import FileIndex, walk
+from leaklint.lifecycle import self_releasing_methods
+
+PROCESS_CLASSES = frozenset({
+    "multiprocessing.Process", "multiprocessing.context.Process",
+    "multiprocessing.context.SpawnProcess", "multiprocessing.context.ForkProcess",
+    "multiprocessing.context.ForkServerProcess",
+})
+POOL_CLASSES = frozenset({
+    "multiprocessing.Pool", "multiprocessing.pool.Pool", "multiprocessing.pool.ThreadPool",
+    "multiprocessing.dummy.Pool",
+})
+THREAD_POOL_CLASSES = frozenset({"multiprocessing.pool.ThreadPool", "multiprocessing.dummy.Pool"})
+EXECUTOR_CLASSES = frozenset({
+    "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
+    "concurrent.futures.thread.ThreadPoolExecutor",
+    "concurrent.futures.process.ProcessPoolExecutor",
+})
+POPEN_CLASSES = frozenset({"subprocess.Popen"})
+# `multiprocessing.get_context(...)` returns a context with `.Process` and `.Pool`.
+CONTEXT_FACTORIES = frozenset({"multiprocessing.get_context",
+                               "multiprocessing.context.get_context"})
+
+
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def is_false(expr: cst.CSTNode) -> bool:
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def _is_context_factory_call(index: FileIndex, expr: cst.CSTNode) -> bool:
+    return isinstance(expr, cst.Call) and index.call_name(expr) in CONTEXT_FACTORIES
+
+
+def is_mp_context(index: FileIndex, expr: cst.CSTNode) -> bool:
+    """`multiprocessing.get_context(...)`, or a name only ever bound to one."""
+    if _is_context_factory_call(index, expr):
+        return True
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        return bool(bindings) and all(
+            b.kind == "assign" and _is_context_factory_call(index, b.value) for b in bindings)
+    return False
+
+
+def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[
+        Tuple[cst.Call, Optional[cst.ClassDef], str]]:
+    """Calls constructing one of `classes` (qualified names), a subclass of one defined in
+    this file, or `ctx.ATTR(...)` for a multiprocessing context and ATTR in
+    `context_attrs`. Yields (call, local subclass or None, qualified class name)."""
+    for call in index.calls:
+        name = index.call_name(call)
+        if name in classes:
+            yield call, None, name
+            continue
+        func = call.func
+        if (context_attrs and isinstance(func, cst.Attribute)
+                and func.attr.value in context_attrs and is_mp_context(index, func.value)):
+            yield call, None, "multiprocessing." + func.attr.value
+            continue
+        local = index.local_class(func)
+        if local is not None and index.class_inherits(local, classes):
+            yield call, local, local.name.value
+
+
+def class_sets_daemon(classdef: cst.ClassDef) -> bool:
+    """A Process subclass that makes itself a daemon (`daemon = True` in the body,
+    `self.daemon = True`, or `daemon=` passed to the base __init__)."""
+    for node in walk(classdef.body):
+        if isinstance(node, cst.Call):
+            arg = keyword(node, "daemon")
+            if arg is not None and not is_false(arg.value):
+                return True
+        elif isinstance(node, cst.AssignTarget):
+            target = node.target
+            name = target.attr.value if isinstance(target, cst.Attribute) else (
+                target.value if isinstance(target, cst.Name) else None)
+            if name == "daemon":
+                return True
+    return False
+
+
+def class_starts_itself(classdef: cst.ClassDef) -> bool:
+    """`self.start()` inside the class's __init__: created means started."""
+    for statement in classdef.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            for node in walk(statement.body):
+                if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                        and node.func.attr.value == "start"
+                        and isinstance(node.func.value, cst.Name)
+                        and node.func.value.value == "self"):
+                    return True
+    return False
+
+
+def short_code(index: FileIndex, node: cst.CSTNode, limit: int = 60) -> str:
+    text = " ".join(index.module.code_for_node(node).split())
+    return text if len(text) <= limit else ""
+
+
+def argument(call: cst.Call, name: str, position: int) -> Optional[cst.CSTNode]:
+    arg = keyword(call, name)
+    if arg is None:
+        positionals = [a for a in call.args if a.keyword is None and not a.star]
+        if len(positionals) > position:
+            arg = positionals[position]
+    return arg.value if arg is not None else None
+
+
+def holder_ref(holder: str) -> str:
+    """The expression the resource is kept in ('p' -> p), or "it"."""
+    if holder.startswith("'") and holder.endswith("'") and len(holder) <= 40:
+        return holder.strip("'")
+    return "it"
+
+
+def kept_phrase(holder: str, present: str, past: str) -> str:
+    """`the object is discarded` / `kept in 'p', never joined` / `kept in self._p, but no
+    method of the class joins it` (present: "joins it", past: "joined")."""
+    if holder == "discarded":
+        return "the object is discarded"
+    if holder.startswith("'self."):
+        return f"kept in {holder.strip(chr(39))}, but no method of the class {present}"
+    return f"kept in {holder}, never {past}"
+
+
+# -- uses that make a finding moot -------------------------------------------------
+_RAISES_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+_RAISES_FUNCTIONS = frozenset({"pytest.raises"})
+_PATCHERS = frozenset({"unittest.mock.patch", "unittest.mock.patch.object", "mock.patch",
+                       "mock.patch.object"})
+# Calls after which the parent is gone: the child is handed over, not dropped.
+_PARENT_EXITS = frozenset({"os._exit", "sys.exit", "builtins.exit", "builtins.quit",
+                           "os.abort", "os.execv", "os.execve", "os.execvp", "os.execvpe",
+                           "os.execl", "os.execle", "os.execlp", "os.execlpe"})
+# Calls that use a child's pid without reaping it.
+_PID_LOOKERS = frozenset({"os.kill", "os.killpg", "os.getpgid", "os.getsid",
+                          "builtins.print", "builtins.str", "builtins.repr", "builtins.int",
+                          "builtins.format", "builtins.isinstance"})
+_LOGGING = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
+                      "log", "fatal", "trace", "format"})
+# Base classes (by qualified-name prefix) that know nothing of a subclass's attributes.
+_INERT_BASE_PREFIXES = ("builtins.", "unittest.", "abc.", "typing.", "threading.",
+                        "multiprocessing.", "collections.", "enum.", "contextlib.")
+
+
+def _is_raises_call(index: FileIndex, expr: cst.CSTNode) -> bool:
+    if not isinstance(expr, cst.Call):
+        return False
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _RAISES_METHODS:
+        return True
+    return index.call_name(expr) in _RAISES_FUNCTIONS
+
+
+def _block_fails(block: cst.CSTNode) -> bool:
+    """An `else:` of a `try` that raises or calls `fail(...)`: the try was expected to raise."""
+    for node in walk(block):
+        if isinstance(node, cst.Raise):
+            return True
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (
+                func.value if isinstance(func, cst.Name) else "")
+            if name == "fail":
+                return True
+    return False
+
+
+def expected_to_fail(index: FileIndex, call: cst.Call) -> bool:
+    """The creation is meant to raise: it sits in `with self.assertRaises(...)` /
+    `pytest.raises(...)`, or in a `try:` whose `else:` fails the test."""
+    child: cst.CSTNode = call
+    for ancestor in index.ancestors(call):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(ancestor, cst.With) and child is ancestor.body:
+            if any(_is_raises_call(index, item.item) for item in ancestor.items):
+                return True
+        if (isinstance(ancestor, cst.Try) and child is ancestor.body
+                and ancestor.orelse is not None and _block_fails(ancestor.orelse)):
+            return True
+        child = ancestor
+    return False
+
+
+def _patches(index: FileIndex, expr: cst.CSTNode, qualname: str) -> bool:
+    if not isinstance(expr, cst.Call) or index.call_name(expr) not in _PATCHERS or not expr.args:
+        return False
+    target = expr.args[0].value
+    if isinstance(target, cst.SimpleString):
+        text = target.value.strip("'\"rbu")
+        return text == qualname or text.startswith(qualname + ".")
+    return index.qualified_name(target) == qualname
+
+
+def class_is_mocked(index: FileIndex, call: cst.Call, qualname: str) -> bool:
+    """`with mock.patch.object(subprocess.Popen, "_execute_child"):` or a `@mock.patch(
+    "subprocess.Popen")` decorator around the creation: no real process is made."""
+    if "." not in qualname:
+        return False
+    for ancestor in index.ancestors(call):
+        if isinstance(ancestor, cst.With):
+            if any(_patches(index, item.item, qualname) for item in ancestor.items):
+                return True
+        elif isinstance(ancestor, cst.FunctionDef):
+            if any(_patches(index, d.decorator, qualname) for d in ancestor.decorators):
+                return True
+    return False
+
+
+def parent_exits_after(index: FileIndex, call: cst.Call) -> bool:
+    """`Popen(argv); os._exit(0)`: the parent hands over to the child and exits."""
+    statement = index.statement_of(call)
+    block = index.parent.get(statement) if statement is not None else None
+    body = getattr(block, "body", None)
+    if not isinstance(body, (tuple, list)) or statement not in body:
+        return False
+    for later in body[body.index(statement) + 1:]:
+        if isinstance(later, cst.SimpleStatementLine):
+            for small in later.body:
+                if (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+                        and index.call_name(small.value) in _PARENT_EXITS):
+                    return True
+    return False
+
+
+def expects_resource_warning(index: FileIndex, call: cst.Call) -> bool:
+    """The test around the creation asserts the leak itself (`with
+    check_warnings(('', ResourceWarning)):`, `pytest.warns(ResourceWarning)`)."""
+    function = index.enclosing_function(call)
+    if function is None:
+        return False
+    for node in walk(function.node.body):
+        if isinstance(node, cst.WithItem):
+            for inner in walk(node.item):
+                if isinstance(inner, cst.Name) and inner.value == "ResourceWarning":
+                    return True
+    return False
+
+
+def _pid_handed_out(index: FileIndex, node: cst.CSTNode, depth: int = 0) -> bool:
+    parent = index.parent.get(node)
+    if isinstance(parent, cst.Arg):
+        call = index.parent.get(parent)
+        if not isinstance(call, cst.Call):
+            return True
+        if index.call_name(call) in _PID_LOOKERS:
+            return False
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _LOGGING:
+            return False
+        return True  # `os.waitpid(p.pid, 0)`, `wait_process(p.pid)`: may reap it
+    if (isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Assign)) and depth < 2:
+        assign = parent if isinstance(parent, cst.Assign) else index.parent.get(parent)
+        for target in getattr(assign, "targets", ()):
+            if isinstance(target.target, cst.Name):
+                owner = index.target_scope(target.target)
+                for use in index.uses(owner, target.target.value):
+                    if _pid_handed_out(index, use, depth + 1):
+                        return True
+    return False
+
+
+def pid_reaped_elsewhere(index: FileIndex, lifecycle) -> bool:
+    """The child's pid is handed to a function that may wait for it (`os.waitpid`)."""
+    return any(_pid_handed_out(index, node) for node in lifecycle.attribute_reads.get("pid", ()))
+
+
+def handed_to_base_class(index: FileIndex, lifecycle) -> bool:
+    """Stored on `self` in a class whose base class lives in another module, and never used
+    in this file: the hook (`def _start(self): self._proc = Popen(...)`) fills an attribute
+    the base class manages."""
+    if lifecycle.method_calls or not lifecycle.self_attributes:
+        return False
+    for info, _ in lifecycle.self_attributes:
+        for member in index.class_family(info):
+            for base in member.node.bases:
+                if base.keyword is not None or index.local_class(base.value) is not None:
+                    continue
+                name = index.qualified_name(base.value)
+                if name is None or not name.startswith(_INERT_BASE_PREFIXES):
+                    return True
+    return False
+
+
+def deliberate(index: FileIndex, call: cst.Call, qualname: str, lifecycle) -> bool:
+    """A dropped resource that is not a leak: the creation is expected to fail, the class
+    is mocked, the parent exits right after, the test asserts the leak's ResourceWarning,
+    the pid goes to something that may reap it, or a base class elsewhere owns it."""
+    return (expected_to_fail(index, call) or class_is_mocked(index, call, qualname)
+            or parent_exits_after(index, call) or pid_reaped_elsewhere(index, lifecycle)
+            or handed_to_base_class(index, lifecycle)
+            or expects_resource_warning(index, call))
+
+
+def kind_for(index: FileIndex, kind, subclass: Optional[cst.ClassDef]):
+    """For a subclass defined here, its own methods that release `self` (`def stop(self):
+    self.terminate(); self.join()`) count as releases too."""
+    if subclass is None:
+        return kind
+    extra = self_releasing_methods(index, subclass, kind.release_methods)
+    return replace(kind, release_methods=kind.release_methods | extra) if extra else kind

@@ -1,0 +1,116 @@
+"""LKL501: a started, non-daemon multiprocessing.Process never joined, terminated or killed."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from leaklint.index import FileIndex
+from leaklint.lifecycle import ResourceKind, track
+from leaklint.rules._processes import (PROCESS_CLASSES, argument, class_sets_daemon,
+                                       class_starts_itself, creations, deliberate,
+                                       has_star_kwargs, holder_ref, is_false, keyword,
+                                       kept_phrase, kind_for, short_code)
+from leaklint.rules.base import Report, Rule
+
+PROCESS = ResourceKind("process", release_methods=frozenset({"join", "terminate", "kill"}),
+                       activate_methods=frozenset({"start"}))
+
+
+class ProcessNotJoined(Rule):
+    code = "LKL501"
+    name = "process-not-joined"
+    summary = "A non-daemon multiprocessing.Process is started but never joined, terminated or killed."
+    what_it_does = (
+        "Finds `multiprocessing.Process` objects (also `multiprocessing.get_context(...)"
+        ".Process`, through a context variable or chained, and subclasses of `Process` "
+        "defined in the same module) that are started, are not daemon processes, and are "
+        "never joined, terminated or killed: not where they are created, not through a "
+        "list they are kept in, and not in any method of the class when kept on `self`. "
+        "A process that is returned, stored in a container or object that leaves the "
+        "function, or passed to another function is assumed to be handled there.")
+    why_bad = (
+        "Nobody waits for the child process: its exit status is never collected (it stays "
+        "a zombie until the parent exits), its failure goes unnoticed, and the parent "
+        "blocks at exit in multiprocessing's atexit handler until every non-daemon child "
+        "finishes. Processes started in a loop and never joined pile up.")
+    example = (
+        "import multiprocessing\n\n"
+        "def crunch_all(chunks):\n"
+        "    for chunk in chunks:\n"
+        "        p = multiprocessing.Process(target=crunch, args=(chunk,))\n"
+        "        p.start()\n")
+    use_instead = (
+        "import multiprocessing\n\n"
+        "def crunch_all(chunks):\n"
+        "    procs = [multiprocessing.Process(target=crunch, args=(c,)) for c in chunks]\n"
+        "    for p in procs:\n"
+        "        p.start()\n"
+        "    for p in procs:\n"
+        "        p.join()\n\n"
+        "# or: multiprocessing.Pool / ProcessPoolExecutor in a `with` block; or daemon=True\n"
+        "# when the child may be killed when the parent exits.\n")
+    invalid = (
+        "import multiprocessing\n\ndef f():\n    multiprocessing.Process(target=print).start()\n",
+        "from multiprocessing import Process as P\n\ndef f():\n    p = P(target=print)\n    p.start()\n",
+        "import multiprocessing as mp\n\ndef f():\n    ctx = mp.get_context('spawn')\n"
+        "    p = ctx.Process(target=print)\n    p.start()\n",
+        "import multiprocessing\n\ndef f():\n"
+        "    multiprocessing.get_context('fork').Process(target=print).start()\n",
+        "import multiprocessing\n\nclass Worker(multiprocessing.Process):\n"
+        "    def run(self):\n        pass\n\nWorker().start()\n",
+        "import multiprocessing\n\nclass S:\n    def start(self):\n"
+        "        self._p = multiprocessing.Process(target=print)\n        self._p.start()\n",
+    )
+    valid = (
+        "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
+        "    p.start()\n    try:\n        pass\n    finally:\n        p.join()\n",
+        "import multiprocessing\n\ndef f():\n"
+        "    multiprocessing.Process(target=print, daemon=True).start()\n",
+        "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
+        "    p.daemon = True\n    p.start()\n",
+        "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
+        "    p.start()\n    return p\n",
+        "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
+        "    p.start()\n    p.terminate()\n",
+        "import multiprocessing\n\nclass S:\n    def start(self):\n"
+        "        self._p = multiprocessing.Process(target=print)\n        self._p.start()\n"
+        "    def close(self):\n        self._p.join()\n",
+        "class Process:\n    def start(self):\n        pass\n\nProcess().start()\n",
+    )
+    trigger_words = ("Process",)
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call, subclass, qualname in creations(index, PROCESS_CLASSES, ("Process",)):
+            daemon = keyword(call, "daemon")
+            if daemon is not None and not is_false(daemon.value):
+                continue
+            if daemon is None and has_star_kwargs(call):
+                continue  # `**options` may carry daemon=True
+            if subclass is not None and class_sets_daemon(subclass):
+                continue
+            started = subclass is not None and class_starts_itself(subclass)
+            kind = kind_for(index, PROCESS, subclass)
+            lifecycle = track(index, call, kind, activated=started)
+            if not lifecycle.dropped(kind):
+                continue
+            if deliberate(index, call, qualname, lifecycle):
+                continue
+            if any(v is None or not is_false(v)
+                   for v in lifecycle.attribute_stores.get("daemon", ())):
+                continue
+            yield Report(call, self._message(index, call, subclass, lifecycle.holder),
+                         fix="join it before its owner is done, or create it with daemon=True")
+
+    @staticmethod
+    def _message(index, call, subclass, holder) -> str:
+        if subclass is not None:
+            what = f"process `{subclass.name.value}`"
+        else:
+            target = argument(call, "target", 1)
+            text = short_code(index, target) if target is not None else ""
+            what = f"process running `{text}`" if text else "process"
+        ref = holder_ref(holder)
+        return (f"non-daemon {what} is started but never joined "
+                f"({kept_phrase(holder, 'joins it', 'joined')}): the child is left running and "
+                f"unreaped, and the parent blocks at exit until it ends; call {ref}.join() "
+                f"(after terminate() to stop it) before its owner finishes, or pass "
+                f"daemon=True if it may be killed at exit")

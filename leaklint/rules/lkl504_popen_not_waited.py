@@ -1,0 +1,97 @@
+"""LKL504: a subprocess.Popen child that is never waited for."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from leaklint.index import FileIndex
+from leaklint.lifecycle import ResourceKind, track
+from leaklint.rules._processes import (POPEN_CLASSES, argument, creations, deliberate,
+                                       holder_ref, kept_phrase, kind_for, short_code)
+from leaklint.rules.base import Report, Rule
+
+# `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
+# `terminate()` only send a signal: the child is still left a zombie.
+POPEN = ResourceKind("subprocess", release_methods=frozenset({"wait", "communicate", "poll"}),
+                     context_manager=True)
+
+
+class PopenNotWaited(Rule):
+    code = "LKL504"
+    name = "popen-not-waited"
+    summary = "A subprocess.Popen child is never waited for, communicated with or polled."
+    what_it_does = (
+        "Finds `subprocess.Popen` objects (and subclasses defined in the same module) "
+        "whose child is never reaped: not used in a `with` block or "
+        "`ExitStack.enter_context`, and no `wait()`, `communicate()` or `poll()` call on "
+        "it (also in `finally`, or in another method of the class when kept on `self`). "
+        "`kill()` or `terminate()` alone does not count: the killed child still has to be "
+        "waited for. A Popen that is returned, stored in a container or object that "
+        "leaves the function, or passed to another function is assumed to be waited for "
+        "there. `subprocess.run`, `check_output` and `call` wait themselves and are not "
+        "reported.")
+    why_bad = (
+        "A child that exits and is never waited for stays a zombie process, its exit "
+        "status (and any failure) is never seen, and one that keeps running outlives its "
+        "parent's interest in it. Python warns `ResourceWarning: subprocess N is still "
+        "running` when such a Popen object is garbage collected.")
+    example = (
+        "import subprocess\n\n"
+        "def start_server(port):\n"
+        "    subprocess.Popen(['python', '-m', 'http.server', str(port)])\n")
+    use_instead = (
+        "import subprocess\n\n"
+        "def run_server(port):\n"
+        "    with subprocess.Popen(['python', '-m', 'http.server', str(port)]) as proc:\n"
+        "        serve_until_done()\n"
+        "        proc.terminate()\n\n"
+        "# or: proc.communicate(timeout=...), or subprocess.run(...) for a command that\n"
+        "# finishes on its own.\n")
+    invalid = (
+        "import subprocess\n\ndef f():\n    subprocess.Popen(['sleep', '60'])\n",
+        "from subprocess import Popen as P, PIPE\n\ndef f():\n"
+        "    proc = P(['ls'], stdout=PIPE)\n    return proc.stdout.read()\n",
+        "import subprocess\n\ndef f():\n    proc = subprocess.Popen(['sleep', '60'])\n"
+        "    proc.kill()\n",
+    )
+    valid = (
+        "import subprocess\n\ndef f():\n    proc = subprocess.Popen(['ls'])\n"
+        "    out, err = proc.communicate(timeout=10)\n    return out\n",
+        "import subprocess\n\ndef f():\n    with subprocess.Popen(['ls']) as proc:\n"
+        "        pass\n",
+        "import subprocess\n\ndef f():\n    proc = subprocess.Popen(['sleep', '60'])\n"
+        "    try:\n        pass\n    finally:\n        proc.kill()\n        proc.wait()\n",
+        "import subprocess\n\ndef f():\n    return subprocess.Popen(['ls'])\n",
+        "import subprocess\n\ndef f():\n    subprocess.run(['ls'])\n",
+    )
+    trigger_words = ("Popen",)
+
+    def check(self, index: FileIndex) -> Iterator[Report]:
+        for call, subclass, qualname in creations(index, POPEN_CLASSES):
+            kind = kind_for(index, POPEN, subclass)
+            lifecycle = track(index, call, kind)
+            if not lifecycle.dropped(kind):
+                continue
+            if deliberate(index, call, qualname, lifecycle):
+                continue
+            yield Report(call, self._message(index, call, subclass, lifecycle),
+                         fix="call wait() or communicate() on it, or use it in a `with` block")
+
+    @staticmethod
+    def _message(index, call, subclass, lifecycle) -> str:
+        holder = lifecycle.holder
+        command = argument(call, "args", 0)
+        text = short_code(index, command) if command is not None else ""
+        name = f"`{subclass.name.value}`" if subclass is not None else "subprocess.Popen"
+        what = f"{name} child `{text}`" if text else f"{name} child"
+        ref = holder_ref(holder)
+        killed = [m for m in ("kill", "terminate", "send_signal") if m in lifecycle.method_calls]
+        if killed:
+            state = (f"is sent {killed[0]}() but never waited for "
+                     f"({kept_phrase(holder, 'waits for it', 'waited for')}): the dead child stays "
+                     f"a zombie; call {ref}.wait() after {ref}.{killed[0]}()")
+        else:
+            state = (f"is never waited for ({kept_phrase(holder, 'waits for it', 'waited for')}): "
+                     f"it is left running, then a zombie, and its exit status is lost; call "
+                     f"{ref}.wait() or {ref}.communicate(timeout=...), or use it in a "
+                     f"`with` block")
+        return f"{what} {state}"
