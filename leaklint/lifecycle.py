@@ -70,6 +70,8 @@ class ResourceKind:
     context_manager: bool = False
     # A value bound to a module global counts as handed off (other modules may reach it).
     globals_escape: bool = False
+    # Qualified names of functions that only look at resources passed to them.
+    neutral_functions: FrozenSet[str] = frozenset()
 
 
 @dataclass
@@ -322,7 +324,7 @@ class _Tracer:
         if name in self.kind.release_functions:
             self.release()
             return
-        if name in NEUTRAL_BUILTINS:
+        if name in NEUTRAL_BUILTINS or name in self.kind.neutral_functions:
             return
         func = call.func
         if mode == "item" and name == "builtins.enumerate":

@@ -502,3 +502,119 @@ def holder(index: FileIndex, call: cst.Call, lifecycle) -> str:
 
 def noun(what: str) -> str:
     return "executor future" if what == "run_in_executor" else "task"
+
+
+# -- asyncio.wait() that may return with tasks still pending ----------------------------
+WAITERS = frozenset({"asyncio.wait", "asyncio.tasks.wait"})
+# The same task kind, except that asyncio.wait() only looks at the tasks: used to ask
+# "is this task handled by anything besides an early-returning wait()?".
+TASK_BESIDES_WAIT = ResourceKind(
+    "task",
+    release_methods=TASK.release_methods,
+    release_functions=GATHERERS - WAITERS,
+    awaitable=True,
+    globals_escape=True,
+    neutral_functions=WAITERS,
+)
+_EARLY = ("FIRST_COMPLETED", "FIRST_EXCEPTION")
+
+
+def early_return_reason(index: FileIndex, call: cst.Call) -> str:
+    """For asyncio.wait(): "return_when=FIRST_COMPLETED" / "a timeout" when it may return
+    while tasks are still pending, else ""."""
+    for arg in call.args:
+        if arg.keyword is None:
+            if arg.star == "**":
+                return ""
+            continue
+        key = arg.keyword.value
+        if key == "return_when":
+            value = arg.value
+            if isinstance(value, cst.SimpleString):
+                text = value.evaluated_value
+            else:
+                text = (index.qualified_name(value) or "").rsplit(".", 1)[-1]
+            if text in _EARLY:
+                return f"return_when={text}"
+        elif key == "timeout" and not _none(arg.value):
+            return "a timeout"
+    return ""
+
+
+def _pending_dropped(index: FileIndex, call: cst.Call) -> bool:
+    """`await asyncio.wait(...)` as a statement, or `done, _ = await asyncio.wait(...)`
+    with the pending set never read."""
+    awaited = index.parent.get(call)
+    if not isinstance(awaited, cst.Await):
+        return False
+    holder = index.parent.get(awaited)
+    if isinstance(holder, cst.Expr):
+        return True
+    if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+        target = holder.targets[0].target
+        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+            pending = target.elements[1].value
+            if isinstance(pending, cst.Name):
+                owner = index.target_scope(pending)
+                return owner is not None and not index.uses(owner, pending.value)
+    return False
+
+
+def _waited_creations(index: FileIndex, expr, creations, out, depth=0) -> None:
+    """The creation calls that flow straight into `expr` (wait()'s first argument)."""
+    if expr is None or depth > 4:
+        return
+    if isinstance(expr, cst.Call):
+        if expr in creations:
+            out.append(expr)
+        elif index.call_name(expr) in ("builtins.list", "builtins.set", "builtins.tuple") and expr.args:
+            _waited_creations(index, expr.args[0].value, creations, out, depth + 1)
+    elif isinstance(expr, (cst.List, cst.Set, cst.Tuple)):
+        for element in expr.elements:
+            _waited_creations(index, element.value, creations, out, depth + 1)
+    elif isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        _waited_creations(index, expr.elt, creations, out, depth + 1)
+    elif isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        if len(bindings) != 1 or bindings[0].kind != "assign":
+            return
+        _waited_creations(index, bindings[0].value, creations, out, depth + 1)
+        owner = bindings[0].scope
+        for use in index.uses(owner, expr.value):  # `tasks.append(create_task(...))`
+            attribute = index.parent.get(use)
+            if (isinstance(attribute, cst.Attribute) and attribute.value is use
+                    and attribute.attr.value in _ADDERS):
+                adder = index.parent.get(attribute)
+                if isinstance(adder, cst.Call) and adder.func is attribute and adder.args:
+                    _waited_creations(index, adder.args[0].value, creations, out, depth + 1)
+
+
+def pending_after_wait(index: FileIndex):
+    """(call, what, coroutine, wait call, reason) for tasks handed only to an
+    asyncio.wait() that may return early, whose pending set is then dropped."""
+    cached = getattr(index, "_leaklint_pending_after_wait", None)
+    if cached is not None:
+        return cached
+    from leaklint.lifecycle import track
+
+    result = []
+    creations = None
+    for call in index.calls:
+        if index.call_name(call) not in WAITERS:
+            continue
+        reason = early_return_reason(index, call)
+        if not reason or not _pending_dropped(index, call):
+            continue
+        if creations is None:
+            creations = {c: (what, coro) for c, what, coro in task_creations(index)}
+        first = _argument(call, 0, "fs")
+        found: list = []
+        _waited_creations(index, first, creations, found)
+        for creation in dict.fromkeys(found):
+            lifecycle = track(index, creation, TASK_BESIDES_WAIT)
+            if (lifecycle.dropped(TASK_BESIDES_WAIT) and not finished_elsewhere(index, lifecycle)
+                    and not pruned_container(index, creation)):
+                what, coro = creations[creation]
+                result.append((creation, what, coro, call, reason))
+    index._leaklint_pending_after_wait = result  # type: ignore[attr-defined]
+    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._asyncio import describe_coroutine, dropped_tasks
+from leaklint.rules._asyncio import describe_coroutine, dropped_tasks, pending_after_wait
 from leaklint.rules._asyncio import holder as kept_in
 from leaklint.rules.base import Report, Rule
 
@@ -25,7 +25,11 @@ class TaskNeverAwaited(Rule):
         "in a module global, or in a container or object that leaves the function. The "
         "classic worker-pool bug is one: workers created in a list, `await queue.join()`, "
         "and the workers never cancelled. Awaiting after a `try` or cancelling in "
-        "`finally` count as releases (the analysis is flow-insensitive).")
+        "`finally` count as releases (the analysis is flow-insensitive). Tasks handed only "
+        "to `asyncio.wait(..., return_when=FIRST_COMPLETED / FIRST_EXCEPTION)` or "
+        "`asyncio.wait(..., timeout=...)` whose pending set is then dropped (`done, _ = "
+        "await asyncio.wait(...)`) are reported too, once per `wait()` call: the losers "
+        "run on.")
     why_bad = (
         "A task nobody awaits or cancels runs on after its owner is gone: a worker blocked "
         "on `queue.get()` stays pending forever (\"Task was destroyed but it is pending!\" at "
@@ -61,6 +65,9 @@ class TaskNeverAwaited(Rule):
         "    async def run(self):\n        pass\n",
         "import asyncio\n\nasync def g(i):\n    pass\n\nasync def f(items):\n    tasks = []\n    for i in items:\n"
         "        tasks.append(asyncio.ensure_future(g(i)))\n    print(len(tasks))\n",
+        "import asyncio\n\nasync def f(a, b):\n"
+        "    done, _ = await asyncio.wait([asyncio.create_task(a), asyncio.create_task(b)],\n"
+        "                                 return_when=asyncio.FIRST_COMPLETED)\n",
     )
     valid = (
         "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    try:\n"
@@ -77,6 +84,10 @@ class TaskNeverAwaited(Rule):
         "import asyncio\n\nTASKS = set()\n\nasync def f():\n"
         "    t = asyncio.create_task(g())\n    TASKS.add(t)\n"
         "    t.add_done_callback(TASKS.discard)\n",
+        "import asyncio\n\nasync def f(a, b):\n"
+        "    done, pending = await asyncio.wait([asyncio.create_task(a), asyncio.create_task(b)],\n"
+        "                                       return_when=asyncio.FIRST_COMPLETED)\n"
+        "    for t in pending:\n        t.cancel()\n",
     )
     trigger_words = ("create_task", "ensure_future", "run_in_executor")
 
@@ -99,3 +110,23 @@ class TaskNeverAwaited(Rule):
                        f"is never seen; await it (asyncio.gather/wait), or cancel() it in a "
                        f"finally block or close method")
             yield Report(call, message, fix="await or cancel the task before its owner finishes")
+        groups: dict = {}
+        for call, what, coro, wait_call, reason in pending_after_wait(index):
+            groups.setdefault(wait_call, []).append((call, what, coro, reason))
+        for wait_call, tasks in groups.items():
+            call, what, coro, reason = tasks[0]
+            names = [describe_coroutine(index, c, w) for _, w, c, _ in tasks]
+            names = [n for n in dict.fromkeys(names) if n]
+            if len(tasks) == 1:
+                thing = f"the task{f' running {names[0]}' if names else ''} from {what}()"
+                verb = "is"
+            else:
+                thing = f"{len(tasks)} tasks{' running ' + ', '.join(names) if names else ''}"
+                verb = "are"
+            # One finding per wait() call, at its first task: only the losers leak.
+            yield Report(call, (
+                f"{thing} {verb} handed only to asyncio.wait() with {reason}, which returns "
+                f"while tasks are still pending, and the pending ones are never cancelled: "
+                f"they run on after their owner is done; cancel them "
+                f"(`for t in pending: t.cancel()`)"),
+                fix="cancel the tasks asyncio.wait() leaves pending")
