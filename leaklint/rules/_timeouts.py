@@ -186,7 +186,15 @@ def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout"):
             return "given", None
     if arg is None:
         return ("given", None) if has_star_kwargs(call) else ("missing", None)
-    return ("none", arg.value) if is_none(arg.value) else ("given", arg.value)
+    return ("none", arg.value) if _disables(arg.value) else ("given", arg.value)
+
+
+def _disables(expr: cst.CSTNode) -> bool:
+    """`None`, or a `(None, None)` (connect, read) tuple: no bound at all."""
+    if is_none(expr):
+        return True
+    return (isinstance(expr, cst.Tuple) and bool(expr.elements)
+            and all(isinstance(e, cst.Element) and is_none(e.value) for e in expr.elements))
 
 
 def short(index: FileIndex, node: cst.CSTNode, limit: int = 50) -> str:

@@ -27,8 +27,9 @@ class AiohttpTimeoutDisabled(Rule):
                "ClientTimeout whose bounds are all None.")
     what_it_does = (
         "aiohttp bounds every request by its default `ClientTimeout(total=300, "
-        "sock_connect=30)`, so the default is fine, and so is `ClientSession(timeout=None)`: "
-        "aiohttp 3.x treats None there like the default. The rule finds where the bounds "
+        "sock_connect=30)`, so the default is fine, and so are `ClientSession(timeout=None)` "
+        "and `aiohttp.request(..., timeout=None)`: aiohttp 3.x treats None there like the "
+        "default. The rule finds where the bounds "
         "are really switched off: a request method of a `ClientSession` (`get`, `post`, "
         "..., `request`) called with `timeout=None`, which aiohttp turns into "
         "`ClientTimeout(total=None)` with no bound at all; and a `ClientTimeout()` whose "
