@@ -21,6 +21,16 @@ import libcst as cst
 from leaklint.index import FileIndex
 
 
+# Appended to every LKL4xx rule's documentation: the contexts all of them trust.
+TRUSTED_CONTEXTS_DOC = (
+    " Also never reported: a call inside a timeout scope (`with eventlet.Timeout(5):`, "
+    "`asyncio.timeout()`, anyio/trio `fail_after()`) or passed to `asyncio.wait_for()`; "
+    "a call in a test marked `@pytest.mark.timeout(...)`; a call inside "
+    "`pytest.raises(...)` / `assertRaises(...)` (expected to fail before it waits); a "
+    "callee or object replaced by `mock.patch(...)` / `patch.object(...)`; and a call in "
+    "a function that takes a `timeout` parameter and tests it (the caller decided).")
+
+
 @dataclass(frozen=True)
 class Entry:
     """One callable: where its timeout goes and what happens without it."""
@@ -65,6 +75,8 @@ URLLIB_OPENER_METHODS = {"open": Entry("urllib.request", 2, SOCKET_DEFAULT)}
 # `key_file`, never a timeout, so only the keyword (or a 5th positional, 3.11 only) counts.
 # `needs_host`: the constructor connects only when given a host; without one, the timeout
 # can still be given to the later connect()/open() call (see STDLIB_CONNECT_METHODS).
+
+
 @dataclass(frozen=True)
 class StdlibEntry(Entry):
     connects_without_host: bool = True

@@ -1,12 +1,12 @@
 """LKL401: a `requests` call (module function or Session method) with no timeout."""
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (REQUESTS_ADAPTER, REQUESTS_FUNCTIONS,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, REQUESTS_FUNCTIONS,
                                       REQUESTS_SESSION_CLASSES, REQUESTS_SESSION_METHODS,
                                       attribute_stored_on, call_label, class_defines,
                                       has_star_kwargs, keyword, local_subclass_of,
@@ -34,7 +34,7 @@ class RequestsNoTimeout(Rule):
         "mounts an adapter other than the plain `HTTPAdapter` (the usual way to set a "
         "default timeout), or a local Session subclass that overrides `request`/`send`, is "
         "trusted. The `timeout-functions` option adds your own wrappers: calls of them "
-        "must pass `timeout=` as well.")
+        "must pass `timeout=` as well." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "requests has no default timeout, and `requests.Session` has no session-wide one: "
         "without `timeout=`, a server that accepts the connection and never answers blocks "

@@ -6,7 +6,7 @@ from typing import Iterator
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (method_calls_on, URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, method_calls_on, URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
                                       call_label, local_url, positional, sets_default_socket_timeout,
                                       timeout_arg, trusted_context, value_sources)
 from leaklint.rules.base import Report, Rule
@@ -25,7 +25,7 @@ class UrllibNoTimeout(Rule):
         "neither as the keyword nor as the third positional argument, or pass None. "
         "`**kwargs` and `*args` are trusted (they may carry one). A file that calls "
         "`socket.setdefaulttimeout()` with a value is not reported: that default is what "
-        "urllib falls back to.")
+        "urllib falls back to." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "Without a timeout urllib uses the global socket default, which is no timeout "
         "unless something calls `socket.setdefaulttimeout()`: a server that accepts the "

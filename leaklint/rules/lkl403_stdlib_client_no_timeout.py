@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._timeouts import (STDLIB_CLASSES, STDLIB_CONNECT_METHODS, call_label,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, STDLIB_CLASSES, STDLIB_CONNECT_METHODS, call_label,
                                       positional, sets_default_socket_timeout,
                                       socket_never_used_for_io, timeout_arg,
                                       trusted_context)
@@ -36,7 +35,7 @@ class StdlibClientNoTimeout(Rule):
         "later: they are reported only when that `connect()`/`open()` call has no "
         "timeout either. Not reported: an object whose `.timeout` is assigned before use, "
         "a socket given `settimeout()`, and any file that calls "
-        "`socket.setdefaulttimeout()` with a value.")
+        "`socket.setdefaulttimeout()` with a value." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "These clients fall back to the global socket default, which is no timeout unless "
         "`socket.setdefaulttimeout()` is called (imaplib's own default is None): a peer "

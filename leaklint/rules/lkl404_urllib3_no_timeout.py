@@ -6,7 +6,7 @@ from typing import Iterator, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (attribute_stored_on, URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOPEN_POSITION,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, attribute_stored_on, URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOPEN_POSITION,
                                       URLLIB3_POOLS, URLLIB3_REQUEST_METHODS,
                                       URLLIB3_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, sets_default_socket_timeout,
@@ -37,7 +37,7 @@ class Urllib3NoTimeout(Rule):
         "`urllib3.Timeout()` with no bound. The top-level `urllib3.request()` has its own "
         "3-second default: only `timeout=None` there is reported. Pools of unknown "
         "origin (a parameter) are never reported; `**kwargs` is trusted; a file that "
-        "calls `socket.setdefaulttimeout()` with a value is not reported.")
+        "calls `socket.setdefaulttimeout()` with a value is not reported." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "urllib3's default `Timeout.DEFAULT_TIMEOUT` means the socket default, which is no "
         "timeout unless `socket.setdefaulttimeout()` is called: a server that never "

@@ -7,7 +7,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._timeouts import (HTTPX_CLIENTS, HTTPX_FUNCTIONS, HTTPX_METHODS,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, HTTPX_CLIENTS, HTTPX_FUNCTIONS, HTTPX_METHODS,
                                       HTTPX_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
@@ -36,7 +36,7 @@ class HttpxTimeoutDisabled(Rule):
         "no bound) passed to `httpx.get/post/.../request/stream`, to `httpx.Client` / "
         "`AsyncClient`, or to a request method of such a client. A client created with "
         "`timeout=None` is not reported when every request made on it in the file passes "
-        "a timeout of its own and the client does not leave the function or class.")
+        "a timeout of its own and the client does not leave the function or class." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "With every bound disabled, a server that accepts the connection and never answers "
         "blocks the thread (or the task, with AsyncClient) forever.")

@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (AIOHTTP_METHODS, AIOHTTP_REQUEST, AIOHTTP_SESSIONS,
+from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, AIOHTTP_METHODS, AIOHTTP_REQUEST, AIOHTTP_SESSIONS,
                                       AIOHTTP_TIMEOUT_BOUNDS, AIOHTTP_TIMEOUT_CLASSES,
                                       call_label, disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
@@ -35,7 +35,7 @@ class AiohttpTimeoutDisabled(Rule):
         "`ClientTimeout(total=None)` with no bound at all; and a `ClientTimeout()` whose "
         "`total`, `connect`, `sock_read` and `sock_connect` are all None, passed to a "
         "`ClientSession`, to `aiohttp.request()` or to a request. Sessions of unknown "
-        "type (a parameter) are never reported.")
+        "type (a parameter) are never reported." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "With no bound, a server that accepts the connection and never answers suspends the "
         "task forever: it holds its connection and everything it references, and whoever "
