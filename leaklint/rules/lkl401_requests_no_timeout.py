@@ -97,7 +97,7 @@ class RequestsNoTimeout(Rule):
                 state, _ = timeout_arg(call, None)
                 if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._wrapper_message(index, call, name, state),
-                                 fix="pass timeout=")
+                                 fix="pass timeout=<seconds>")
                 continue
             if not isinstance(func, cst.Attribute):
                 continue
@@ -159,4 +159,4 @@ class RequestsNoTimeout(Rule):
 
     def _wrapper_message(self, index, call, name, state) -> str:
         return (f"`{call_label(index, call)}` {self._problem(state)}: `{name}` is listed in "
-                f"timeout-functions and must be given a timeout; pass timeout=")
+                f"timeout-functions (it may block forever without one); pass timeout=<seconds>")
