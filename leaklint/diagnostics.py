@@ -34,7 +34,10 @@ SYNTAX_ERROR = ToolCode(
     "syntax-error",
     "The file could not be parsed or decoded.",
     "Reported when a file is not valid Python 3 (for example Python 2 code) or its bytes "
-    "cannot be decoded with its declared (PEP 263) or default UTF-8 encoding.",
+    "cannot be decoded with its declared (PEP 263) or default UTF-8 encoding. For speed, "
+    "only files containing a word some selected rule needs (`Thread`, `create_task`, "
+    "`requests`, ...) are parsed, so a syntax error in a file no rule has a reason to read "
+    "is not reported: leaklint is not a syntax checker.",
     "leaklint cannot check a file it cannot read, and a broken file is usually a mistake.",
     "print 'hello'",
     "print('hello')",
