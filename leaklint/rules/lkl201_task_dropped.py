@@ -23,7 +23,13 @@ class TaskDropped(Rule):
         "Names are resolved through imports and assignments, never by spelling: the "
         "`create_task` method of any other object (a to-do client, Celery, Jira) and "
         "`TaskGroup.create_task` are not matched, nor is a `loop` parameter of unknown type. "
-        "A result with a done callback attached (`.add_done_callback(...)`) is handled.")
+        "A result with a done callback attached (`.add_done_callback(...)`) is handled. "
+        "A task returned by a lambda handed to `loop.call_soon(...)`, "
+        "`call_soon_threadsafe`, `call_later` or `call_at` is discarded too: the loop "
+        "ignores what a callback returns. `ensure_future(x)` is reported only when `x` is "
+        "provably a coroutine (a call of an `async def` of the file or of an asyncio "
+        "coroutine function): given a future it creates no task. Nothing inside `with "
+        "self.assertRaises(...)` / `pytest.raises(...)` is reported.")
     why_bad = (
         "The event loop keeps only a weak reference to a task: a task nobody references can "
         "be garbage-collected mid-flight (\"Task was destroyed but it is pending!\"). Nobody "
@@ -57,6 +63,8 @@ class TaskDropped(Rule):
         "        self.loop = asyncio.new_event_loop()\n"
         "    def go(self):\n        self.loop.create_task(g())\n",
         "import asyncio\n\nasync def f():\n    asyncio.create_task(g()).set_name('g')\n",
+        "import asyncio\n\nasync def g():\n    pass\n\ndef on_signal():\n"
+        "    asyncio.get_event_loop().call_soon_threadsafe(lambda: asyncio.create_task(g()))\n",
     )
     valid = (
         "import asyncio\n\nasync def f():\n    t = asyncio.create_task(g())\n    await t\n",
@@ -68,6 +76,7 @@ class TaskDropped(Rule):
         "    asyncio.create_task(g()).add_done_callback(print)\n",
         "import asyncio\n\nasync def f(fut):\n    asyncio.ensure_future(fut)\n",
         "import asyncio\n\nasyncio.run(g())\n",
+        "import asyncio\n\ndef f(event):\n    asyncio.ensure_future(event.wait())\n",
     )
     trigger_words = ("create_task", "ensure_future", "run_in_executor")
 
