@@ -29,7 +29,10 @@ class TaskNeverAwaited(Rule):
         "to `asyncio.wait(..., return_when=FIRST_COMPLETED / FIRST_EXCEPTION)` or "
         "`asyncio.wait(..., timeout=...)` whose pending set is then dropped (`done, _ = "
         "await asyncio.wait(...)`) are reported too, once per `wait()` call: the losers "
-        "run on.")
+        "run on. A task whose `cancelled()` state is checked, or whose `done()` is asserted, "
+        "is taken to be finished by someone else (a runner's cancel-all at shutdown); a "
+        "container the code prunes with `remove()` / `discard()` is the keep-a-reference "
+        "pattern and is not reported.")
     why_bad = (
         "A task nobody awaits or cancels runs on after its owner is gone: a worker blocked "
         "on `queue.get()` stays pending forever (\"Task was destroyed but it is pending!\" at "
