@@ -213,7 +213,6 @@ class QueueTracer:
         if parent is None:
             self.escape("unknown context")
             return
-        index = self.index
         info = self.info
         if isinstance(parent, cst.Attribute) and parent.value is node:
             attr = parent.attr.value
