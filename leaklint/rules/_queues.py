@@ -776,62 +776,6 @@ def _called_immediately(index: FileIndex, ref: cst.CSTNode) -> bool:
     return index.call_name(call) == "pytest.raises"
 
 
-_PACKAGE_FILES: Dict[str, List[str]] = {}
-_MAX_PACKAGE_FILES = 3000
-
-
-def _package_files(path: str) -> List[str]:
-    """The .py files of the package holding `path` (its top-most directory with an
-    `__init__.py`), or of its directory when it is not in a package."""
-    import os
-
-    directory = os.path.dirname(os.path.abspath(path))
-    root = directory
-    while os.path.isfile(os.path.join(root, "__init__.py")):
-        parent = os.path.dirname(root)
-        if parent == root or not os.path.isfile(os.path.join(parent, "__init__.py")):
-            break
-        root = parent
-    files = _PACKAGE_FILES.get(root)
-    if files is None:
-        files = []
-        if os.path.isfile(os.path.join(root, "__init__.py")):
-            for current, dirs, names in os.walk(root):
-                dirs[:] = [d for d in dirs if os.path.isfile(os.path.join(current, d, "__init__.py"))]
-                files.extend(os.path.join(current, n) for n in names if n.endswith(".py"))
-                if len(files) > _MAX_PACKAGE_FILES:
-                    break
-        else:
-            try:
-                files = [os.path.join(root, n) for n in os.listdir(root) if n.endswith(".py")]
-            except OSError:
-                files = []
-        _PACKAGE_FILES[root] = files
-    return files
-
-
-def global_named_elsewhere(index: FileIndex, name: str) -> bool:
-    """A module global (public name) that another module of the same package mentions:
-    it may be read there (`rpc.request_queue.get()`), which one file cannot show."""
-    import os
-    import re
-
-    if name.startswith("_") or not index.path or not os.path.isfile(index.path):
-        return False
-    me = os.path.abspath(index.path)
-    pattern = re.compile(r"\b" + re.escape(name) + r"\b")
-    for other in _package_files(index.path):
-        if os.path.abspath(other) == me:
-            continue
-        try:
-            with open(other, encoding="utf-8", errors="replace") as handle:
-                if pattern.search(handle.read()):
-                    return True
-        except OSError:
-            continue
-    return False
-
-
 # Base classes known not to read their subclasses' queue attributes.
 INERT_BASES = frozenset({"builtins.object", "threading.Thread", "multiprocessing.Process",
                          "multiprocessing.context.Process", "abc.ABC", "typing.Generic",

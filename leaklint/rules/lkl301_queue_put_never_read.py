@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import (analyze, first_in_source, global_named_elsewhere,
+from leaklint.rules._queues import (analyze, first_in_source,
                                     outlives_call, where)
 from leaklint.rules.base import Report, Rule
 
@@ -80,8 +80,6 @@ class QueuePutNeverRead(Rule):
                 continue
             if not outlives_call(index, info):
                 continue  # a local queue filled without blocking dies with its frame
-            if info.scope_kind == "global" and global_named_elsewhere(index, info.holder):
-                continue  # another module of the package may read it
             put = first_in_source(index, info.puts)
             holder = f"`{info.holder}`" if info.holder else "the queue"
             yield Report(
