@@ -164,37 +164,56 @@ class Linter:
 def _locate(module: cst.Module, index: FileIndex, path: str, reports) -> List[Finding]:
     """Positions are computed only for files with something to report: the
     PositionProvider pass costs about as much as parsing, and most files are clean."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    try:
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    except RecursionError:
+        return [_tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to locate findings")]
     findings = []
     seen = set()
+    broken = set()  # rules that handed back a report that cannot be located: one LKL000 each
     for rule, report in reports:
-        span = positions[report.node]
-        statement = index.statement_of(report.node)
-        first = span.start.line
-        last = span.end.line
-        if statement is not None and statement in positions:
-            stmt_span = positions[statement]
-            first = min(first, stmt_span.start.line)
-            if isinstance(statement, cst.SimpleStatementLine):
-                last = max(last, stmt_span.end.line)
-        key = (span.start.line, span.start.column, rule.code, report.message)
-        if key in seen:
-            continue
-        seen.add(key)
-        findings.append(Finding(
-            path=path,
-            line=span.start.line,
-            column=span.start.column + 1,
-            code=rule.code,
-            message=report.message,
-            end_line=span.end.line,
-            end_column=span.end.column + 1,
-            name=rule.name,
-            fix=report.fix,
-            noqa_lines=(first, last),
-            fingerprint=_fingerprint(module, index, rule.code, report.node),
-        ))
+        try:
+            findings.extend(_finding(module, index, path, positions, seen, rule, report))
+        except Exception as error:  # a node from another tree, not a Report: the rule's bug
+            if rule.code not in broken:
+                broken.add(rule.code)
+                problem = ("it reported a node that is not in this file" if isinstance(error, KeyError)
+                           else f"{type(error).__name__}: {error}")
+                findings.append(_tool_finding(
+                    path, 1, 1, INTERNAL_ERROR, f"internal error in {rule.code} ({rule.name}): {problem}",
+                    detail=traceback.format_exc()))
     return findings
+
+
+def _finding(module, index, path, positions, seen, rule, report) -> List[Finding]:
+    """The finding for one report ([] for a duplicate); raises if it cannot be located."""
+    span = positions[report.node]
+    statement = index.statement_of(report.node)
+    first = span.start.line
+    last = span.end.line
+    if statement is not None and statement in positions:
+        stmt_span = positions[statement]
+        first = min(first, stmt_span.start.line)
+        if isinstance(statement, cst.SimpleStatementLine):
+            last = max(last, stmt_span.end.line)
+    key = (span.start.line, span.start.column, rule.code, report.message)
+    if key in seen:
+        return []
+    finding = Finding(
+        path=path,
+        line=span.start.line,
+        column=span.start.column + 1,
+        code=rule.code,
+        message=report.message,
+        end_line=span.end.line,
+        end_column=span.end.column + 1,
+        name=rule.name,
+        fix=report.fix,
+        noqa_lines=(first, last),
+        fingerprint=_fingerprint(module, index, rule.code, report.node),
+    )
+    seen.add(key)
+    return [finding]
 
 
 def _fingerprint(module: cst.Module, index: FileIndex, code: str, node: cst.CSTNode) -> str:

@@ -1,0 +1,445 @@
+"""Never crash, never lose a finding (issue 9).
+
+Every case runs next to a leaky file whose LKL101 must still be reported, and asserts the
+exact diagnostic for the odd input. Inputs that could take the interpreter down (deep
+nesting, huge files, real segfaults) run in a `python -m leaklint` subprocess or in a
+worker process, never in the pytest process itself. Everything is generated in tmp_path.
+
+Complements test_cli.py, test_discovery.py, test_runner.py, test_config.py and
+test_property.py, which test the same machinery piece by piece.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from leaklint import cli, discovery, registry, runner
+from leaklint.engine import Linter
+from leaklint.rules.base import Report, Rule
+
+ROOT = Path(__file__).resolve().parent.parent
+LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
+LEAK_BODY = "\ndef f():\n    threading.Thread(target=print).start()\n"  # after an import line
+PRELUDE = "from threading import Thread\n"  # the prefilter's trigger word, so the file is parsed
+EXAMPLES = int(os.environ.get("LEAKLINT_HYPOTHESIS_EXAMPLES", "60"))
+
+needs_fork = pytest.mark.skipif(multiprocessing.get_start_method() != "fork",
+                                reason="the test's patched rules reach workers only when they are forked")
+
+
+def leaklint(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python -m leaklint --no-cache --isolated ARGS` in `cwd`, as a user would run it."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env.pop("LEAKLINT_CACHE_DIR", None)
+    return subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--isolated", *args],
+                          cwd=cwd, env=env, capture_output=True, timeout=timeout)
+
+
+def parse(out) -> dict:
+    """{path: [(line, column, code, message)]} from `path:line:col: CODE message` lines."""
+    if isinstance(out, bytes):
+        out = out.decode("utf-8")
+    found: dict = {}
+    for line in out.splitlines():
+        path, row, column, rest = _split(line)
+        code, _, message = rest.strip().partition(" ")
+        found.setdefault(path, []).append((int(row), int(column), code, message))
+    return found
+
+
+def _split(line: str):
+    # The path may hold ":" (it never does here, but do not guess): the first field that
+    # is followed by two integer fields ends it.
+    parts = line.split(":")
+    for i in range(1, len(parts) - 2):
+        if parts[i].isdigit() and parts[i + 1].isdigit():
+            return ":".join(parts[:i]), parts[i], parts[i + 1], ":".join(parts[i + 2:])
+    raise AssertionError(f"not a finding line: {line!r}")
+
+
+def write(folder: Path, files: dict) -> None:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
+def assert_leak_reported(found: dict, path: str = "leaky.py", line: int = 4, column: int = 5) -> None:
+    assert [(r, c, code) for r, c, code, _ in found.get(path, [])] == [(line, column, "LKL101")], found.get(path)
+
+
+# -- bad input: one run over every odd file, each next to leaky.py ---------------------------------------
+# name -> (content, [(line, code, part of the message)])
+BAD_INPUT = {
+    # Nothing to parse.
+    "empty.py": (b"", []),
+    "comments_only.py": ("# Thread\n# nothing but comments\n", []),
+    "blank_only.py": (PRELUDE + "\n   \n\t\n\f\n", []),
+    # Not Python 3 (LKL001), including Python 2.
+    "syntax_error.py": (PRELUDE + "def f(:\n    pass\n", [(2, "LKL001", "syntax error: invalid syntax")]),
+    "python2_print.py": (PRELUDE + "print 'hello'\n",
+                         [(2, "LKL001", "syntax error: Missing parentheses in call to 'print'")]),
+    "python2_exec.py": (PRELUDE + "exec 'x = 1'\n",
+                        [(2, "LKL001", "syntax error: Missing parentheses in call to 'exec'")]),
+    "python2_octal.py": (PRELUDE + "mode = 0777\n", [(2, "LKL001", "syntax error: leading zeros")]),
+    "unterminated.py": (PRELUDE + "x = 'abc\n", [(2, "LKL001", "syntax error: unterminated string")]),
+    "bad_indent.py": (PRELUDE + "def f():\nreturn 1\n", [(3, "LKL001", "expected an indented block")]),
+    "mixed_tabs.py": (PRELUDE + "if x:\n\tpass\n        pass\n", [(4, "LKL001", "inconsistent use of tabs")]),
+    "backslash_at_eof.py": (PRELUDE + "x = 1 \\", [(2, "LKL001", "syntax error")]),
+    "vertical_tab.py": (PRELUDE + "\x0bx = 1\n", [(2, "LKL001", "invalid non-printable character")]),
+    # Odd but valid: the leak in them is found at the right place.
+    "bom.py": (b"\xef\xbb\xbf" + LEAKY.encode(), [(4, "LKL101", "never joined")]),
+    "crlf.py": (LEAKY.replace("\n", "\r\n"), [(4, "LKL101", "never joined")]),
+    "lone_cr.py": (LEAKY.replace("\n", "\r"), [(4, "LKL101", "never joined")]),
+    "form_feed.py": ("import threading\n\f\ndef f():\n\f    threading.Thread(target=print).start()\n",
+                     [(4, "LKL101", "never joined")]),
+    "tabs.py": (LEAKY.replace("    ", "\t"), [(4, "LKL101", "never joined")]),
+    "no_final_newline.py": (LEAKY.rstrip("\n"), [(4, "LKL101", "never joined")]),
+    "unicode_names.py": ("import threading\n\u00e9t\u00e9 = threading.Thread(target=print)\n\u00e9t\u00e9.start()\n",
+                         [(2, "LKL101", "never joined")]),
+    # A PEP 263 cookie is honoured: the \xe9 is latin-1, not broken UTF-8.
+    "latin1_cookie.py": (b"# -*- coding: latin-1 -*-\nimport threading\n\ndef f():\n    s = '\xe9'\n"
+                         b"    threading.Thread(target=print).start()\n", [(6, "LKL101", "never joined")]),
+    "vim_cookie.py": (b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nimport threading\n"
+                      b"x = '\x93quoted\x94'\n" + LEAK_BODY.encode(), [(7, "LKL101", "never joined")]),
+    # Cannot be decoded (LKL001), whatever else is in them.
+    "undecodable.py": (b"import threading\nx = '\xff\xfe'\n" + LEAK_BODY.encode(),
+                       [(1, "LKL001", "cannot decode file: cannot decode as utf-8")]),
+    "wrong_cookie.py": (b"# coding: ascii\nimport threading\nx = '\xc3\xa9'\n",
+                        [(1, "LKL001", "cannot decode file: cannot decode as ascii")]),
+    "unknown_cookie.py": (b"# coding: no-such-codec\nimport threading\n",
+                          [(1, "LKL001", "cannot decode file: unknown encoding: no-such-codec")]),
+    "bom_and_latin1_cookie.py": (b"\xef\xbb\xbf# coding: latin-1\nimport threading\n",
+                                 [(1, "LKL001", "cannot decode file: encoding problem")]),
+    "nul_bytes.py": (b"import threading\x00\n" + LEAK_BODY.encode(), [(1, "LKL001", "NUL bytes")]),
+    "binary.py": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, [(1, "LKL001", "NUL bytes")]),
+    "utf16.py": ("# coding: utf-16\nimport threading\n".encode("utf-16"), [(1, "LKL001", "NUL bytes")]),
+    # Pathological: reported as skipped (LKL003), never a crash of the native parser.
+    "nested_1000.py": (PRELUDE + "x = " + "(" * 1000 + "1" + ")" * 1000 + "\n",
+                       [(2, "LKL003", "file skipped: too many nested parentheses")]),
+    "nested_brackets_5000.py": (PRELUDE + "x = " + "[" * 5000 + "]" * 5000 + "\n",
+                                [(2, "LKL003", "file skipped: too many nested parentheses")]),
+    "long_sum.py": (PRELUDE + "x = " + "+".join(["a"] * 10_000) + "\n",
+                    [(1, "LKL003", "file skipped: too deeply nested to parse")]),
+    "long_call_chain.py": (PRELUDE + "x = f" + "()" * 5000 + "\n",
+                           [(1, "LKL003", "file skipped: too deeply nested to parse")]),
+    "deep_blocks.py": (PRELUDE + "".join(" " * i + "if x:\n" for i in range(101)) + " " * 101 + "pass\n",
+                       [(102, "LKL003", "file skipped: too many levels of indentation")]),
+    # Deep, but within what the parsers take: linted, the leak is found.
+    "deep_unary.py": ("import threading\nx = " + "not " * 800 + "y\n" + LEAK_BODY,
+                      [(5, "LKL101", "never joined")]),
+    # A 1 MB line.
+    "one_mb_line.py": ("import threading\nx = '" + "a" * 1_000_000 + "'\n" + LEAK_BODY,
+                       [(5, "LKL101", "never joined")]),
+    # Syntax newer than this interpreter's that libcst parses: still linted, not LKL001.
+    "pep695.py": ("import threading\ntype Alias = list[int]\ndef first[T](items: list[T]) -> T:\n"
+                  "    return items[0]\n" + LEAK_BODY, [(7, "LKL101", "never joined")]),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_input_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad_input")
+    write(folder, {name: content for name, (content, _) in BAD_INPUT.items()})
+    write(folder, {"leaky.py": LEAKY})
+    result = leaklint(folder, ".")
+    return result, parse(result.stdout)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUT))
+def test_bad_input_gives_its_diagnostic_and_the_rest_is_reported(bad_input_run, name):
+    result, found = bad_input_run
+    expected = BAD_INPUT[name][1]
+    got = found.get(name, [])
+    assert [(line, code) for line, _, code, _ in got] == [(line, code) for line, code, _ in expected], got
+    for (_, _, _, message), (_, _, part) in zip(got, expected):
+        assert part in message
+    assert_leak_reported(found)
+
+
+def test_bad_input_run_exits_1_without_a_word_on_stderr(bad_input_run):
+    result, found = bad_input_run
+    assert result.returncode == 1  # findings, LKL001 and LKL003 among them; no LKL000
+    assert result.stderr == b""  # no traceback, no SyntaxWarning of the linted code
+    assert not [f for findings in found.values() for f in findings if f[2] == "LKL000"]
+
+
+def test_python2_file_without_trigger_words_is_not_parsed(tmp_path):
+    """The prefilter's documented cost: a file naming nothing any rule looks for is never
+    parsed, so its syntax errors are not reported either (decoding errors still are)."""
+    linter = Linter([rule() for rule in registry.all_rules()])
+    assert linter.lint_bytes(b"print 'hello'\n", "py2.py") == []
+    assert [f.code for f in linter.lint_bytes(b"x = '\xff'\n", "bad.py")] == ["LKL001"]
+
+
+# -- size limits and generated files ------------------------------------------------------------------
+def fifty_thousand_line_module(marker: str = "") -> str:
+    """A generated-looking module: 49,997 constants, then a leak on line 50,000."""
+    lines = [f"# {marker}\n" if marker else "# a module\n", "import threading\n"]
+    lines += [f"CONSTANT_{i} = {i}\n" for i in range(49_995)]
+    return "".join(lines) + LEAK_BODY
+
+
+def test_skip_generated_and_max_file_bytes(run_cli, tmp_path):
+    big = "import threading\n" + "x = 1\n" * 2000 + LEAK_BODY
+    write(tmp_path, {"leaky.py": LEAKY, "generated_pb2.py": fifty_thousand_line_module("@generated by protoc"),
+                     "big.py": big})
+    result = run_cli("--no-cache", "--skip-generated", "--max-file-bytes", "10000")
+    found = parse(result.out)
+    assert result.code == 1
+    assert "generated_pb2.py" not in found  # skipped, quickly: never parsed
+    assert found["big.py"] == [(1, 1, "LKL003", f"file skipped: {len(big)} bytes is over the limit of 10000 "
+                                                 "(max-file-bytes)")]
+    assert_leak_reported(found)
+
+
+@pytest.mark.slow
+def test_fifty_thousand_line_module_is_linted(run_cli, tmp_path):
+    """Not skipped, the 50,000-line module is parsed and its leak found (slow: libcst's
+    parse and the position pass over ~250,000 nodes take 10-60 s depending on the load)."""
+    write(tmp_path, {"leaky.py": LEAKY, "generated_pb2.py": fifty_thousand_line_module("@generated")})
+    found = parse(run_cli("--no-cache", "--jobs", "1").out)
+    assert [(line, code) for line, _, code, _ in found["generated_pb2.py"]] == [(50_000, "LKL101")]
+    assert_leak_reported(found)
+
+
+# -- paths ------------------------------------------------------------------------------------------------
+def test_odd_paths_are_lkl002_and_the_rest_is_reported(tmp_path):
+    write(tmp_path, {"leaky.py": LEAKY, "x.py/inner.py": LEAKY, "pkg/sub/m.py": LEAKY})
+    os.symlink("..", tmp_path / "pkg" / "sub" / "up")  # a folder loop
+    os.symlink("self.py", tmp_path / "self.py")  # a file link loop
+    os.symlink("nowhere.py", tmp_path / "broken.py")
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "pipe.py")  # reading it would block forever
+    names = {"leaky.py", "x.py/inner.py", "pkg/sub/m.py"}
+    try:
+        (tmp_path / os.fsdecode(b"caf\xe9.py")).write_bytes(LEAKY.encode())
+        names.add("caf\\xe9.py")
+    except (OSError, UnicodeEncodeError):
+        pass  # a file system without non-UTF-8 names
+    result = leaklint(tmp_path, ".")
+    found = parse(result.stdout)
+    assert result.returncode == 1 and result.stderr == b""
+    for name in names:
+        assert_leak_reported(found, name)
+    problems = {path: findings for path, findings in found.items() if path not in names}
+    expected = {
+        "self.py": [(1, 1, "LKL002", "symbolic link loop: the link leads back to itself")],
+        "broken.py": [(1, 1, "LKL002", "broken symbolic link: its target does not exist")],
+        "pkg/sub/up": [(1, 1, "LKL002", "symbolic link loop: it leads back to a folder being walked")],
+    }
+    if hasattr(os, "mkfifo"):
+        expected["pipe.py"] = [(1, 1, "LKL002", "not a regular file")]
+    assert problems == expected
+
+    # Named on the command line: the folder named like a file is walked, the rest as above.
+    result = leaklint(tmp_path, "leaky.py", "x.py", "broken.py", "self.py", "missing.py")
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr == b"leaklint: error: missing.py: no such file or folder\n"
+    result = leaklint(tmp_path, "leaky.py", "x.py", "broken.py", "self.py")
+    found = parse(result.stdout)
+    assert result.returncode == 1
+    assert_leak_reported(found)
+    assert_leak_reported(found, "x.py/inner.py")
+    assert [f[2] for f in found["broken.py"]] == ["LKL002"] and [f[2] for f in found["self.py"]] == ["LKL002"]
+
+
+def test_unreadable_and_vanishing_paths_through_the_command(run_cli, tmp_path, monkeypatch):
+    write(tmp_path, {"leaky.py": LEAKY, "secret.py": LEAKY, "locked/l.py": LEAKY, "gone.py": LEAKY,
+                     "z/last.py": LEAKY})
+    real_scandir, real_discover = os.scandir, cli.discover
+
+    def scandir(path="."):
+        if os.path.basename(os.fspath(path)) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    def denied_open(file, *args, **kwargs):
+        if os.path.basename(os.fspath(file)) == "secret.py":
+            raise PermissionError(13, "Permission denied", file)
+        return open(file, *args, **kwargs)
+
+    def discover_then_delete(*args, **kwargs):
+        found = real_discover(*args, **kwargs)
+        os.unlink(tmp_path / "gone.py")  # deleted between discovery and reading
+        return found
+
+    # chmod cannot take our own rights away when the tests run as root (see the next test).
+    monkeypatch.setattr(discovery.os, "scandir", scandir)
+    monkeypatch.setattr(runner, "open", denied_open, raising=False)
+    monkeypatch.setattr(cli, "discover", discover_then_delete)
+    result = run_cli("--no-cache", "--jobs", "1")
+    found = parse(result.out)
+    assert result.code == 1
+    assert found.pop("locked") == [(1, 1, "LKL002", "cannot read folder: Permission denied")]
+    assert found.pop("secret.py") == [(1, 1, "LKL002", "cannot read file: Permission denied")]
+    assert found.pop("gone.py") == [(1, 1, "LKL002", "cannot read file: No such file or directory")]
+    assert sorted(found) == ["leaky.py", "z/last.py"]
+    assert_leak_reported(found)
+    assert_leak_reported(found, "z/last.py")
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="permissions do not stop root")
+def test_permission_denied_for_real(tmp_path):
+    write(tmp_path, {"leaky.py": LEAKY, "secret.py": LEAKY, "locked/l.py": LEAKY})
+    os.chmod(tmp_path / "secret.py", 0)
+    os.chmod(tmp_path / "locked", 0)
+    try:
+        result = leaklint(tmp_path, ".")
+    finally:
+        os.chmod(tmp_path / "locked", 0o755)
+        os.chmod(tmp_path / "secret.py", 0o644)
+    found = parse(result.stdout)
+    assert result.returncode == 1
+    assert [f[2] for f in found["secret.py"]] == ["LKL002"] and [f[2] for f in found["locked"]] == ["LKL002"]
+    assert_leak_reported(found)
+
+
+# -- a broken rule ------------------------------------------------------------------------------------------
+class ExplodingRule(Rule):
+    """Raises on files that contain BOOM; reports a node that is not in the file on GHOST."""
+
+    code, name, summary, trigger_words = "LKL990", "exploding", "Test rule.", ("BOOM", "GHOST", "SEGFAULT")
+
+    def check(self, index):
+        text = index.module.code
+        if "SEGFAULT" in text:  # a real crash of the worker process, as a native parser's would be
+            import ctypes
+            import faulthandler
+
+            faulthandler.disable()  # pytest's would print a dump from the dying worker
+            ctypes.string_at(0)
+        if "GHOST" in text:
+            yield Report(cst.Name("ghost"), "a node from some other tree")
+        if "BOOM" in text:
+            raise RuntimeError("the rule broke")
+
+
+@pytest.fixture
+def exploding_rule(monkeypatch):
+    """The real rules plus ExplodingRule. Forked workers see the patched registry too."""
+    rules = tuple(sorted(registry.all_rules() + (ExplodingRule,), key=lambda rule: rule.code))
+    monkeypatch.setattr(registry, "all_rules", lambda: rules)
+
+
+def test_a_rule_that_raises_is_lkl000_and_everything_else_is_reported(run_cli, tmp_path, exploding_rule):
+    write(tmp_path, {"leaky.py": LEAKY, "boom.py": LEAKY + "BOOM = 1\n", "ghost.py": LEAKY + "GHOST = 1\n"})
+    result = run_cli("--no-cache", "--exit-zero")
+    found = parse(result.out)
+    assert result.code == 2  # an internal error is never a clean run, even with --exit-zero
+    assert found["boom.py"][0] == (1, 1, "LKL000", "internal error in LKL990 (exploding): RuntimeError: the rule broke")
+    assert found["ghost.py"][0] == (1, 1, "LKL000", "internal error in LKL990 (exploding): "
+                                                    "it reported a node that is not in this file")
+    for path in ("leaky.py", "boom.py", "ghost.py"):  # the other rules ran on the same files
+        assert [f for f in found[path] if f[2] != "LKL000"] == [found["leaky.py"][0]]
+    assert "Traceback" not in result.out
+    verbose = run_cli("--no-cache", "--verbose")
+    assert verbose.code == 2
+    assert "    Traceback (most recent call last):" in verbose.out
+    assert 'raise RuntimeError("the rule broke")' in verbose.out
+    assert "KeyError" in verbose.out  # the ghost report's traceback
+
+
+@needs_fork
+def test_parallel_mode_keeps_internal_errors_and_survives_a_segfaulting_worker(run_cli, tmp_path, exploding_rule):
+    files = {f"leaky{i:02}.py": LEAKY for i in range(12)}
+    files.update({"boom.py": LEAKY + "BOOM = 1\n", "segfault.py": LEAKY + "SEGFAULT = 1\n"})
+    write(tmp_path, files)
+    result = run_cli("--no-cache", "--jobs", "2", "--verbose")
+    found = parse("\n".join(line for line in result.out.splitlines() if not line.startswith(" ")))
+    assert result.code == 2
+    assert found.pop("segfault.py") == [(1, 1, "LKL003", "file skipped: the parser crashed on it "
+                                                          "(the worker process died)")]
+    assert found["boom.py"][0][2:] == ("LKL000", "internal error in LKL990 (exploding): RuntimeError: the rule broke")
+    assert 'raise RuntimeError("the rule broke")' in result.out  # the worker's traceback came back
+    assert sorted(found) == sorted(files.keys() - {"segfault.py"})
+    for path in found:
+        assert_leak_reported({path: [f for f in found[path] if f[2] != "LKL000"]}, path)
+
+
+# -- configuration errors ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body, expected", [
+    (b"[tool.leaklint]\nselect = [\n", "pyproject.toml: invalid TOML: "),
+    (b"[tool.leaklint]\nselect = ['LKL1'] # \xff\n", "pyproject.toml: invalid TOML: "),
+    (b"[tool.leaklint]\nselect = 'LKL1'\n", "pyproject.toml: [tool.leaklint] select: expected a list of strings"),
+    (b"[tool.leaklint]\nmax-file-bytes = -1\n", "pyproject.toml: [tool.leaklint] max-file-bytes: expected a positive"),
+    (b"[tool.leaklint.per-file-ignores]\n'tests/*' = ['LKL101', 'NOPE']\n",
+     "pyproject.toml: [tool.leaklint] per-file-ignores.'tests/*': unknown code or prefix 'NOPE'"),
+])
+def test_configuration_errors_are_one_line_exit_2_and_nothing_is_linted(run_cli, tmp_path, body, expected):
+    write(tmp_path, {"pyproject.toml": body, "leaky.py": LEAKY})
+    result = run_cli("--no-cache")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith(f"leaklint: error: {tmp_path / 'pyproject.toml'}")
+    assert expected in result.err and result.err.count("\n") == 1
+
+
+# -- the linted code is never imported or run -------------------------------------------------------------
+def test_linted_code_is_never_imported_or_executed(tmp_path):
+    """Files named like modules leaklint imports (the standard library's tokenize, queue,
+    dataclasses...) in the folder `python -m leaklint` runs in: each would leave a mark
+    if it ran. The folder has enough files for the worker processes to start."""
+    shadowing = ["tokenize", "ast", "queue", "dataclasses", "argparse", "textwrap", "json", "hashlib",
+                 "typing", "libcst", "leaklint_plugin", "conftest", "setup", "__init__", "__main__"]
+    files = {f"{name}.py": f"open({name!r} + '.RAN', 'w').close()\nimport sys\nsys.exit(3)\n" + LEAKY
+             for name in shadowing}
+    write(tmp_path, files)
+    for command in ([sys.executable, "-m", "leaklint"], [str(Path(sys.executable).parent / "leaklint")]):
+        if not os.path.exists(command[0]):
+            continue  # no console script next to this interpreter
+        result = subprocess.run(command + ["--no-cache", "--isolated", "--jobs", "2", "."], cwd=tmp_path,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, timeout=600)
+        assert result.stderr == b"", result.stderr.decode(errors="replace")
+        assert result.returncode == 1
+        found = parse(result.stdout)
+        assert sorted(found) == sorted(files)
+        for name in files:
+            assert_leak_reported(found, name, line=7)
+        assert list(tmp_path.glob("*.RAN")) == []
+
+
+# -- fuzzing the byte level -------------------------------------------------------------------------------
+LINTER = Linter([rule() for rule in registry.all_rules()])
+TOOL_OR_RULE = {rule.code for rule in registry.all_rules()} | {"LKL001", "LKL003"}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_mangled_leaky_bytes_never_raise(data):
+    """A leaky file with bytes flipped, cut, or spliced in (line breaks, NUL, BOM, invalid
+    UTF-8, brackets): every outcome is a rule finding, LKL001 or LKL003, never an exception
+    and never LKL000."""
+    source = bytearray(PRELUDE.encode() + LEAKY.encode())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(source)))
+        action = data.draw(st.sampled_from(["insert", "delete", "replace"]))
+        piece = data.draw(st.one_of(
+            st.sampled_from([b"\r", b"\r\n", b"\f", b"\t", b"\x00", b"\xef\xbb\xbf", b"\xff", b"\xc3",
+                             b"(", b")", b"[", b":", b"\\", b"'", b'"""', b"# coding: latin-1\n",
+                             b"\n    ", b"lambda: ", b"not " * 300, b"(" * 250]),
+            st.binary(min_size=1, max_size=8)))
+        if action == "insert":
+            source[at:at] = piece
+        elif action == "delete":
+            del source[at:at + len(piece)]
+        else:
+            source[at:at + len(piece)] = piece
+    findings = LINTER.lint_bytes(bytes(source), "mangled.py")
+    assert {f.code for f in findings} <= TOOL_OR_RULE, [(f.code, f.message) for f in findings]
+    assert all(f.line >= 1 and f.column >= 1 for f in findings)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(data):
+    findings = LINTER.lint_bytes(b"import threading  # Thread\n" + data, "noise.py")
+    assert {f.code for f in findings} <= TOOL_OR_RULE
