@@ -126,21 +126,38 @@ def argument(call: cst.Call, name: str, position: int) -> Optional[cst.CSTNode]:
     return arg.value if arg is not None else None
 
 
-def holder_ref(holder: str) -> str:
-    """The expression the resource is kept in ('p' -> p), or "it"."""
-    if holder.startswith("'") and holder.endswith("'") and len(holder) <= 40:
-        return holder.strip("'")
-    return "it"
+def holder_ref(holder: str, call: Optional[cst.CSTNode] = None,
+               index: Optional[FileIndex] = None) -> str:
+    """The expression the resource is kept in ('p' -> p; "[ps]" for an element of the
+    container ps), or "" when there is none."""
+    if not (holder.startswith("'") and holder.endswith("'") and len(holder) <= 40):
+        return ""
+    name = holder.strip("'")
+    if call is not None and index is not None:
+        parent = index.parent.get(call)
+        if isinstance(parent, (cst.Arg, cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+            return f"[{name}]"  # appended to / built into a container
+    return name
+
+
+def on(ref: str, *methods: str, joiner: str = " or ") -> str:
+    """`p.wait() or p.communicate()`, or `wait() or communicate() on it` with no name."""
+    if ref.startswith("["):
+        return joiner.join(methods) + f" on each item of {ref[1:-1]}"
+    if ref:
+        return joiner.join(f"{ref}.{m}" for m in methods)
+    return joiner.join(methods) + " on it"
 
 
 def kept_phrase(holder: str, present: str, past: str) -> str:
-    """`the object is discarded` / `kept in 'p', never joined` / `kept in self._p, but no
+    """`the object is discarded` / `kept in `p`, never joined` / `kept in `self._p`, but no
     method of the class joins it` (present: "joins it", past: "joined")."""
     if holder == "discarded":
         return "the object is discarded"
-    if holder.startswith("'self."):
-        return f"kept in {holder.strip(chr(39))}, but no method of the class {present}"
-    return f"kept in {holder}, never {past}"
+    name = holder.strip("'")
+    if name.startswith(("self.", "cls.")):
+        return f"kept in `{name}`, but no method of the class {present}"
+    return f"kept in `{name}`, never {past}"
 
 
 # -- uses that make a finding moot -------------------------------------------------

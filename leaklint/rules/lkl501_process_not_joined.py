@@ -8,7 +8,7 @@ from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._processes import (PROCESS_CLASSES, argument, class_sets_daemon,
                                        class_starts_itself, creations, deliberate,
                                        has_star_kwargs, holder_ref, is_false, keyword,
-                                       kept_phrase, kind_for, short_code)
+                                       kept_phrase, kind_for, on, short_code)
 from leaklint.rules.base import Report, Rule
 
 PROCESS = ResourceKind("process", release_methods=frozenset({"join", "terminate", "kill"}),
@@ -108,9 +108,9 @@ class ProcessNotJoined(Rule):
             target = argument(call, "target", 1)
             text = short_code(index, target) if target is not None else ""
             what = f"process running `{text}`" if text else "process"
-        ref = holder_ref(holder)
+        ref = holder_ref(holder, call, index)
         return (f"non-daemon {what} is started but never joined "
                 f"({kept_phrase(holder, 'joins it', 'joined')}): the child is left running and "
-                f"unreaped, and the parent blocks at exit until it ends; call {ref}.join() "
-                f"(after terminate() to stop it) before its owner finishes, or pass "
-                f"daemon=True if it may be killed at exit")
+                f"unreaped, and the parent blocks at exit until it ends; call "
+                f"{on(ref, 'join()')} before its owner finishes (terminate() first to stop "
+                f"it early), or pass daemon=True if it may be killed at exit")

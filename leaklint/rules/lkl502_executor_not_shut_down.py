@@ -6,7 +6,7 @@ from typing import Iterator
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._processes import (EXECUTOR_CLASSES, creations, deliberate,
-                                       holder_ref, kept_phrase, kind_for)
+                                       holder_ref, kept_phrase, kind_for, on)
 from leaklint.rules.base import Report, Rule
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
@@ -80,17 +80,17 @@ class ExecutorNotShutDown(Rule):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
-            yield Report(call, self._message(qualname, subclass, lifecycle.holder),
+            yield Report(call, self._message(index, call, qualname, subclass, lifecycle.holder),
                          fix="use the executor in a `with` block, or call shutdown() when done")
 
     @staticmethod
-    def _message(qualname, subclass, holder) -> str:
+    def _message(index, call, qualname, subclass, holder) -> str:
         cls = qualname.rsplit(".", 1)[-1]
         workers = "processes" if "Process" in qualname else "threads"
         if subclass is not None:
             workers = "threads or processes"
-        ref = holder_ref(holder)
+        ref = holder_ref(holder, call, index)
         return (f"{cls} is given work but never shut down "
                 f"({kept_phrase(holder, 'shuts it down', 'shut down')}): its worker {workers} "
                 f"stay alive after the work is done; use it in a `with` block or call "
-                f"{ref}.shutdown() when done")
+                f"{on(ref, 'shutdown()')} when done")

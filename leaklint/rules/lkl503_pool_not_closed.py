@@ -6,7 +6,7 @@ from typing import Iterator
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._processes import (POOL_CLASSES, THREAD_POOL_CLASSES, creations,
-                                       deliberate, holder_ref, kept_phrase, kind_for)
+                                       deliberate, holder_ref, kept_phrase, kind_for, on)
 from leaklint.rules.base import Report, Rule
 
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is
@@ -80,22 +80,22 @@ class PoolNotClosed(Rule):
                 continue
             threads = qualname in THREAD_POOL_CLASSES or (
                 subclass is not None and index.class_inherits(subclass, THREAD_POOL_CLASSES))
-            yield Report(call, self._message(threads, lifecycle, subclass),
+            yield Report(call, self._message(index, call, threads, lifecycle, subclass),
                          fix="use `with`, or call close() then join() (or terminate()) when done")
 
     @staticmethod
-    def _message(threads, lifecycle, subclass) -> str:
+    def _message(index, call, threads, lifecycle, subclass) -> str:
         holder = lifecycle.holder
         what = f"`{subclass.name.value}`" if subclass is not None else (
             "ThreadPool" if threads else "multiprocessing Pool")
         workers = "worker threads" if threads else "worker processes"
-        ref = holder_ref(holder)
+        ref = holder_ref(holder, call, index)
         if "close" in lifecycle.method_calls:
             state = (f"is closed but never joined ({kept_phrase(holder, 'joins it', 'joined')}): "
-                     f"nobody waits for its {workers}; call {ref}.join() after {ref}.close()")
+                     f"nobody waits for its {workers}; call {on(ref, 'join()')} after close()")
         else:
             state = (f"is never closed and joined, nor terminated "
                      f"({kept_phrase(holder, 'closes it', 'closed')}): its {workers} stay "
                      f"alive after the work is done; use it in a `with` block, or call "
-                     f"{ref}.close() then {ref}.join() (or {ref}.terminate())")
+                     f"{on(ref, 'close()', 'join()', joiner=' then ')} (or terminate())")
         return f"{what} {state}"

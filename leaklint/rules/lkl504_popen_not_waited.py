@@ -6,7 +6,7 @@ from typing import Iterator
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._processes import (POPEN_CLASSES, argument, creations, deliberate,
-                                       holder_ref, kept_phrase, kind_for, short_code)
+                                       holder_ref, kept_phrase, kind_for, on, short_code)
 from leaklint.rules.base import Report, Rule
 
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
@@ -83,15 +83,15 @@ class PopenNotWaited(Rule):
         text = short_code(index, command) if command is not None else ""
         name = f"`{subclass.name.value}`" if subclass is not None else "subprocess.Popen"
         what = f"{name} child `{text}`" if text else f"{name} child"
-        ref = holder_ref(holder)
+        ref = holder_ref(holder, call, index)
         killed = [m for m in ("kill", "terminate", "send_signal") if m in lifecycle.method_calls]
         if killed:
             state = (f"is sent {killed[0]}() but never waited for "
                      f"({kept_phrase(holder, 'waits for it', 'waited for')}): the dead child stays "
-                     f"a zombie; call {ref}.wait() after {ref}.{killed[0]}()")
+                     f"a zombie; call {on(ref, 'wait()')} after {killed[0]}()")
         else:
             state = (f"is never waited for ({kept_phrase(holder, 'waits for it', 'waited for')}): "
                      f"it is left running, then a zombie, and its exit status is lost; call "
-                     f"{ref}.wait() or {ref}.communicate(timeout=...), or use it in a "
+                     f"{on(ref, 'wait()', 'communicate(timeout=...)')}, or use it in a "
                      f"`with` block")
         return f"{what} {state}"
