@@ -11,7 +11,10 @@ from leaklint.rules._processes import (PROCESS_CLASSES, argument, class_sets_dae
                                        kept_phrase, kind_for, on, short_code)
 from leaklint.rules.base import Report, Rule
 
-PROCESS = ResourceKind("process", release_methods=frozenset({"join", "terminate", "kill"}),
+# `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
+# reading `exitcode` does.
+PROCESS = ResourceKind("process",
+                       release_methods=frozenset({"join", "terminate", "kill", "is_alive"}),
                        activate_methods=frozenset({"start"}))
 
 
@@ -23,7 +26,8 @@ class ProcessNotJoined(Rule):
         "Finds `multiprocessing.Process` objects (also `multiprocessing.get_context(...)"
         ".Process`, through a context variable or chained, and subclasses of `Process` "
         "defined in the same module) that are started, are not daemon processes, and are "
-        "never joined, terminated or killed: not where they are created, not through a "
+        "never joined, terminated, killed or polled (`is_alive()`, `exitcode`, which reap "
+        "an exited child): not where they are created, not through a "
         "list they are kept in, and not in any method of the class when kept on `self`. "
         "A process that is returned, stored in a container or object that leaves the "
         "function, or passed to another function is assumed to be handled there.")
@@ -94,6 +98,8 @@ class ProcessNotJoined(Rule):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
+            if "exitcode" in lifecycle.attribute_reads:
+                continue  # reading exitcode polls (and reaps) the child
             if any(v is None or not is_false(v)
                    for v in lifecycle.attribute_stores.get("daemon", ())):
                 continue
