@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import PurePath
-from typing import List, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 from leaklint.diagnostics import TOOL_CODES
 from leaklint.finding import Finding
@@ -78,9 +78,14 @@ def write_baseline(path: str, findings: List[Finding]) -> int:
     return len(entries)
 
 
-def apply_baseline(path: str, findings: List[Finding]) -> Tuple[List[Finding], int]:
+def apply_baseline(path: str, findings: List[Finding],
+                   checked_paths: Optional[Iterable[str]] = None) -> Tuple[List[Finding], int]:
     """(the findings the baseline at `path` does not cover, in their order; the number of
-    baseline entries that matched no finding: fixed since, so the baseline can shrink)."""
+    baseline entries that matched no finding: fixed since, so the baseline can shrink).
+
+    With `checked_paths`, only entries for those files count as stale: a run over part of
+    the tree says nothing about the entries of files it did not look at.
+    """
     remaining = Counter(read_baseline(path))
     reported = []
     for finding in findings:
@@ -89,6 +94,9 @@ def apply_baseline(path: str, findings: List[Finding]) -> Tuple[List[Finding], i
             remaining[key] -= 1
         else:
             reported.append(finding)
+    if checked_paths is not None:
+        checked = {baseline_path_of(p) for p in checked_paths}
+        return reported, sum(n for (entry_path, _, _), n in remaining.items() if entry_path in checked)
     return reported, sum(remaining.values())
 
 

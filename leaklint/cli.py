@@ -306,7 +306,7 @@ def _run(args, options: Options, paths: List[str]) -> int:
             findings += runner.lint_stdin(sys.stdin.buffer.read(), name)
     findings = sorted(f for f in findings if _reported(f, options, root))
     try:
-        findings = _apply_baselines(args, findings)
+        findings = _apply_baselines(args, findings, checked_paths=discovered.files)
     except BaselineError as error:
         return _error(error.message)
 
@@ -359,14 +359,14 @@ def _longest_match(code: str, entries) -> int:
     return max((1 if e == "ALL" else len(e) for e in entries if e == "ALL" or code.startswith(e)), default=0)
 
 
-def _apply_baselines(args, findings: List[Finding]) -> List[Finding]:
+def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Finding]:
     if args.write_baseline:
         count = write_baseline(args.write_baseline, findings)
         print(f"leaklint: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
     baseline = args.baseline or args.write_baseline
     if not baseline:
         return findings
-    findings, unmatched = apply_baseline(baseline, findings)
+    findings, unmatched = apply_baseline(baseline, findings, checked_paths)
     if unmatched:
         print(f"leaklint: {unmatched} entries of the baseline {baseline} match nothing any more "
               f"(fixed?); shrink it with --write-baseline", file=sys.stderr)

@@ -205,3 +205,20 @@ def test_baseline_survives_unrelated_edits_and_reports_a_new_leak(baseline_path)
     reported, stale = apply_baseline(baseline_path, lkl101(linter.lint_text(fixed, "m.py")))
     assert [f.line for f in reported] == [17]
     assert stale == 1
+
+
+def test_stale_count_only_covers_the_files_checked(tmp_path):
+    from leaklint.baseline import apply_baseline, write_baseline
+    from leaklint.finding import Finding
+
+    def leak(path):
+        return Finding(path=path, line=3, column=5, code="LKL101", message="m", fingerprint="f" + path)
+
+    baseline = tmp_path / "baseline.json"
+    write_baseline(str(baseline), [leak("a.py"), leak("b.py")])
+    # A run over a.py alone, where the leak was fixed: b.py's entry is not stale.
+    remaining, stale = apply_baseline(str(baseline), [], checked_paths=["a.py"])
+    assert (remaining, stale) == ([], 1)
+    remaining, stale = apply_baseline(str(baseline), [], checked_paths=["c.py"])
+    assert stale == 0
+    assert apply_baseline(str(baseline), [])[1] == 2
