@@ -124,8 +124,10 @@ class Linter:
         except cst.ParserSyntaxError as error:
             if ast_error is not None:
                 return _syntax_finding(path, ast_error)
+            # Python accepted it (test_grammar.py's `(x): int`): not the file's fault.
             return _tool_finding(path, error.raw_line or 1, (error.raw_column or 0) + 1,
-                                 SYNTAX_ERROR, f"syntax error: {error.message}")
+                                 SYNTAX_ERROR, f"cannot parse file: valid Python that libcst cannot "
+                                               f"parse: {error.message}")
         except RecursionError:
             return _tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to parse")
         except Exception as error:  # libcst raises assorted errors on exotic input

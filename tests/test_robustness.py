@@ -95,6 +95,9 @@ BAD_INPUT = {
     "mixed_tabs.py": (PRELUDE + "if x:\n\tpass\n        pass\n", [(4, "LKL001", "inconsistent use of tabs")]),
     "backslash_at_eof.py": (PRELUDE + "x = 1 \\", [(2, "LKL001", "syntax error")]),
     "vertical_tab.py": (PRELUDE + "\x0bx = 1\n", [(2, "LKL001", "invalid non-printable character")]),
+    # Valid Python that libcst's parser rejects (as in the standard library's test_grammar.py).
+    "libcst_rejects.py": (PRELUDE + "def f():\n    (x): int\n",
+                          [(3, "LKL001", "cannot parse file: valid Python that libcst cannot parse: parser error")]),
     # Odd but valid: the leak in them is found at the right place.
     "bom.py": (b"\xef\xbb\xbf" + LEAKY.encode(), [(4, "LKL101", "never joined")]),
     "crlf.py": (LEAKY.replace("\n", "\r\n"), [(4, "LKL101", "never joined")]),
