@@ -1,6 +1,10 @@
 """What the process-family rules (LKL5xx) share: finding the creation calls of processes,
 pools, executors and Popen objects (through imports, aliases, `multiprocessing` contexts
-and subclasses defined in the module), and describing them in messages."""
+and subclasses defined in the module), describing them in messages, and recognising the
+dropped-but-deliberate cases found in the corpus (`deliberate`): a constructor expected
+to raise, a mocked class, a parent that exits right after, a pid handed to a reaper, a
+hook filling an attribute a base class elsewhere owns, a test asserting the leak's own
+ResourceWarning."""
 from __future__ import annotations
 
 from dataclasses import replace
