@@ -72,6 +72,9 @@ class ResourceKind:
     globals_escape: bool = False
     # Qualified names of functions that only look at resources passed to them.
     neutral_functions: FrozenSet[str] = frozenset()
+    # Follow a resource passed to a plain function defined in the same file into that
+    # function's parameter, instead of treating the call as an escape.
+    follow_local_functions: bool = False
 
 
 @dataclass
@@ -347,7 +350,50 @@ class _Tracer:
             if mode == "item" and method in ("append", "appendleft", "add", "insert", "setdefault"):
                 self.trace_container_expr(func.value)
                 return
+        if self.kind.follow_local_functions and mode == "item" and self._follow_into(call, arg):
+            return
         self.escape()
+
+    def _follow_into(self, call: cst.Call, arg: cst.Arg) -> bool:
+        """`helper(proc)` with `def helper(p):` in this file (plain, undecorated, one
+        definition): follow the parameter inside it. False when the shape is not
+        understood (the caller then treats the value as escaped)."""
+        func = call.func
+        if not isinstance(func, cst.Name) or arg.star:
+            return False
+        bindings = self.index.bindings_of(func)
+        if len(bindings) != 1 or bindings[0].kind != "def":
+            return False
+        callee = bindings[0].node
+        if not isinstance(callee, cst.FunctionDef) or callee.decorators:
+            return False
+        params = callee.params
+        if arg.keyword is not None:
+            names = [p.name.value for p in (*params.posonly_params, *params.params,
+                                            *params.kwonly_params)]
+            if arg.keyword.value not in names:
+                return False
+            param = arg.keyword.value
+        else:
+            position = 0
+            for other in call.args:
+                if other is arg:
+                    break
+                if other.star or other.keyword is not None:
+                    return False
+                position += 1
+            positional = [*params.posonly_params, *params.params]
+            if position >= len(positional):
+                return False
+            param = positional[position].name.value
+        scope = self.index.scope_of_node.get(callee)
+        if scope is None or len(scope.bindings.get(param, ())) != 1:
+            return False  # the parameter is rebound inside the helper
+        for use in self.index.uses(scope, param):
+            self.trace(use, "item")
+            if self.done():
+                break
+        return True
 
     def _trace_enumerated(self, call: cst.Call) -> None:
         parent = self.parent.get(call)

@@ -15,7 +15,8 @@ from leaklint.rules.base import Report, Rule
 # reading `exitcode` does.
 PROCESS = ResourceKind("process",
                        release_methods=frozenset({"join", "terminate", "kill", "is_alive"}),
-                       activate_methods=frozenset({"start"}))
+                       activate_methods=frozenset({"start"}),
+                       follow_local_functions=True)
 
 
 class ProcessNotJoined(Rule):

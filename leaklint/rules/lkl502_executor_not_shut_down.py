@@ -11,7 +11,8 @@ from leaklint.rules.base import Report, Rule
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
                         activate_methods=frozenset({"submit", "map"}),
-                        context_manager=True)
+                        context_manager=True,
+                        follow_local_functions=True)
 
 
 class ExecutorNotShutDown(Rule):

@@ -12,7 +12,8 @@ from leaklint.rules.base import Report, Rule
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is
 # being wound down; `close()` alone stops new work but nobody reaps the workers.
 POOL = ResourceKind("pool", release_methods=frozenset({"join", "terminate"}),
-                    context_manager=True)
+                    context_manager=True,
+                    follow_local_functions=True)
 
 
 class PoolNotClosed(Rule):

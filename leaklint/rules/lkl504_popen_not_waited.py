@@ -12,7 +12,8 @@ from leaklint.rules.base import Report, Rule
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
 # `terminate()` only send a signal: the child is still left a zombie.
 POPEN = ResourceKind("subprocess", release_methods=frozenset({"wait", "communicate", "poll"}),
-                     context_manager=True)
+                     context_manager=True,
+                     follow_local_functions=True)
 
 
 class PopenNotWaited(Rule):
