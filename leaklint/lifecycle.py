@@ -193,7 +193,6 @@ class _Tracer:
 
     def _trace_common(self, node, parent, mode) -> bool:
         """Contexts that mean the same for an item and a container. True if handled."""
-        index = self.index
         if isinstance(parent, (cst.Return, cst.Yield)):
             self.escape()
         elif isinstance(parent, cst.Await):

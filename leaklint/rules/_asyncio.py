@@ -16,6 +16,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind
+from leaklint.rules._common import argument, expected_to_fail, is_none
 
 # Functions returning an event loop.
 LOOP_FACTORIES = frozenset({
@@ -62,10 +63,6 @@ TASK = ResourceKind(
 )
 
 
-def _none(expr: Optional[cst.CSTNode]) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
-
-
 class LoopResolver:
     """Answers `is_loop(expr)` for one file, with a cache."""
 
@@ -89,7 +86,7 @@ class LoopResolver:
         """True: a loop; None: the literal None, or a bare parameter (it shares the
         variable with a loop, so it is meant to be one: `self.loop = loop` in one branch,
         `self.loop = asyncio.new_event_loop()` in the other); False: anything else."""
-        if _none(expr):
+        if is_none(expr):
             return None
         if self.is_loop(expr, depth + 1):
             return True
@@ -135,7 +132,7 @@ class LoopResolver:
             # `loop if loop is not None else asyncio.get_event_loop()`
             body, orelse = expr.body, expr.orelse
             return (self.is_loop(body, depth + 1) or self.is_loop(orelse, depth + 1)) and all(
-                _none(v) or isinstance(v, (cst.Name, cst.Attribute)) or self.is_loop(v, depth + 1)
+                is_none(v) or isinstance(v, (cst.Name, cst.Attribute)) or self.is_loop(v, depth + 1)
                 for v in (body, orelse))
         return False
 
@@ -178,7 +175,7 @@ class LoopResolver:
             if isinstance(element, cst.Index):
                 annotation = element.value
         elif isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-            annotation = annotation.right if _none(annotation.left) else annotation.left
+            annotation = annotation.right if is_none(annotation.left) else annotation.left
         return self.index.qualified_name(annotation) in LOOP_TYPES
 
     def _self_attr_is_loop(self, info, attr: str, depth: int) -> bool:
@@ -244,18 +241,6 @@ def _resolver(index: FileIndex) -> LoopResolver:
     return resolver
 
 
-def _argument(call: cst.Call, position: int, keyword: str) -> Optional[cst.CSTNode]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    positionals = [a for a in call.args if a.keyword is None]
-    if len(positionals) > position and not positionals[position].star:
-        if any(a.star for a in positionals[:position]):
-            return None
-        return positionals[position].value
-    return None
-
-
 # asyncio functions that return a coroutine (so ensure_future() makes a new task of it).
 ASYNCIO_COROUTINES = frozenset({
     f"asyncio.{name}" for name in (
@@ -299,25 +284,6 @@ def _is_coroutine_source(index: FileIndex, expr: Optional[cst.CSTNode]) -> bool:
         if len(bindings) == 1 and bindings[0].kind == "assign":
             value = bindings[0].value
             return isinstance(value, cst.Call) and _is_coroutine_call(index, value)
-    return False
-
-
-def _expected_to_raise(index: FileIndex, call: cst.Call) -> bool:
-    """The call sits in `with self.assertRaises(...)` / `with pytest.raises(...)`: it is
-    expected to fail, so no task is made."""
-    for node in index.ancestors(call):
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return False
-        if isinstance(node, cst.With):
-            for item in node.items:
-                manager = item.item
-                if not isinstance(manager, cst.Call):
-                    continue
-                func = manager.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else (
-                    func.value if isinstance(func, cst.Name) else "")
-                if name.startswith("assertRaises") or index.qualified_name(func) == "pytest.raises":
-                    return True
     return False
 
 
@@ -400,9 +366,9 @@ def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[c
             continue
         name = index.call_name(call)
         if name in TASK_FUNCTIONS:
-            coro = _argument(call, 0, "coro")
+            coro = argument(call, "coro", 0)
             if name in ENSURE_FUTURE:
-                coro = _argument(call, 0, "coro_or_future")
+                coro = argument(call, "coro_or_future", 0)
                 if not _is_coroutine_source(index, coro):
                     continue
             yield call, ("ensure_future" if name in ENSURE_FUTURE else "create_task"), coro
@@ -411,9 +377,9 @@ def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[c
             if not resolver.is_loop(func.value):
                 continue
             if func.attr.value == "create_task":
-                yield call, "create_task", _argument(call, 0, "coro")
+                yield call, "create_task", argument(call, "coro", 0)
             else:
-                yield call, "run_in_executor", _argument(call, 1, "func")
+                yield call, "run_in_executor", argument(call, "func", 1)
 
 
 def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str) -> str:
@@ -460,7 +426,7 @@ def dropped_tasks(index: FileIndex):
 
     result = []
     for call, what, coro in task_creations(index):
-        if _expected_to_raise(index, call):
+        if expected_to_fail(index, call):
             continue
         if _loop_callback_result(index, call):
             # `loop.call_soon(lambda: asyncio.create_task(...))`: the loop ignores what a
@@ -536,7 +502,7 @@ def early_return_reason(index: FileIndex, call: cst.Call) -> str:
                 text = (index.qualified_name(value) or "").rsplit(".", 1)[-1]
             if text in _EARLY:
                 return f"return_when={text}"
-        elif key == "timeout" and not _none(arg.value):
+        elif key == "timeout" and not is_none(arg.value):
             return "a timeout"
     return ""
 
@@ -607,7 +573,7 @@ def pending_after_wait(index: FileIndex):
             continue
         if creations is None:
             creations = {c: (what, coro) for c, what, coro in task_creations(index)}
-        first = _argument(call, 0, "fs")
+        first = argument(call, "fs", 0)
         found: list = []
         _waited_creations(index, first, creations, found)
         for creation in dict.fromkeys(found):

@@ -14,6 +14,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import self_releasing_methods
+from leaklint.rules._common import expected_to_fail
 
 PROCESS_CLASSES = frozenset({
     "multiprocessing.Process", "multiprocessing.context.Process",
@@ -34,21 +35,6 @@ POPEN_CLASSES = frozenset({"subprocess.Popen"})
 # `multiprocessing.get_context(...)` returns a context with `.Process` and `.Pool`.
 CONTEXT_FACTORIES = frozenset({"multiprocessing.get_context",
                                "multiprocessing.context.get_context"})
-
-
-def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def is_false(expr: cst.CSTNode) -> bool:
-    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
-
-
-def has_star_kwargs(call: cst.Call) -> bool:
-    return any(arg.star == "**" for arg in call.args)
 
 
 def _is_context_factory_call(index: FileIndex, expr: cst.CSTNode) -> bool:
@@ -86,50 +72,6 @@ def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[
             yield call, local, local.name.value
 
 
-def class_sets_daemon(classdef: cst.ClassDef) -> bool:
-    """A Process subclass that makes itself a daemon (`daemon = True` in the body,
-    `self.daemon = True`, or `daemon=` passed to the base __init__)."""
-    for node in walk(classdef.body):
-        if isinstance(node, cst.Call):
-            arg = keyword(node, "daemon")
-            if arg is not None and not is_false(arg.value):
-                return True
-        elif isinstance(node, cst.AssignTarget):
-            target = node.target
-            name = target.attr.value if isinstance(target, cst.Attribute) else (
-                target.value if isinstance(target, cst.Name) else None)
-            if name == "daemon":
-                return True
-    return False
-
-
-def class_starts_itself(classdef: cst.ClassDef) -> bool:
-    """`self.start()` inside the class's __init__: created means started."""
-    for statement in classdef.body.body:
-        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
-            for node in walk(statement.body):
-                if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-                        and node.func.attr.value == "start"
-                        and isinstance(node.func.value, cst.Name)
-                        and node.func.value.value == "self"):
-                    return True
-    return False
-
-
-def short_code(index: FileIndex, node: cst.CSTNode, limit: int = 60) -> str:
-    text = " ".join(index.module.code_for_node(node).split())
-    return text if len(text) <= limit else ""
-
-
-def argument(call: cst.Call, name: str, position: int) -> Optional[cst.CSTNode]:
-    arg = keyword(call, name)
-    if arg is None:
-        positionals = [a for a in call.args if a.keyword is None and not a.star]
-        if len(positionals) > position:
-            arg = positionals[position]
-    return arg.value if arg is not None else None
-
-
 def holder_ref(holder: str, call: Optional[cst.CSTNode] = None,
                index: Optional[FileIndex] = None) -> str:
     """The expression the resource is kept in ('p' -> p; "[ps]" for an element of the
@@ -165,8 +107,6 @@ def kept_phrase(holder: str, present: str, past: str) -> str:
 
 
 # -- uses that make a finding moot -------------------------------------------------
-_RAISES_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
-_RAISES_FUNCTIONS = frozenset({"pytest.raises"})
 _PATCHERS = frozenset({"unittest.mock.patch", "unittest.mock.patch.object", "mock.patch",
                        "mock.patch.object"})
 # Calls after which the parent is gone: the child is handed over, not dropped.
@@ -182,45 +122,6 @@ _LOGGING = frozenset({"debug", "info", "warning", "warn", "error", "exception", 
 # Base classes (by qualified-name prefix) that know nothing of a subclass's attributes.
 _INERT_BASE_PREFIXES = ("builtins.", "unittest.", "abc.", "typing.", "threading.",
                         "multiprocessing.", "collections.", "enum.", "contextlib.")
-
-
-def _is_raises_call(index: FileIndex, expr: cst.CSTNode) -> bool:
-    if not isinstance(expr, cst.Call):
-        return False
-    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _RAISES_METHODS:
-        return True
-    return index.call_name(expr) in _RAISES_FUNCTIONS
-
-
-def _block_fails(block: cst.CSTNode) -> bool:
-    """An `else:` of a `try` that raises or calls `fail(...)`: the try was expected to raise."""
-    for node in walk(block):
-        if isinstance(node, cst.Raise):
-            return True
-        if isinstance(node, cst.Call):
-            func = node.func
-            name = func.attr.value if isinstance(func, cst.Attribute) else (
-                func.value if isinstance(func, cst.Name) else "")
-            if name == "fail":
-                return True
-    return False
-
-
-def expected_to_fail(index: FileIndex, call: cst.Call) -> bool:
-    """The creation is meant to raise: it sits in `with self.assertRaises(...)` /
-    `pytest.raises(...)`, or in a `try:` whose `else:` fails the test."""
-    child: cst.CSTNode = call
-    for ancestor in index.ancestors(call):
-        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            return False
-        if isinstance(ancestor, cst.With) and child is ancestor.body:
-            if any(_is_raises_call(index, item.item) for item in ancestor.items):
-                return True
-        if (isinstance(ancestor, cst.Try) and child is ancestor.body
-                and ancestor.orelse is not None and _block_fails(ancestor.orelse)):
-            return True
-        child = ancestor
-    return False
 
 
 def _patches(index: FileIndex, expr: cst.CSTNode, qualname: str) -> bool:

@@ -26,6 +26,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import NEUTRAL_BUILTINS
+from leaklint.rules._common import keyword
 
 THREAD_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
                            "queue.SimpleQueue"})
@@ -79,13 +80,6 @@ class QueueInfo:
         if self.name.endswith("SimpleQueue"):
             return False
         return self.kind != "mp" or self.name.endswith("JoinableQueue")
-
-
-def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
 
 
 def positional(call: cst.Call) -> List[cst.Arg]:

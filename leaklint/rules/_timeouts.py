@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
+from leaklint.rules._common import has_star_kwargs, is_none, keyword, short_source
 
 
 # Appended to every LKL4xx rule's documentation: the contexts all of them trust.
@@ -154,17 +155,6 @@ AIOHTTP_TIMEOUT_BOUNDS = ("total", "connect", "sock_read", "sock_connect")
 
 
 # ===================================================================== argument reading
-def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def has_star_kwargs(call: cst.Call) -> bool:
-    return any(arg.star == "**" for arg in call.args)
-
-
 def positional(call: cst.Call, position: Optional[int]) -> Tuple[Optional[cst.Arg], bool]:
     """The positional argument at `position`, and whether a `*args` may reach it."""
     if position is None:
@@ -179,10 +169,6 @@ def positional(call: cst.Call, position: Optional[int]) -> Tuple[Optional[cst.Ar
             return arg, False
         count += 1
     return None, False
-
-
-def is_none(expr: Optional[cst.CSTNode]) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout"):
@@ -210,8 +196,7 @@ def _disables(expr: cst.CSTNode) -> bool:
 
 
 def short(index: FileIndex, node: cst.CSTNode, limit: int = 50) -> str:
-    text = " ".join(index.module.code_for_node(node).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return short_source(index, node, limit, ellipsis=True)
 
 
 def call_label(index: FileIndex, call: cst.Call) -> str:

@@ -7,9 +7,9 @@ from leaklint.index import FileIndex
 from dataclasses import replace
 
 from leaklint.lifecycle import ResourceKind, self_releasing_methods, track
-from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, class_sets_daemon,
-                                     class_starts_itself, describe_target, has_star_kwargs,
-                                     is_false, keyword, thread_creations)
+from leaklint.rules._common import class_starts_itself, created_as_daemon, made_daemon
+from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, describe_target,
+                                     thread_creations)
 from leaklint.rules.base import Report, Rule
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
@@ -84,12 +84,7 @@ class ThreadNotJoined(Rule):
             is_timer = subclass is None and index.call_name(call) in TIMER_CLASSES
             if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
                 is_timer = True
-            daemon = keyword(call, "daemon")
-            if daemon is not None and not is_false(daemon.value):
-                continue
-            if daemon is None and has_star_kwargs(call):
-                continue  # `**options` may carry daemon=True
-            if subclass is not None and class_sets_daemon(index, subclass):
+            if created_as_daemon(call, subclass):
                 continue
             kind = TIMER if is_timer else THREAD
             if subclass is not None:  # `def stop(self): self.join()` releases too
@@ -99,10 +94,7 @@ class ThreadNotJoined(Rule):
             lifecycle = track(index, call, kind, activated=started)
             if not lifecycle.dropped(kind):
                 continue
-            if any(not is_false(v) for v in lifecycle.attribute_stores.get("daemon", ()) if v is not None):
-                continue
-            if any(not (c.args and is_false(c.args[0].value))
-                   for c in lifecycle.method_calls.get("setDaemon", ())):
+            if made_daemon(lifecycle):
                 continue
             yield Report(call, self._message(index, call, subclass, is_timer, lifecycle.holder),
                          fix="join it before its owner is done, or create it with daemon=True")

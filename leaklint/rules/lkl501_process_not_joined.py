@@ -5,10 +5,10 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._processes import (PROCESS_CLASSES, argument, class_sets_daemon,
-                                       class_starts_itself, creations, deliberate,
-                                       has_star_kwargs, holder_ref, is_false, keyword,
-                                       kept_phrase, kind_for, on, short_code)
+from leaklint.rules._common import (argument, class_starts_itself, created_as_daemon,
+                                    made_daemon, short_source)
+from leaklint.rules._processes import (PROCESS_CLASSES, creations, deliberate, holder_ref,
+                                       kept_phrase, kind_for, on)
 from leaklint.rules.base import Report, Rule
 
 # `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
@@ -85,12 +85,7 @@ class ProcessNotJoined(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, PROCESS_CLASSES, ("Process",)):
-            daemon = keyword(call, "daemon")
-            if daemon is not None and not is_false(daemon.value):
-                continue
-            if daemon is None and has_star_kwargs(call):
-                continue  # `**options` may carry daemon=True
-            if subclass is not None and class_sets_daemon(subclass):
+            if created_as_daemon(call, subclass):
                 continue
             started = subclass is not None and class_starts_itself(subclass)
             kind = kind_for(index, PROCESS, subclass)
@@ -101,8 +96,7 @@ class ProcessNotJoined(Rule):
                 continue
             if "exitcode" in lifecycle.attribute_reads:
                 continue  # reading exitcode polls (and reaps) the child
-            if any(v is None or not is_false(v)
-                   for v in lifecycle.attribute_stores.get("daemon", ())):
+            if made_daemon(lifecycle):
                 continue
             yield Report(call, self._message(index, call, subclass, lifecycle.holder),
                          fix="join it before its owner is done, or create it with daemon=True")
@@ -113,7 +107,7 @@ class ProcessNotJoined(Rule):
             what = f"process `{subclass.name.value}`"
         else:
             target = argument(call, "target", 1)
-            text = short_code(index, target) if target is not None else ""
+            text = short_source(index, target) if target is not None else ""
             what = f"process running `{text}`" if text else "process"
         ref = holder_ref(holder, call, index)
         return (f"non-daemon {what} is started but never joined "

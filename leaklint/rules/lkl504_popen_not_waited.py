@@ -5,8 +5,9 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._processes import (POPEN_CLASSES, argument, creations, deliberate,
-                                       holder_ref, kept_phrase, kind_for, on, short_code)
+from leaklint.rules._common import argument, short_source
+from leaklint.rules._processes import (POPEN_CLASSES, creations, deliberate, holder_ref,
+                                       kept_phrase, kind_for, on)
 from leaklint.rules.base import Report, Rule
 
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
@@ -81,7 +82,7 @@ class PopenNotWaited(Rule):
     def _message(index, call, subclass, lifecycle) -> str:
         holder = lifecycle.holder
         command = argument(call, "args", 0)
-        text = short_code(index, command) if command is not None else ""
+        text = short_source(index, command) if command is not None else ""
         name = f"`{subclass.name.value}`" if subclass is not None else "subprocess.Popen"
         what = f"{name} child `{text}`" if text else f"{name} child"
         ref = holder_ref(holder, call, index)

@@ -1,0 +1,158 @@
+"""Small helpers every rule family uses: reading a call's arguments, recognising
+constants, quoting source, and telling a creation that is meant to fail (a test of an
+error path) from a real one. Threads and processes share the daemon helpers."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from leaklint.index import FileIndex, walk
+
+# -- arguments ---------------------------------------------------------------------
+def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    return any(arg.star == "**" for arg in call.args)
+
+
+def argument(call: cst.Call, name: str, position: Optional[int]) -> Optional[cst.CSTNode]:
+    """The value passed as `name=` or at `position`; None when absent or when a `*args`
+    before the position makes it unknowable."""
+    arg = keyword(call, name)
+    if arg is not None:
+        return arg.value
+    if position is None:
+        return None
+    count = 0
+    for arg in call.args:
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if arg.star == "*":
+            return None
+        if count == position:
+            return arg.value
+        count += 1
+    return None
+
+
+# -- constants and source ----------------------------------------------------------
+def is_none(expr: Optional[cst.CSTNode]) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def is_false(expr: Optional[cst.CSTNode]) -> bool:
+    """`False` or `None`: a flag that is off."""
+    return isinstance(expr, cst.Name) and expr.value in ("False", "None")
+
+
+def short_source(index: FileIndex, node: cst.CSTNode, limit: int = 60, ellipsis: bool = False) -> str:
+    """The node's code on one line; longer than `limit`: cut with "..." or, without
+    `ellipsis`, the empty string (the caller then leaves it out of the message)."""
+    text = " ".join(index.module.code_for_node(node).split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 3] + "..." if ellipsis else ""
+
+
+# -- creations meant to fail ------------------------------------------------------
+RAISES_METHODS = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+RAISES_FUNCTIONS = frozenset({"pytest.raises"})
+
+
+def is_raises_call(index: FileIndex, expr: cst.CSTNode) -> bool:
+    """`self.assertRaises(...)` / `pytest.raises(...)`."""
+    if not isinstance(expr, cst.Call):
+        return False
+    if isinstance(expr.func, cst.Attribute) and expr.func.attr.value in RAISES_METHODS:
+        return True
+    return index.call_name(expr) in RAISES_FUNCTIONS
+
+
+def _block_fails(block: cst.CSTNode) -> bool:
+    """An `else:` of a `try` that raises or calls `fail(...)`: the try was expected to raise."""
+    for node in walk(block):
+        if isinstance(node, cst.Raise):
+            return True
+        if isinstance(node, cst.Call):
+            func = node.func
+            name = func.attr.value if isinstance(func, cst.Attribute) else (
+                func.value if isinstance(func, cst.Name) else "")
+            if name == "fail":
+                return True
+    return False
+
+
+def expected_to_fail(index: FileIndex, node: cst.CSTNode) -> bool:
+    """`node` is meant to raise: it sits in `with self.assertRaises(...)` /
+    `pytest.raises(...)`, or in a `try:` whose `else:` fails the test. Nothing is created."""
+    child: cst.CSTNode = node
+    for ancestor in index.ancestors(node):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(ancestor, cst.With) and child is ancestor.body:
+            if any(is_raises_call(index, item.item) for item in ancestor.items):
+                return True
+        if (isinstance(ancestor, cst.Try) and child is ancestor.body
+                and ancestor.orelse is not None and _block_fails(ancestor.orelse)):
+            return True
+        child = ancestor
+    return False
+
+
+# -- daemon threads and processes ----------------------------------------------------
+def class_sets_daemon(classdef: cst.ClassDef) -> bool:
+    """A Thread/Process subclass that makes itself a daemon (`daemon = True` in the body,
+    `self.daemon = True`, `setDaemon(True)`, or `daemon=` passed to the base __init__)."""
+    for node in walk(classdef.body):
+        if isinstance(node, cst.Call):
+            arg = keyword(node, "daemon")
+            if arg is not None and not is_false(arg.value):
+                return True
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value == "setDaemon":
+                return True
+        elif isinstance(node, cst.AssignTarget):
+            target = node.target
+            name = target.attr.value if isinstance(target, cst.Attribute) else (
+                target.value if isinstance(target, cst.Name) else None)
+            if name == "daemon":
+                return True
+    return False
+
+
+def class_starts_itself(classdef: cst.ClassDef) -> bool:
+    """`self.start()` inside the class's __init__: created means started."""
+    for statement in classdef.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            for node in walk(statement.body):
+                if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                        and node.func.attr.value == "start"
+                        and isinstance(node.func.value, cst.Name)
+                        and node.func.value.value == "self"):
+                    return True
+    return False
+
+
+def created_as_daemon(call: cst.Call, subclass: Optional[cst.ClassDef]) -> bool:
+    """`daemon=<not False>` at creation, `**options` that may carry it, or a subclass that
+    makes itself a daemon."""
+    daemon = keyword(call, "daemon")
+    if daemon is not None:
+        return not is_false(daemon.value)
+    if has_star_kwargs(call):
+        return True
+    return subclass is not None and class_sets_daemon(subclass)
+
+
+def made_daemon(lifecycle) -> bool:
+    """`t.daemon = <not False>` or `t.setDaemon(<not False>)` somewhere on its way."""
+    if any(value is None or not is_false(value)
+           for value in lifecycle.attribute_stores.get("daemon", ())):
+        return True
+    return any(not (c.args and is_false(c.args[0].value))
+               for c in lifecycle.method_calls.get("setDaemon", ()))
