@@ -1,0 +1,366 @@
+"""leaklint against the peers on a real corpus, in one run.
+
+    python benchmarks/bench.py [CORPUS_DIR] [--runs 3] [--peers-bin DIR] [--write FILE]
+
+Without CORPUS_DIR the evaluation corpus listed in ../shared/corpus/corpus.txt is fetched
+(or completed) with ../shared/corpus/fetch_corpus.sh into --fetch-dest, and its `src`
+folder is used.
+
+Every tool is run as a subprocess on the same folder, from an empty temporary working
+directory (no configuration file applies), its output thrown away:
+
+* ``leaklint cold``      ``leaklint --isolated --cache-dir EMPTY DIR`` (default jobs: all
+                         CPUs; the cache starts empty, so this includes writing it)
+* ``leaklint warm``      the same command again, the cache filled by the cold run
+* ``leaklint cold -j1``  ``leaklint --isolated --cache-dir EMPTY --jobs 1 DIR``
+* ``bandit -t B113``     ``bandit -q -r -t B113 DIR`` (requests without timeout)
+* ``flake8 --select F``  ``flake8 --isolated --select F DIR`` (pyflakes; default jobs)
+* ``ruff``               ``ruff check --isolated --no-cache --select S113,RUF006 DIR``
+* ``read (floor)``       a Python process that reads every ``*.py`` file once
+
+The tools run round-robin (cold, warm, -j1, bandit, flake8, ruff, read; again ...) so that
+load from other processes hits all of them alike, and each number is the median of
+--runs rounds. For each tool: wall seconds, CPU seconds (user+sys of the tool and its
+worker processes), files/s, the ratio of its wall time to leaklint cold's, and peak
+memory: the sum of the resident sizes of the tool's whole process tree (sampled every
+--sample-interval seconds) and the largest single process (ru_maxrss, from wait4).
+
+leaklint's three outputs (cold, warm, -j1) are compared on every round: a difference is
+reported and makes the exit status 1. The verdicts of issue 8 are printed at the end:
+cold faster than bandit and flake8, warm at most 10% of cold.
+
+The peers are looked up in --peers-bin (e.g. a throw-away venv's bin folder, so that the
+flake8 there has no leaklint plugin registered), then on PATH; a tool that is missing is
+left out of the table. leaklint itself is run as ``sys.executable -m leaklint``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+
+# Reads every *.py file below argv[1] in sorted walk order; prints "files lines bytes".
+READ_FLOOR = r"""
+import os, sys
+files = lines = size = 0
+for root, dirs, names in os.walk(sys.argv[1]):
+    dirs.sort()
+    for name in sorted(names):
+        if name.endswith(".py"):
+            with open(os.path.join(root, name), "rb") as handle:
+                data = handle.read()
+            files += 1
+            lines += data.count(b"\n")
+            size += len(data)
+print(files, lines, size)
+"""
+
+
+@dataclass
+class Tool:
+    name: str
+    command: List[str]
+    cache_dir: Optional[str] = None  # emptied before the run ("cold")
+    capture: bool = False  # keep stdout (leaklint: compared across modes)
+    walls: List[float] = field(default_factory=list)
+    cpus: List[float] = field(default_factory=list)
+    tree_rss: List[int] = field(default_factory=list)  # KiB
+    max_rss: List[int] = field(default_factory=list)  # KiB
+    codes: List[int] = field(default_factory=list)
+    outputs: List[bytes] = field(default_factory=list)
+
+
+@dataclass
+class Measurement:
+    wall: float
+    cpu: float
+    tree_rss: int  # KiB, peak of the sum over the process tree
+    max_rss: int  # KiB, largest single process
+    returncode: int
+    stdout: bytes
+
+
+# -- running and measuring one command ---------------------------------------------------------
+def _children(pid: int) -> List[int]:
+    out = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                out.extend(int(c) for c in handle.read().split())
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as handle:
+            return int(handle.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def tree_rss(pid: int) -> int:
+    """Resident KiB of `pid` and all its descendants now."""
+    total, stack, seen = 0, [pid], set()
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        total += _rss_kib(current)
+        stack.extend(_children(current))
+    return total
+
+
+def measure(command: List[str], cwd: str, capture: bool, interval: float) -> Measurement:
+    out_file = tempfile.TemporaryFile() if capture else None
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=out_file if capture else subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    peak = 0
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stdout = b""
+    if out_file is not None:
+        out_file.seek(0)
+        stdout = out_file.read()
+        out_file.close()
+    # ru_maxrss of wait4: the largest of the child and its (waited-for) descendants.
+    return Measurement(wall, usage.ru_utime + usage.ru_stime, max(peak, usage.ru_maxrss),
+                       usage.ru_maxrss, process.returncode, stdout)
+
+
+# -- the corpus --------------------------------------------------------------------------------
+def fetch_corpus(dest: Path, script: Path) -> Path:
+    if not script.exists():
+        sys.exit(f"bench: no corpus folder given and {script} does not exist")
+    print(f"bench: fetching the corpus with {script} into {dest} ...", file=sys.stderr)
+    subprocess.run(["bash", str(script), str(dest)], check=False)
+    src = dest / "src"
+    if not src.is_dir():
+        sys.exit(f"bench: fetching the corpus failed ({src} missing)")
+    return src
+
+
+def find_tool(name: str, peers_bin: Optional[str]) -> Optional[str]:
+    if peers_bin:
+        candidate = Path(peers_bin) / name
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which(name)
+
+
+def version_of(command: List[str]) -> str:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+    text = (result.stdout or result.stderr).strip().splitlines()
+    return text[0].strip() if text else "?"
+
+
+def machine() -> Dict[str, str]:
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = f"{int(handle.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        memory = "?"
+    return {
+        "cpus": f"{os.cpu_count()} (usable: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})",
+        "cpu model": cpu,
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})",
+    }
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+# -- the report --------------------------------------------------------------------------------
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def table(tools: List[Tool], files: int, lines: int) -> str:
+    cold = median(next(t for t in tools if t.name == "leaklint cold").walls)
+    rows = ["| tool | files | lines | wall s | CPU s | files/s | ratio to leaklint cold | "
+            "peak memory (tree) | largest process |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for tool in tools:
+        wall = median(tool.walls)
+        rows.append(
+            f"| {tool.name} | {files:,} | {lines:,} | {wall:.2f} | {median(tool.cpus):.2f} | "
+            f"{files / wall:,.0f} | {wall / cold:.2f}x | {median(tool.tree_rss) / 1024:,.0f} MiB | "
+            f"{median(tool.max_rss) / 1024:,.0f} MiB |")
+    return "\n".join(rows) + "\n"
+
+
+def verdicts(tools: List[Tool]) -> List[str]:
+    by_name = {t.name: median(t.walls) for t in tools}
+    cold = by_name["leaklint cold"]
+    out = []
+    for peer in ("bandit -t B113", "flake8 --select F"):
+        if peer in by_name:
+            ok = cold < by_name[peer]
+            out.append(f"{'PASS' if ok else 'FAIL'}: leaklint cold ({cold:.2f}s) faster than "
+                       f"{peer} ({by_name[peer]:.2f}s): {by_name[peer] / cold:.2f}x")
+    warm = by_name.get("leaklint warm")
+    if warm is not None:
+        ok = warm <= 0.10 * cold
+        out.append(f"{'PASS' if ok else 'FAIL'}: leaklint warm ({warm:.2f}s) at most 10% of cold: "
+                   f"{100 * warm / cold:.1f}%")
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__.split("\n", 3)[3])
+    parser.add_argument("corpus", nargs="?", help="folder to lint (default: fetch the corpus)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds; medians are reported (default 3)")
+    parser.add_argument("--peers-bin", help="folder holding bandit, flake8 and ruff (default: PATH)")
+    parser.add_argument("--fetch-script", default=str(SHARED_CORPUS / "fetch_corpus.sh"))
+    parser.add_argument("--fetch-dest", default="/tmp/leaklint-corpus")
+    parser.add_argument("--only", help="comma-separated tool names to run (e.g. 'leaklint cold,read (floor)')")
+    parser.add_argument("--skip-peers", action="store_true", help="only leaklint and the floor")
+    parser.add_argument("--sample-interval", type=float, default=0.05,
+                        help="seconds between memory samples (default 0.05)")
+    parser.add_argument("--write", metavar="FILE", help="also write the results as markdown to FILE")
+    args = parser.parse_args(argv)
+
+    corpus = Path(args.corpus) if args.corpus else fetch_corpus(Path(args.fetch_dest), Path(args.fetch_script))
+    corpus = corpus.resolve()
+    if not corpus.is_dir():
+        parser.error(f"{corpus} is not a folder")
+
+    workdir = tempfile.mkdtemp(prefix="leaklint-bench-")
+    cold_cache = os.path.join(workdir, "cache-cold")
+    j1_cache = os.path.join(workdir, "cache-j1")
+    leaklint = [sys.executable, "-m", "leaklint", "--isolated", "--exit-zero"]
+    tools = [
+        Tool("leaklint cold", leaklint + ["--cache-dir", cold_cache, str(corpus)],
+             cache_dir=cold_cache, capture=True),
+        Tool("leaklint warm", leaklint + ["--cache-dir", cold_cache, str(corpus)], capture=True),
+        Tool("leaklint cold --jobs 1", leaklint + ["--cache-dir", j1_cache, "--jobs", "1", str(corpus)],
+             cache_dir=j1_cache, capture=True),
+    ]
+    versions = {"leaklint": version_of([sys.executable, "-m", "leaklint", "--version"])}
+    peers = [
+        ("bandit -t B113", "bandit", ["-q", "-r", "-t", "B113", str(corpus)], ["--version"]),
+        ("flake8 --select F", "flake8", ["--isolated", "--select", "F", str(corpus)], ["--version"]),
+        ("ruff S113,RUF006", "ruff", ["check", "--isolated", "--no-cache", "--select", "S113,RUF006",
+                                      "--exit-zero", str(corpus)], ["--version"]),
+    ]
+    if not args.skip_peers:
+        for label, executable, tool_args, version_args in peers:
+            found = find_tool(executable, args.peers_bin)
+            if found is None:
+                print(f"bench: {executable} not found, left out", file=sys.stderr)
+                continue
+            tools.append(Tool(label, [found] + tool_args))
+            versions[executable] = version_of([found] + version_args)
+    tools.append(Tool("read (floor)", [sys.executable, "-c", READ_FLOOR, str(corpus)], capture=True))
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",")} | {"leaklint cold"}
+        tools = [t for t in tools if t.name in wanted]
+
+    loads = [load_average()]
+    print(f"bench: {corpus}, {args.runs} rounds, load average {loads[0]}", file=sys.stderr)
+    for round_ in range(args.runs):
+        for tool in tools:
+            if tool.cache_dir:
+                shutil.rmtree(tool.cache_dir, ignore_errors=True)
+            m = measure(tool.command, workdir, tool.capture, args.sample_interval)
+            tool.walls.append(m.wall)
+            tool.cpus.append(m.cpu)
+            tool.tree_rss.append(m.tree_rss)
+            tool.max_rss.append(m.max_rss)
+            tool.codes.append(m.returncode)
+            if tool.name.startswith("leaklint"):
+                tool.outputs.append(m.stdout)
+            if tool.name == "read (floor)":
+                files, lines, size = (int(x) for x in m.stdout.split())
+            print(f"bench: round {round_ + 1}: {tool.name:24} {m.wall:8.2f}s wall {m.cpu:8.2f}s cpu "
+                  f"{m.tree_rss / 1024:7.0f} MiB  exit {m.returncode}  load {load_average()}",
+                  file=sys.stderr)
+        loads.append(load_average())
+    if not any(t.name == "read (floor)" for t in tools):
+        out = subprocess.run([sys.executable, "-c", READ_FLOOR, str(corpus)], capture_output=True)
+        files, lines, size = (int(x) for x in out.stdout.split())
+    shutil.rmtree(workdir, ignore_errors=True)
+
+    status = 0
+    problems = []
+    reference = next(t for t in tools if t.name == "leaklint cold").outputs[0]
+    for tool in tools:
+        if tool.name.startswith("leaklint"):
+            if any(code not in (0, 1) for code in tool.codes):
+                problems.append(f"{tool.name} exited with {tool.codes}")
+            for i, output in enumerate(tool.outputs):
+                if output != reference:
+                    problems.append(f"{tool.name} round {i + 1}: output differs from leaklint cold round 1")
+    findings = reference.count(b"\n")
+    status = 1 if problems else 0
+
+    text = table(tools, files, lines)
+    lines_out = [
+        f"Corpus: `{corpus}`: {files:,} files, {lines:,} lines, {size / 1e6:.1f} MB; "
+        f"leaklint reports {findings:,} findings (identical cold, warm and --jobs 1: "
+        f"{'yes' if not problems else 'NO'}).",
+        f"Median of {args.runs} rounds, tools interleaved. Load average (1, 5, 15 min) before "
+        f"and after each round: {' | '.join(loads)}.",
+        "",
+        text,
+    ]
+    lines_out += ["- " + v for v in verdicts(tools)] + ["- PROBLEM: " + p for p in problems]
+    info = machine()
+    lines_out += ["", "Machine: " + "; ".join(f"{k}: {v}" for k, v in info.items()) + ".",
+                  "Versions: " + "; ".join(f"{k} {v}" if not v.startswith(k) else v
+                                           for k, v in versions.items()) + ".",
+                  f"Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+                  "Command: `python " + " ".join([os.path.relpath(__file__, REPO)] + (argv if argv is not None else sys.argv[1:])) + "`"]
+    report = "\n".join(lines_out) + "\n"
+    print(report)
+    if args.write:
+        Path(args.write).write_text(report, encoding="utf-8")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""The real rules give the same findings, in the same order, whatever the run: without
+cache, filling the cache, answered from the cache, in-process (--jobs 1) or in worker
+processes (--jobs 2). (tests/test_runner.py checks --jobs with the test-only marker rules;
+this runs every real rule over the fixtures, where findings carry positions, noqa ranges
+and fingerprints.)"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from leaklint import runner
+from leaklint.index import walk
+from leaklint.positions import locate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO = Path(__file__).parent.parent / "leaklint" / "demo"
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The fixtures and the demo, twice (in two folders): enough files for worker processes."""
+    sources = sorted(FIXTURES.glob("*.py")) + sorted(DEMO.glob("*.py"))
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        for source in sources:
+            shutil.copyfile(source, tmp_path / folder / source.name)
+    assert 2 * len(sources) >= runner.MIN_FILES_FOR_WORKERS
+    return tmp_path
+
+
+def test_findings_identical_with_and_without_cache_and_jobs(project, run_cli):
+    def run(*args):
+        result = run_cli("--isolated", "--format", "json", "--exit-zero", *args, "a", "b")
+        assert result.code == 0, result.err
+        return result.out
+
+    reference = run("--no-cache", "--jobs", "1")
+    findings = json.loads(reference)
+    assert len(findings) > 50 and {f["code"][:4] for f in findings} >= {"LKL1", "LKL2", "LKL3", "LKL4", "LKL5"}
+    assert run("--no-cache", "--jobs", "2") == reference
+    assert run("--cache-dir", "cache", "--jobs", "2") == reference  # cold: fills the cache
+    assert run("--cache-dir", "cache", "--jobs", "1", "-v") == reference  # warm
+    assert run("--cache-dir", "cache", "--jobs", "2") == reference  # warm
+    assert run("--cache-dir", "cache1", "--jobs", "1") == reference  # cold, in-process
+    assert run("--cache-dir", "cache1", "--jobs", "2") == reference  # warm from the in-process run
+    # Text output too (line order, noqa applied identically).
+    text = run_cli("--isolated", "--exit-zero", "--no-cache", "--jobs", "1", "a", "b").out
+    assert run_cli("--isolated", "--exit-zero", "--cache-dir", "cache", "--jobs", "2", "a", "b").out == text
+
+
+def test_warm_run_reads_everything_from_the_cache(project, run_cli):
+    run_cli("--isolated", "--exit-zero", "--cache-dir", "cache", "a", "b")
+    warm = run_cli("--isolated", "--exit-zero", "--cache-dir", "cache", "-v", "a", "b")
+    files = len(list(project.glob("*/*.py")))
+    assert f"{files} files ({files} from the cache)" in warm.err
+
+
+@pytest.mark.parametrize("source", sorted(FIXTURES.glob("*.py")) + sorted(DEMO.glob("*.py")),
+                         ids=lambda path: path.name)
+def test_locate_matches_the_position_provider(source):
+    """leaklint.positions.locate gives libcst's PositionProvider ranges, for every node."""
+    module = cst.parse_module(source.read_text(encoding="utf-8"))
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = list(walk(module))
+    assert locate(module, nodes) == {node: expected[node] for node in nodes}
+    # A few nodes (what the engine asks for): the same, though it stops early.
+    some = nodes[len(nodes) // 3:len(nodes) // 3 + 5]
+    assert locate(module, some) == {node: expected[node] for node in some}
+
+
+def test_locate_leaves_out_nodes_of_other_trees():
+    module = cst.parse_module("x = 1\r\ny = (\n  2)\n")
+    stranger = cst.parse_module("z = 3\n").body[0]
+    statement = module.body[1]
+    assert set(locate(module, [stranger, statement, None])) == {statement}
+    span = locate(module, [statement])[statement]
+    assert (span.start.line, span.start.column, span.end.line, span.end.column) == (2, 0, 3, 4)
