@@ -17,11 +17,19 @@ def fetch_all(urls):
         threading.Thread(target=download, args=(url,)).start()  # never joined
 
 
-def first_answer(urls):
+MIRRORS = ("https://a.example", "https://b.example", "https://c.example")
+
+
+def first_answer(path):
+    """Go's fetchAll: ask every mirror, keep the first answer."""
     results = queue.Queue(maxsize=1)
-    for url in urls[:3]:
-        threading.Thread(target=lambda u=url: results.put(download(u)), daemon=True).start()
-    return results.get()  # two producers stay blocked on put() forever
+
+    def fetch(mirror):
+        results.put(download(mirror + path))  # the third producer blocks forever
+
+    for mirror in MIRRORS:
+        threading.Thread(target=fetch, args=(mirror,), daemon=True).start()
+    return results.get()
 
 
 def convert(paths):

@@ -668,10 +668,28 @@ def constant_range(index: FileIndex, loop) -> Optional[int]:
                     return max(values[0], 0)
                 if len(values) == 2:
                     return max(values[1] - values[0], 0)
+        if isinstance(it, cst.Name):
+            it = _constant_sequence(index, it)
         if isinstance(it, (cst.List, cst.Tuple)) and not any(
                 isinstance(e, cst.StarredElement) for e in it.elements):
             return len(it.elements)
     return None
+
+
+def _constant_sequence(index: FileIndex, name: cst.Name) -> Optional[cst.CSTNode]:
+    """The tuple/list literal a name is bound to once and never changed
+    (`MIRRORS = ("a", "b", "c")`), so `for m in MIRRORS` runs a known number of times."""
+    bindings = index.bindings_of(name)
+    if len(bindings) != 1 or bindings[0].kind != "assign":
+        return None
+    value = bindings[0].value
+    if not isinstance(value, (cst.List, cst.Tuple)):
+        return None
+    for use in index.uses(bindings[0].scope, name.value):
+        parent = index.parent.get(use)
+        if isinstance(parent, (cst.Attribute, cst.Subscript, cst.AugAssign)) or isinstance(parent, cst.Arg):
+            return None  # mutated or handed on: the length may change
+    return value
 
 
 def repeat_count(index: FileIndex, node: cst.CSTNode, stop) -> Optional[int]:
