@@ -1,0 +1,38 @@
+"""The parse guard (symtable, run before libcst) keeps catching what would overflow the
+native libcst parser's stack and kill the process: each case is linted in a child
+process, which must survive and report LKL003."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PRELUDE = "import threading\nthreading.Thread(target=print).start()\n"  # passes the prefilter
+CASES = {
+    "parens_1000": "x = " + "(" * 1000 + "1" + ")" * 1000 + "\n",
+    "parens_3000": "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
+    "sum_10000": "x = " + "+".join(["a"] * 10_000) + "\n",
+    "attributes_10000": "x = a" + ".b" * 10_000 + "\n",
+    "subscripts_3000": "x = a" + "[0]" * 3000 + "\n",
+    "calls_10000": "x = f" + "()" * 10_000 + "\n",
+    "fstrings_3000": "x = " + "f'{" * 3000 + "1" + "}'" * 3000 + "\n",
+    "unary_10000": "x = " + "-" * 10_000 + "1\n",
+}
+CHILD = """
+import json, sys
+from leaklint import registry
+from leaklint.engine import Linter
+linter = Linter([rule() for rule in registry.all_rules() if rule.default_enabled])
+findings = linter.lint_text(sys.stdin.read(), "case.py")
+print(json.dumps([f.code for f in findings]))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_guard_skips_what_would_crash_libcst(name):
+    result = subprocess.run([sys.executable, "-c", CHILD], input=PRELUDE + CASES[name],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    assert json.loads(result.stdout) == ["LKL003"]
