@@ -177,8 +177,8 @@ def version_of(command: List[str]) -> str:
         result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return "?"
-    text = (result.stdout or result.stderr).strip().splitlines()
-    return text[0].strip() if text else "?"
+    text = " ".join((result.stdout or result.stderr).split())
+    return text or "?"
 
 
 def machine() -> Dict[str, str]:
