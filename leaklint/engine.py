@@ -73,8 +73,11 @@ class Linter:
         return self.lint_text(text, path, apply_noqa=apply_noqa, size=len(data))
 
     def lint_text(
-        self, text: str, path: str, apply_noqa: bool = True, size: Optional[int] = None
+        self, text: str, path: str, apply_noqa: bool = True, size: Optional[int] = None,
+        python_checked: bool = False,
     ) -> List[Finding]:
+        """`python_checked`: CPython's parser already accepted `text` (flake8 hands its
+        plugins the `ast` tree), so the parse guard can be skipped."""
         if "\x00" in text:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
         if self._trigger is None or not self._trigger.search(text):
@@ -84,7 +87,7 @@ class Linter:
             return [_tool_finding(path, 1, 1, FILE_SKIPPED,
                                   f"file skipped: {size} bytes is over the limit of "
                                   f"{self.max_file_bytes} (max-file-bytes)")]
-        module_or_finding = self._parse(text, path)
+        module_or_finding = self._parse(text, path, python_checked)
         if isinstance(module_or_finding, Finding):
             return [module_or_finding]
         findings = self._run_rules(module_or_finding, text, path)
@@ -96,7 +99,7 @@ class Linter:
         return sorted(findings)
 
     # -- steps ----------------------------------------------------------------------
-    def _parse(self, text: str, path: str):
+    def _parse(self, text: str, path: str, python_checked: bool = False):
         """The libcst module, or an LKL001/LKL003 finding."""
         # CPython's own parser first: it is ~10x cheaper than libcst, rejects nesting that
         # would overflow the native libcst parser's stack (which kills the process), and
@@ -105,22 +108,11 @@ class Linter:
         # building Python ast objects: ~45% cheaper. ast.parse itself runs only when
         # libcst fails too, for its message.
         ast_error = None
-        try:
-            with warnings.catch_warnings():
-                # The linted code's own SyntaxWarnings ("is" with a literal, invalid
-                # escapes) are not ours to print.
-                warnings.simplefilter("ignore")
-                symtable.symtable(text, path, "exec")
-        except SyntaxError as error:
-            if "too many nested" in str(error) or "too many levels" in str(error):
-                return _tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
-                                     f"file skipped: {error.msg}")
-            ast_error = error
-        except (RecursionError, MemoryError) as error:
-            return _tool_finding(path, 1, 1, FILE_SKIPPED,
-                                 f"file skipped: too deeply nested to parse ({type(error).__name__})")
-        except ValueError as error:  # e.g. source code string cannot contain null bytes
-            return _tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot parse file: {error}")
+        if not python_checked:
+            problem = _python_guard(text, path)
+            if isinstance(problem, Finding):
+                return problem
+            ast_error = problem
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
         try:
@@ -167,6 +159,28 @@ class Linter:
             return internal + _locate(module, index, path, reports)
         finally:
             sys.setrecursionlimit(old_limit)
+
+
+def _python_guard(text: str, path: str):
+    """None when CPython's parser accepts `text`; its SyntaxError when it does not (libcst
+    may still parse it); an LKL001/LKL003 finding when libcst must not even try."""
+    try:
+        with warnings.catch_warnings():
+            # The linted code's own SyntaxWarnings ("is" with a literal, invalid
+            # escapes) are not ours to print.
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, path, "exec")
+    except SyntaxError as error:
+        if "too many nested" in str(error) or "too many levels" in str(error):
+            return _tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
+                                 f"file skipped: {error.msg}")
+        return error
+    except (RecursionError, MemoryError) as error:
+        return _tool_finding(path, 1, 1, FILE_SKIPPED,
+                             f"file skipped: too deeply nested to parse ({type(error).__name__})")
+    except ValueError as error:  # e.g. source code string cannot contain null bytes
+        return _tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot parse file: {error}")
+    return None
 
 
 def _locate(module: cst.Module, index: FileIndex, path: str, reports) -> List[Finding]:

@@ -216,8 +216,11 @@ class LeaklintChecker:
         text = "".join(self.lines)
         try:
             linter = self._linter()
+            # flake8 parsed `tree` with CPython's parser: the engine's guard against
+            # input that crashes libcst's native parser has nothing left to catch.
             findings = linter.lint_text(text, self.filename, apply_noqa=self._apply_noqa,
-                                        size=_byte_size(text, linter.max_file_bytes))
+                                        size=_byte_size(text, linter.max_file_bytes),
+                                        python_checked=self.tree is not None)
         except Exception as error:  # never take the whole flake8 run down
             from leaklint.diagnostics import INTERNAL_ERROR
 

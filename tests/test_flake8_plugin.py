@@ -276,9 +276,9 @@ def test_engine_noqa_follows_disable_noqa(tmp_path, capsys, monkeypatch, argv, a
     seen = []
     real = Linter.lint_text
 
-    def spy(self, text, path, apply_noqa=True, size=None):
+    def spy(self, text, path, apply_noqa=True, **options):
         seen.append(apply_noqa)
-        return real(self, text, path, apply_noqa=apply_noqa, size=size)
+        return real(self, text, path, apply_noqa=apply_noqa, **options)
 
     monkeypatch.setattr(Linter, "lint_text", spy)
     (tmp_path / "m.py").write_text(LEAKY)
@@ -519,3 +519,23 @@ def test_real_rule_option_same_under_both_tools(tmp_path):
     got, expected = parse_output(flake8.stdout, tmp_path), parse_output(cli.stdout, tmp_path)
     assert {f[3] for f in got} == {"LKL401"}
     assert got == expected
+
+
+def test_plugin_skips_the_parse_guard_flake8_already_ran(monkeypatch):
+    """flake8 hands plugins CPython's `ast` tree: the engine's own CPython parse (the
+    guard for libcst's native parser) would be the same work twice."""
+    import ast
+
+    from leaklint import engine
+    from leaklint.flake8_plugin import LeaklintChecker
+
+    calls = []
+    real_guard = engine._python_guard
+    monkeypatch.setattr(engine, "_python_guard", lambda *a: calls.append(a) or real_guard(*a))
+    source = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
+    checker = LeaklintChecker(ast.parse(source), source.splitlines(True), "m.py")
+    assert [message.split()[0] for _, _, message, _ in checker.run()] == ["LKL101"]
+    assert calls == []
+    Linter([]).lint_text(source, "m.py")  # no rules: prefilter stops before the guard
+    engine.Linter(list(LeaklintChecker._linter().rules)).lint_text(source, "m.py")
+    assert len(calls) == 1
