@@ -300,17 +300,20 @@ def _run(args, options: Options, paths: List[str]) -> int:
     runner = Runner(options.settings, jobs=options.jobs, cache=cache)
     outcome = runner.run(discovered.files)
     findings = discovered.problems + outcome.findings
+    stdin_sources = {}  # --show-source reads these, not the disk
     if STDIN in paths:
         name = args.stdin_filename or STDIN
         if not (args.force_exclude and options.exclude.matches_file(name, root)):
-            findings += runner.lint_stdin(sys.stdin.buffer.read(), name)
+            stdin_sources[name] = sys.stdin.buffer.read()
+            findings += runner.lint_stdin(stdin_sources[name], name)
     findings = sorted(f for f in findings if _reported(f, options, root))
     try:
         findings = _apply_baselines(args, findings, checked_paths=discovered.files)
     except BaselineError as error:
         return _error(error.message)
 
-    text = render(findings, args.format, show_source=args.show_source, verbose=args.verbose)
+    text = render(findings, args.format, show_source=args.show_source, verbose=args.verbose,
+                  stdin_sources=stdin_sources)
     statistics = statistics_text(findings) if args.statistics and findings else ""
     if args.format == "text":
         text, statistics = text + statistics, ""
@@ -373,11 +376,19 @@ def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Findi
     return findings
 
 
-def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool) -> str:
+def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool,
+           stdin_sources=None) -> str:
+    stdin_sources = stdin_sources or {}
+
+    @functools.lru_cache(maxsize=None)
+    def read_lines(path: str) -> List[str]:
+        if path in stdin_sources:
+            return report.source_lines(stdin_sources[path])
+        return report.read_source_lines(path)
+
     if fmt != "text" or not verbose:
-        return report.render(findings, fmt, show_source=show_source)
+        return report.render(findings, fmt, show_source=show_source, read_lines=read_lines)
     # -v: an internal error's traceback (Finding.detail) under its line.
-    read_lines = functools.lru_cache(maxsize=None)(report.read_source_lines)
     parts = []
     for finding in findings:
         parts.append(report.render_text([finding], show_source=show_source, read_lines=read_lines))

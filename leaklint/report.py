@@ -100,13 +100,18 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 def read_source_lines(path: str) -> List[str]:
     """The lines of a source file as the parser counts them (\\n, \\r\\n or \\r end a line;
     form feeds do not), decoded as Python source; [] when the file cannot be read."""
-    from leaklint.engine import DecodeError, decode_source  # the engine imports the index
-
     try:
         with open(path, "rb") as handle:
             data = handle.read()
     except (OSError, ValueError):
         return []
+    return source_lines(data)
+
+
+def source_lines(data: bytes) -> List[str]:
+    """`data` (a file's bytes) split into lines as the parser counts them."""
+    from leaklint.engine import DecodeError, decode_source  # the engine imports the index
+
     try:
         text = decode_source(data)
     except DecodeError:

@@ -328,3 +328,17 @@ def test_baseline_reports_only_new_findings(run_cli, tmp_path):
     (tmp_path / "broken.json").write_text("{")
     result = run_cli("--baseline", "broken.json")
     assert result.code == 2 and "not valid JSON" in result.err
+
+
+def test_show_source_for_stdin_reads_the_buffer_not_the_disk(tmp_path, monkeypatch, capsys):
+    import io
+
+    from leaklint.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    source = b"import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(source)))
+    # app.py does not exist on disk: the editor's unsaved buffer is all there is.
+    assert main(["--no-cache", "--isolated", "--show-source", "-", "--stdin-filename", "app.py"]) == 1
+    out = capsys.readouterr().out
+    assert "    threading.Thread(target=print).start()\n    ^\n" in out
