@@ -6,10 +6,14 @@ examples is bounded (LEAKLINT_HYPOTHESIS_EXAMPLES, default 60) so CI stays quick
 import os
 
 import hypothesmith
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from leaklint.engine import Linter
 from leaklint.registry import all_rules
+
+# hypothesmith compiles what it generates: its SyntaxWarnings are about random code.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
 EXAMPLES = int(os.environ.get("LEAKLINT_HYPOTHESIS_EXAMPLES", "60"))
 
