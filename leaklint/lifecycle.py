@@ -307,7 +307,7 @@ class _Tracer:
         self.escape()
 
     def _trace_pairs(self, call: cst.Call) -> None:
-        """`for key, value in d.items()`: follow the value."""
+        """`for key, value in d.items()` / `for i, t in enumerate(ts)`: follow the second."""
         parent = self.parent.get(call)
         if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is call:
             target = parent.target
@@ -337,7 +337,7 @@ class _Tracer:
                 self.trace(call, "container")
                 return
             if name == "builtins.enumerate":
-                self._trace_enumerated(call)
+                self._trace_pairs(call)
                 return
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -393,15 +393,6 @@ class _Tracer:
             if self.done():
                 break
         return True
-
-    def _trace_enumerated(self, call: cst.Call) -> None:
-        parent = self.parent.get(call)
-        if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is call:
-            target = parent.target
-            if isinstance(target, cst.Tuple) and len(target.elements) == 2:
-                self.bind_target(target.elements[1].value, "item")
-                return
-        self.escape()
 
     # -- where values are stored ------------------------------------------------
     def bind_target(self, target: cst.CSTNode, mode: str) -> None:
