@@ -140,6 +140,7 @@ class FileIndex:
         self._uses: Dict[Tuple[int, str], List[cst.Name]] = {}
         self._binding_scope_cache: Dict[cst.Name, Optional[Scope]] = {}
         self._qualname_cache: Dict[cst.CSTNode, Optional[str]] = {}
+        self._self_attribute_nodes: Optional[set] = None
         self.module_scope = self._new_scope("module", module, None, "")
         self._build()
 
@@ -580,6 +581,15 @@ class FileIndex:
                     parent = self.parent.get(use)
                     if isinstance(parent, cst.Attribute) and parent.value is use:
                         info.self_attrs.setdefault(parent.attr.value, []).append(parent)
+
+    def self_attribute_nodes(self) -> set:
+        """Every `self.X` access inside any class's methods (built once per file: the
+        lifecycle tracer asks for it for every attribute it follows)."""
+        if self._self_attribute_nodes is None:
+            self._self_attribute_nodes = {
+                node for info in self.classes.values()
+                for nodes in info.self_attrs.values() for node in nodes}
+        return self._self_attribute_nodes
 
     def class_family(self, info: ClassInfo) -> List[ClassInfo]:
         """The class with its local base classes and local subclasses: `self.X` set in one

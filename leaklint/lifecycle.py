@@ -458,7 +458,7 @@ class _Tracer:
                 own_nodes.add(node)
         # The attribute reached from outside the class (`worker._thread.join()`): someone
         # else may release it.
-        all_self = {n for c in index.classes.values() for nodes in c.self_attrs.values() for n in nodes}
+        all_self = index.self_attribute_nodes()
         for node in index.attributes_by_name.get(attr, ()):
             if node not in all_self and node not in own_nodes:
                 self.escape()
