@@ -24,6 +24,8 @@ from leaklint.config import Config, ConfigError, find_config_file, load_config, 
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.finding import Finding
+from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
+                              write_atomically, write_stdout, write_text)
 from leaklint.runner import LintSettings, ResultCache, Runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -48,8 +50,8 @@ files:
   ("./" for the project root only):
   {textwrap.fill(", ".join(DEFAULT_EXCLUDES), width=86, subsequent_indent="  ")}.
   A folder holding a pyvenv.cfg (a virtual environment) is never searched.
-  Symbolic links are followed; links in a loop, broken links, unreadable files or
-  folders are reported (LKL002) and the run goes on.
+  Symbolic links are followed; a missing path, links in a loop, broken links, FIFOs,
+  devices, unreadable files or folders are reported (LKL002) and the run goes on.
 
 configuration:
   [tool.leaklint] in the nearest pyproject.toml that has one, searching from the current
@@ -76,22 +78,23 @@ class UsageError(Exception):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
-        return _main(argv)
+        status = _main(argv)
+        flush_stdout()  # a write error must surface here, not in the interpreter's last flush
+        return status
+    except BrokenPipeError:
+        # `leaklint | head`: the reader left, and that is no error of ours. Point stdout at
+        # /dev/null so that the interpreter's final flush does not complain either.
+        detach_stdout()
+        return EXIT_FINDINGS
+    except StdoutError as error:  # `> /dev/full`
+        detach_stdout()
+        return _error(str(error))
     except Exception as error:  # a bug in leaklint: exit 2 as for LKL000, never 1 ("findings")
         traceback.print_exc()
         return _error(f"internal error: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
         print("leaklint: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # `leaklint | head`: the reader left. Point stdout at /dev/null so that the
-        # interpreter's final flush does not complain too.
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
-        return EXIT_FINDINGS
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:
@@ -101,21 +104,18 @@ def _main(argv: Optional[Sequence[str]]) -> int:
     except SystemExit as exit_:  # --help, --version, or a usage error argparse printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_ERROR
     if args.list_rules:
-        print(list_rules_text(), end="")
+        write_stdout(list_rules_text())
         return EXIT_CLEAN
     if args.explain:
         text = explain_text(args.explain)
         if text is None:
             return _error(f"--explain: unknown code {args.explain!r} (see --list-rules)")
-        print(text, end="")
+        write_stdout(text)
         return EXIT_CLEAN
     try:
         config = _load_configuration(args)
         options = resolve_options(args, config)
         paths = args.paths or ["."]
-        for path in paths:
-            if path != STDIN and not os.path.lexists(path):
-                raise UsageError(f"{path}: no such file or folder")
     except (ConfigError, UsageError) as error:
         return _error(str(error))
     return _run(args, options, paths)
@@ -295,6 +295,9 @@ def _run(args, options: Options, paths: List[str]) -> int:
     root = options.config.root
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
                           force_exclude=args.force_exclude)
+    refusal = overwrite_refusal(*_outputs_and_inputs(args, options, discovered.files))
+    if refusal:
+        return _error(refusal)
     use_cache = options.cache_dir and discovered.files  # not for stdin alone (editors)
     cache = ResultCache(options.cache_dir, options.settings.cache_key()) if use_cache else None
     runner = Runner(options.settings, jobs=options.jobs, cache=cache)
@@ -304,7 +307,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
     if STDIN in paths:
         name = args.stdin_filename or STDIN
         if not (args.force_exclude and options.exclude.matches_file(name, root)):
-            stdin_sources[name] = sys.stdin.buffer.read()
+            # Bounded as files are: `leaklint - < /dev/zero` must end (LKL003).
+            stdin_sources[name] = sys.stdin.buffer.read(options.settings.max_file_bytes + 1)
             findings += runner.lint_stdin(stdin_sources[name], name)
     findings = sorted(f for f in findings if _reported(f, options, root))
     try:
@@ -317,15 +321,13 @@ def _run(args, options: Options, paths: List[str]) -> int:
     statistics = statistics_text(findings) if args.statistics and findings else ""
     if args.format == "text":
         text, statistics = text + statistics, ""
-    if args.output:
+    if args.output and args.output != STDIN:
         try:
-            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(printable(text))
+            write_atomically(args.output, printable(text))
         except OSError as error:
             return _error(f"--output: cannot write {args.output}: {error.strerror or error}")
     else:
-        _write(sys.stdout, text)
-        sys.stdout.flush()
+        write_stdout(printable(text))
     if statistics:
         _write(sys.stderr, statistics)
     if args.verbose:
@@ -341,6 +343,23 @@ def _run(args, options: Options, paths: List[str]) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _outputs_and_inputs(args, options: Options, linted: List[str]):
+    """The files this run would write ({option: path}) and those it reads ((path, what it
+    is)), for `overwrite_refusal`: `leaklint --output a.py a.py` must not replace a.py."""
+    outputs = {"--output": None if args.output == STDIN else args.output,
+               "--write-baseline": args.write_baseline}
+    inputs = [(path, "a file being linted") for path in linted]
+    if args.stdin_filename:
+        inputs.append((args.stdin_filename, "the file standard input stands for (--stdin-filename)"))
+    if options.config.path:
+        inputs.append((options.config.path, "the configuration file in use"))
+    rewriting = args.write_baseline and args.baseline and \
+        os.path.realpath(args.baseline) == os.path.realpath(args.write_baseline)
+    if args.baseline and not rewriting:  # regenerating a baseline in place is what one wants
+        inputs.append((args.baseline, "the baseline being read"))
+    return outputs, inputs
 
 
 def _reported(finding: Finding, options: Options, root: str) -> bool:
@@ -407,12 +426,7 @@ def printable(text: str) -> str:
 
 
 def _write(stream: TextIO, text: str) -> None:
-    text = printable(text)
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:  # a terminal that cannot show some character of a message
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    write_text(stream, printable(text))
 
 
 def statistics_text(findings: List[Finding]) -> str:

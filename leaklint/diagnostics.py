@@ -46,8 +46,10 @@ UNREADABLE_FILE = ToolCode(
     "LKL002",
     "unreadable-file",
     "The file or folder could not be read.",
-    "Reported for a path that vanished, a permission error, a broken symlink or a "
-    "symlink loop met while collecting or reading files.",
+    "Reported for a path that does not exist or vanished, a permission error, a broken "
+    "symlink or a symlink loop, or something that is not a regular file (a FIFO, a "
+    "device, a socket: never read, it could block or never end), whether named on the "
+    "command line or met while collecting or reading files.",
     "The file was not checked; a leak in it would go unseen.",
     "chmod 000 secret.py",
     "Make the file readable, or exclude it with `--exclude`.",

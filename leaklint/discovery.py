@@ -19,6 +19,7 @@ import errno
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -38,6 +39,9 @@ DEFAULT_EXCLUDES = (
 # Every virtual environment has this file at its top, whatever the folder is called: such
 # a folder is never walked into (name it on the command line to lint it).
 VIRTUALENV_MARKER = "pyvenv.cfg"
+# A FIFO would block the reader forever, a device (/dev/zero) never ends, a socket cannot be read.
+NOT_A_REGULAR_FILE = "not a regular file"
+NO_SUCH_PATH = "no such file or folder"
 
 
 class PathFilter:
@@ -117,7 +121,8 @@ def discover(
     root: str,
     force_exclude: bool = False,
 ) -> Discovered:
-    """The files to lint under `paths` (which must exist, at least as links), sorted.
+    """The files to lint under `paths`, sorted. A path that does not exist, a broken link,
+    a FIFO or a device is an LKL002 finding, as it is inside a folder.
 
     `root` bounds the folders whose names are checked against `exclude` for the paths
     named explicitly (with `force_exclude`).
@@ -129,8 +134,12 @@ def discover(
             continue
         if os.path.isdir(path):
             _walk(path, exclude, found)
+        elif not os.path.lexists(path):
+            found.problems.append(unreadable(path, NO_SUCH_PATH))
         elif os.path.islink(path) and not os.path.exists(path):
             found.problems.append(unreadable(path, _broken_link_message(path)))
+        elif not _is_regular_path(path):
+            found.problems.append(unreadable(path, NOT_A_REGULAR_FILE))
         else:
             found.files.append(path)  # named explicitly: linted whatever its suffix
     # The same file may be named twice (`leaklint a.py .`): lint it once.
@@ -174,8 +183,7 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
                 elif entry.is_symlink() and not os.path.exists(path):
                     found.problems.append(unreadable(path, _broken_link_message(path)))
                 elif os.path.lexists(path):
-                    # A FIFO would block the reader forever; a socket cannot be read.
-                    found.problems.append(unreadable(path, "not a regular file"))
+                    found.problems.append(unreadable(path, NOT_A_REGULAR_FILE))
         stack.extend(reversed(subfolders))
 
 
@@ -196,6 +204,13 @@ def _is_regular_file(entry: os.DirEntry) -> bool:
         return entry.is_file()  # follows symlinks
     except OSError:
         return False
+
+
+def _is_regular_path(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # reading it will say what is wrong (permission denied, ...)
 
 
 def _directory_id(path: str) -> Optional[Tuple[int, int]]:

@@ -84,9 +84,7 @@ class Linter:
             return []
         size = len(text) if size is None else size
         if size > self.max_file_bytes:
-            return [_tool_finding(path, 1, 1, FILE_SKIPPED,
-                                  f"file skipped: {size} bytes is over the limit of "
-                                  f"{self.max_file_bytes} (max-file-bytes)")]
+            return [file_too_large(path, self.max_file_bytes, size)]
         module_or_finding = self._parse(text, path, python_checked)
         if isinstance(module_or_finding, Finding):
             return [module_or_finding]
@@ -272,6 +270,16 @@ def _python_syntax_error(text: str) -> Optional[SyntaxError]:
 def _syntax_finding(path: str, error: SyntaxError) -> Finding:
     return _tool_finding(path, error.lineno or 1, max(error.offset or 1, 1), SYNTAX_ERROR,
                          f"syntax error: {error.msg}")
+
+
+def file_too_large(path: str, limit: int, size: Optional[int] = None) -> Finding:
+    """LKL003 for a file over max-file-bytes; `size` None: only the first `limit + 1`
+    bytes were read (standard input), so the whole size is not known."""
+    if size is None:
+        message = f"file skipped: over the limit of {limit} bytes (max-file-bytes)"
+    else:
+        message = f"file skipped: {size} bytes is over the limit of {limit} (max-file-bytes)"
+    return _tool_finding(path, 1, 1, FILE_SKIPPED, message)
 
 
 def _tool_finding(path, line, column, tool_code, message, detail="") -> Finding:

@@ -20,13 +20,16 @@ import json
 import os
 import signal
 import time
+from stat import S_ISREG
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import leaklint
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
-from leaklint.discovery import describe_os_error, unreadable
+from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
+from leaklint.engine import file_too_large
 from leaklint.finding import Finding
+from leaklint.outputs import write_atomically
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -125,17 +128,54 @@ def lint_source(linter, data: bytes, path: str, skip_generated: bool) -> List[Fi
                         noqa_lines=(1, 1), detail=traceback.format_exc())]
 
 
+def over_limit(linter, data: bytes, path: str, skip_generated: bool,
+               size: Optional[int]) -> List[Finding]:
+    """The findings for `data`, the first max-file-bytes + 1 bytes of a file that has more
+    (see `read_bounded`): LKL003, whatever the rest holds, unless it is a generated file
+    that is skipped anyway. `size`: the whole file's, when known."""
+    if skip_generated and is_generated(data):
+        return []
+    return [file_too_large(path, linter.max_file_bytes, size)]
+
+
+class NotARegularFile(OSError):
+    """A FIFO, a device or a socket where a source file was expected."""
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    # Opening a FIFO for reading waits for a writer; with O_NONBLOCK it returns at once,
+    # and fstat then tells it from a file. Reading regular files ignores O_NONBLOCK.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
+def read_bounded(path: str, limit: int) -> Tuple[bytes, os.stat_result, int]:
+    """(at most `limit + 1` bytes of the regular file at `path`, its stat, when it was read
+    in ns). More than `limit` bytes means the file is over the limit: nothing needs the
+    rest, and a huge file must not fill the memory. Raises OSError, NotARegularFile."""
+    with open(path, "rb", opener=_open_without_blocking) as handle:
+        status = os.fstat(handle.fileno())
+        if not S_ISREG(status.st_mode):
+            raise NotARegularFile(NOT_A_REGULAR_FILE)
+        now_ns = time.time_ns()
+        return handle.read(limit + 1), status, now_ns
+
+
 def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
-    """Read and lint one file. A read error (gone, permission denied, ...) is LKL002."""
+    """Read and lint one file. A read error (gone, permission denied, a FIFO) is LKL002."""
     try:
-        with open(path, "rb") as handle:
-            status = os.fstat(handle.fileno())
-            now_ns = time.time_ns()
-            data = handle.read()
+        data, status, now_ns = read_bounded(path, linter.max_file_bytes)
+    except NotARegularFile:
+        return FileResult(path, [unreadable(path, NOT_A_REGULAR_FILE)])
     except OSError as error:
         return FileResult(path, [unreadable(path, f"cannot read file: {describe_os_error(error)}")])
-    findings = lint_source(linter, data, path, skip_generated)
     stat = stat_key(status) if _settled(status, now_ns) else None
+    if len(data) > linter.max_file_bytes:
+        size = max(status.st_size, len(data))
+        findings = over_limit(linter, data, path, skip_generated, size)
+        # Not its content's hash (never read whole); the size is in the finding's message.
+        # Only an unchanged stat can find this entry again, and the limit is in the cache key.
+        return FileResult(path, findings, f"over-limit:{size}", stat)
+    findings = lint_source(linter, data, path, skip_generated)
     return FileResult(path, findings, content_digest(data), stat)
 
 
@@ -200,14 +240,17 @@ class ResultCache:
         if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("results"), dict):
             self.files, self.results = data["files"], data["results"]
 
-    def lookup(self, path: str) -> Optional[List[Finding]]:
-        """The cached findings for the file at `path` now, with `path` in them; None: a miss."""
+    def lookup(self, path: str, max_bytes: int) -> Optional[List[Finding]]:
+        """The cached findings for the file at `path` now, with `path` in them; None: a miss.
+        A file over `max_bytes` is never read here (linting it reads only the start)."""
         key = os.path.abspath(path)
         self.seen.add(key)
         try:
             status = os.stat(path)
         except OSError:
             return None  # linting it will report why
+        if not S_ISREG(status.st_mode):
+            return None  # a FIFO would block the reader
         entry = self.files.get(key)
         if _valid_entry(entry) and entry[5] and entry[:4] == stat_key(status):
             findings = self._findings(entry[4], path)
@@ -215,13 +258,16 @@ class ResultCache:
                 return findings
         if not self.results:
             return None  # a cold cache: do not read the file twice for nothing
+        if status.st_size > max_bytes:
+            return None
         # Changed, moved, or touched: the content decides.
         try:
-            with open(path, "rb") as handle:
-                now_ns = time.time_ns()
-                digest = content_digest(handle.read())
+            data, _, now_ns = read_bounded(path, max_bytes)
         except OSError:
             return None
+        if len(data) > max_bytes:
+            return None  # it grew since the stat
+        digest = content_digest(data)
         findings = self._findings(digest, path)
         if findings is not None:
             trusted = _settled(status, now_ns)
@@ -272,27 +318,12 @@ class ResultCache:
         used = {entry[4] for entry in self.files.values() if _valid_entry(entry)}
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
         payload = json.dumps({"files": self.files, "results": results}, separators=(",", ":"))
-        import tempfile  # only needed when writing
-
-        folder = os.path.dirname(self.file)
-        temporary = None
         try:
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(os.path.dirname(self.file), exist_ok=True)
             _mark_cache_directory(self.directory)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, suffix=".tmp",
-                                             delete=False) as handle:
-                temporary = handle.name
-                handle.write(payload)
-            os.replace(temporary, self.file)
-            temporary = None
+            write_atomically(self.file, payload)  # a reader never sees half a file
         except OSError:
             pass
-        finally:
-            if temporary is not None:
-                try:
-                    os.unlink(temporary)
-                except OSError:
-                    pass
 
 
 def _valid_entry(entry) -> bool:
@@ -309,8 +340,7 @@ def _mark_cache_directory(directory: str) -> None:
     for name, text in marks.items():
         path = os.path.join(directory, name)
         if not os.path.exists(path):
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            write_atomically(path, text)
 
 
 # -- the run --------------------------------------------------------------------------------
@@ -336,6 +366,9 @@ class Runner:
         return self._linter
 
     def lint_stdin(self, data: bytes, path: str) -> List[Finding]:
+        """`data`: at most max-file-bytes + 1 bytes of standard input (more is LKL003)."""
+        if len(data) > self.settings.max_file_bytes:
+            return over_limit(self.linter, data, path, self.settings.skip_generated, size=None)
         return sorted(lint_source(self.linter, data, path, self.settings.skip_generated))
 
     def run(self, paths: Sequence[str]) -> RunOutcome:
@@ -343,7 +376,7 @@ class Runner:
         to_lint = []
         from_cache = 0
         for path in paths:
-            cached = self.cache.lookup(path) if self.cache is not None else None
+            cached = self.cache.lookup(path, self.settings.max_file_bytes) if self.cache is not None else None
             if cached is None:
                 to_lint.append(path)
             else:

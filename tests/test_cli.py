@@ -55,11 +55,18 @@ def test_no_python_files_warns_and_exits_0(run_cli, tmp_path):
     assert result.code == 0 and "no Python files" in result.err
 
 
-def test_nonexistent_path_is_a_usage_error(run_cli, tmp_path):
-    write(tmp_path, {"ok.py": CLEAN})
-    result = run_cli("ok.py", "missing.py")
-    assert result.code == 2
-    assert result.err == "leaklint: error: missing.py: no such file or folder\n"
+def test_a_missing_path_is_lkl002_and_the_others_are_linted(run_cli, tmp_path):
+    # As in flake8 and ruff: one typo (or a file deleted since) does not hide the rest.
+    write(tmp_path, {"a.py": LEAKY, "ok.py": CLEAN})
+    result = run_cli("ok.py", "missing.py", "a.py", "gone/")
+    assert result.code == 1 and result.err == ""
+    assert result.out.splitlines() == [
+        f"a.py:{LEAK_AT} " + result.out.splitlines()[0].split(" ", 2)[2],
+        "gone:1:1: LKL002 no such file or folder",
+        "missing.py:1:1: LKL002 no such file or folder",
+    ]
+    result = run_cli("missing.py", "ok.py")
+    assert result.code == 1 and result.out == "missing.py:1:1: LKL002 no such file or folder\n"
 
 
 def test_unknown_option_is_a_usage_error(run_cli):
@@ -342,3 +349,80 @@ def test_show_source_for_stdin_reads_the_buffer_not_the_disk(tmp_path, monkeypat
     assert main(["--no-cache", "--isolated", "--show-source", "-", "--stdin-filename", "app.py"]) == 1
     out = capsys.readouterr().out
     assert "    threading.Thread(target=print).start()\n    ^\n" in out
+
+
+# -- output files never destroy an input (leaklint/outputs.py) -----------------------------------
+def snapshot(folder: Path) -> dict:
+    """{relative path: content} of every file under `folder`: what a refused run must leave."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (("--output", "a.py", "a.py"), "--output: refusing to overwrite a.py: it is a file being linted"),
+    (("--output", "./pkg/../a.py", "."), "--output: refusing to overwrite ./pkg/../a.py: it is a file being linted"),
+    (("--output", "pkg/b.py", "."), "--output: refusing to overwrite pkg/b.py: it is a file being linted"),
+    (("--output", "alias.txt", "a.py"), "refusing to overwrite alias.txt: it is a file being linted"),
+    (("--output", "hardlink.txt", "pkg"), "refusing to overwrite hardlink.txt: it is a file being linted"),
+    (("--write-baseline", "a.py", "a.py"), "--write-baseline: refusing to overwrite a.py: it is a file being linted"),
+    (("--output", "pyproject.toml", "a.py"), "refusing to overwrite pyproject.toml: it is the configuration file in use"),
+    (("--config", "other.toml", "--output", "other.toml", "a.py"), "it is the configuration file in use"),
+    (("--baseline", "bl.json", "--output", "bl.json", "a.py"), "refusing to overwrite bl.json: it is the baseline being read"),
+    (("--stdin-filename", "a.py", "--output", "a.py", "-"), "it is the file standard input stands for"),
+    (("--output", "new.txt", "--write-baseline", "new.txt", "a.py"),
+     "--write-baseline: new.txt is also the --output file; give them different files"),
+])
+def test_an_output_that_is_an_input_is_refused_and_nothing_is_written(run_cli, tmp_path, args, complaint):
+    write(tmp_path, {"a.py": LEAKY, "pkg/b.py": LEAKY, "pyproject.toml": "[tool.leaklint]\n",
+                     "other.toml": "[tool.leaklint]\n"})
+    run_cli("--no-cache", "--write-baseline", "bl.json", ".")
+    os.symlink("a.py", tmp_path / "alias.txt")
+    os.link(tmp_path / "pkg" / "b.py", tmp_path / "hardlink.txt")
+    before = snapshot(tmp_path)
+    result = run_cli("--no-cache", *args, stdin=LEAKY.encode())
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1 and complaint in result.err, result.err
+    assert snapshot(tmp_path) == before
+
+
+def test_rewriting_the_baseline_in_place_is_allowed(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY})
+    run_cli("--no-cache", "--write-baseline", "bl.json")
+    write(tmp_path, {"b.py": CLEAN})
+    result = run_cli("--no-cache", "--baseline", "bl.json", "--write-baseline", "./bl.json")
+    assert result.code == 0 and "wrote 1 findings" in result.err
+    assert [e["path"] for e in json.loads((tmp_path / "bl.json").read_text())["entries"]] == ["a.py"]
+
+
+def test_output_replaces_a_report_atomically_keeping_its_permissions(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "old/report.txt": "the previous report\n"})
+    report_file = tmp_path / "old" / "report.txt"
+    os.chmod(report_file, 0o640)
+    os.symlink("old/report.txt", tmp_path / "latest.txt")
+    result = run_cli("--no-cache", "--output", "latest.txt", "a.py")
+    assert result.code == 1 and result.out == ""
+    assert report_file.read_text().startswith(f"a.py:{LEAK_AT} ")
+    assert os.path.islink(tmp_path / "latest.txt")  # the link still points at the report
+    assert (report_file.stat().st_mode & 0o777) == 0o640
+    assert sorted(os.listdir(tmp_path / "old")) == ["report.txt"]  # no temporary file left
+
+
+def test_a_failed_output_write_keeps_the_old_report(run_cli, tmp_path, monkeypatch):
+    write(tmp_path, {"a.py": LEAKY, "report.txt": "the previous report\n"})
+
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("leaklint.outputs.os.fsync", disk_full)
+    result = run_cli("--no-cache", "--output", "report.txt", "a.py")
+    assert result.code == 2
+    assert result.err == "leaklint: error: --output: cannot write report.txt: No space left on device\n"
+    assert (tmp_path / "report.txt").read_text() == "the previous report\n"
+    assert sorted(os.listdir(tmp_path)) == ["a.py", "report.txt"]
+
+
+def test_output_dash_is_standard_output(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    result = run_cli("--no-cache", "--output", "-", "--format", "json", "a.py")
+    assert result.code == 1 and json.loads(result.out)[0]["path"] == "a.py"
+    assert not (tmp_path / "-").exists()
+

@@ -243,16 +243,20 @@ def test_odd_paths_are_lkl002_and_the_rest_is_reported(tmp_path):
         expected["pipe.py"] = [(1, 1, "LKL002", "not a regular file")]
     assert problems == expected
 
-    # Named on the command line: the folder named like a file is walked, the rest as above.
-    result = leaklint(tmp_path, "leaky.py", "x.py", "broken.py", "self.py", "missing.py")
-    assert result.returncode == 2 and result.stdout == b""
-    assert result.stderr == b"leaklint: error: missing.py: no such file or folder\n"
-    result = leaklint(tmp_path, "leaky.py", "x.py", "broken.py", "self.py")
+    # Named on the command line: the folder named like a file is walked, the rest as above;
+    # a missing path too (as in flake8 and ruff), and a FIFO or a device is never opened:
+    # it would block, or never end.
+    named = ["leaky.py", "x.py", "broken.py", "self.py", "missing.py"]
+    named += [name for name in ("pipe.py", "/dev/zero") if os.path.exists(tmp_path / name)]
+    result = leaklint(tmp_path, *named, timeout=120)
     found = parse(result.stdout)
-    assert result.returncode == 1
+    assert result.returncode == 1 and result.stderr == b""
     assert_leak_reported(found)
     assert_leak_reported(found, "x.py/inner.py")
     assert [f[2] for f in found["broken.py"]] == ["LKL002"] and [f[2] for f in found["self.py"]] == ["LKL002"]
+    assert found["missing.py"] == [(1, 1, "LKL002", "no such file or folder")]
+    for name in named[5:]:
+        assert found[name] == [(1, 1, "LKL002", "not a regular file")]
 
 
 def test_unreadable_and_vanishing_paths_through_the_command(run_cli, tmp_path, monkeypatch):
@@ -305,6 +309,103 @@ def test_permission_denied_for_real(tmp_path):
     assert result.returncode == 1
     assert [f[2] for f in found["secret.py"]] == ["LKL002"] and [f[2] for f in found["locked"]] == ["LKL002"]
     assert_leak_reported(found)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_never_opened_blocking_by_the_runner_or_the_cache(tmp_path):
+    """Discovery reports FIFOs, but one may appear in its place just after: reading it must
+    not wait for a writer that never comes. In a subprocess, so that a hang is a timeout."""
+    write(tmp_path, {"leaky.py": LEAKY})
+    os.mkfifo(tmp_path / "pipe.py")
+    script = (
+        "import sys\n"
+        "from leaklint.runner import LintSettings, ResultCache, Runner, lint_file\n"
+        "settings = LintSettings(codes=('LKL101',))\n"
+        "print(lint_file(settings.build_linter(), 'pipe.py', False).findings[0].message)\n"
+        "cache = ResultCache('cache', settings.cache_key())\n"
+        "Runner(settings, cache=cache).run(['leaky.py'])\n"
+        "cache = ResultCache('cache', settings.cache_key())\n"  # warm: lookups read files
+        "print(cache.lookup('pipe.py', settings.max_file_bytes))\n"
+        "print([(f.path, f.code) for f in Runner(settings, cache=cache).run(['pipe.py', 'leaky.py']).findings])\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "not a regular file\nNone\n[('leaky.py', 'LKL101'), ('pipe.py', 'LKL002')]\n"
+
+
+def test_a_file_over_max_file_bytes_is_never_read_whole(run_cli, tmp_path, monkeypatch):
+    big = b"import threading\n" + b"x = 1\n" * 200_000 + LEAK_BODY.encode()
+    unlimited = b"# no trigger word before the limit\n" * 100 + b"import threading\n" + LEAK_BODY.encode()
+    write(tmp_path, {"leaky.py": LEAKY, "big.py": big, "unlimited.py": unlimited})
+    read_sizes = []
+
+    class CountingReads:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.handle.close()
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def read(self, size=-1):
+            data = self.handle.read(size)
+            read_sizes.append(len(data))
+            return data
+
+    monkeypatch.setattr(runner, "open", lambda *args, **kwargs: CountingReads(open(*args, **kwargs)),
+                        raising=False)
+    result = run_cli("--no-cache", "--jobs", "1", "--max-file-bytes", "1000")
+    found = parse(result.out)
+    assert found.pop("big.py") == [(1, 1, "LKL003", f"file skipped: {len(big)} bytes is over the limit of 1000 "
+                                                     "(max-file-bytes)")]
+    # Over the limit is LKL003 whatever the rest holds (it is never read).
+    assert found.pop("unlimited.py")[0][2] == "LKL003"
+    assert_leak_reported(found)
+    assert max(read_sizes) == 1001
+
+
+def test_standard_input_is_read_up_to_max_file_bytes(run_cli):
+    # `leaklint - < /dev/zero` must end: no more than the limit + 1 bytes are read, so the
+    # whole size is not known (and not claimed).
+    result = run_cli("--no-cache", "--max-file-bytes", "1000", "-",
+                     stdin=b"import threading\n" + b"\n" * 1_000_000)
+    assert result.code == 1
+    assert result.out == "-:1:1: LKL003 file skipped: over the limit of 1000 bytes (max-file-bytes)\n"
+
+
+# -- standard output that cannot be written ----------------------------------------------------------
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("args", [(".",), ("--list-rules",), ("--explain", "LKL101")])
+def test_a_full_disk_on_standard_output_is_a_one_line_error(tmp_path, args):
+    write(tmp_path, {"leaky.py": LEAKY})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--isolated", *args],
+                                cwd=tmp_path, env=env, stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == b"leaklint: error: cannot write to standard output: No space left on device\n"
+
+
+def test_a_reader_that_leaves_early_is_no_error(tmp_path):
+    """`leaklint . | head -1`: the pipe closes under leaklint, which stops quietly."""
+    write(tmp_path, {f"leaky{i}.py": LEAKY for i in range(3)})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen([sys.executable, "-m", "leaklint", "--no-cache", "--isolated", "."],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before a line is written
+    try:
+        stderr = process.stderr.read()
+        assert process.wait(timeout=120) == 1
+    finally:
+        process.kill()
+        process.stderr.close()
+    assert stderr == b""
 
 
 # -- a broken rule ------------------------------------------------------------------------------------------

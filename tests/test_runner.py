@@ -82,6 +82,8 @@ def test_an_exception_outside_the_rules_is_lkl000_not_a_crash(tmp_path, fake_rul
     real = runner.Runner.linter.fget
 
     class Exploding:
+        max_file_bytes = SETTINGS.max_file_bytes
+
         def lint_bytes(self, data, path):
             if path.endswith("a.py"):
                 raise RuntimeError("index broke")
