@@ -15,25 +15,35 @@ The file is JSON with a version field and one entry per finding, sorted, so that
 of a regenerated baseline shows exactly what changed:
 
     {
-      "version": 1,
+      "version": 2,
       "entries": [
         {"path": "pkg/mod.py", "code": "LKL101", "fingerprint": "0123abcd...", "message": "..."}
       ]
     }
+
+`path` is relative to the baseline file's folder (POSIX separators), whatever folder
+leaklint runs in and however the paths were typed (`../pkg/mod.py`, absolute): a
+finding's path is made absolute, then relative to that folder, before it is compared.
+Version 1 files stored the paths as the findings had them, relative to the folder
+leaklint ran in; they are still read that way (from the current folder).
 
 `message` is for people reading the file; matching ignores it.
 """
 from __future__ import annotations
 
 import json
+import os
+import posixpath
 from collections import Counter
 from pathlib import PurePath
 from typing import Iterable, List, Optional, Tuple
 
 from leaklint.diagnostics import TOOL_CODES
 from leaklint.finding import Finding
+from leaklint.outputs import write_atomically
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
+CWD_RELATIVE_VERSION = 1  # still read: paths relative to the current folder
 
 
 class BaselineError(Exception):
@@ -44,13 +54,23 @@ class BaselineError(Exception):
         self.message = message
 
 
-def baseline_path_of(path: str) -> str:
-    """A finding's path as a baseline stores it: POSIX separators, no `./`, no `a//b`."""
-    return PurePath(path).as_posix()
+def baseline_folder(baseline: str) -> str:
+    return os.path.dirname(os.path.abspath(baseline))
 
 
-def entry_key(finding: Finding) -> Tuple[str, str, str]:
-    return (baseline_path_of(finding.path), finding.code, finding.fingerprint)
+def baseline_path_of(path: str, folder: str) -> str:
+    """A finding's path (relative to the current folder, or absolute) as a baseline in
+    `folder` stores it: relative to `folder`, POSIX separators, no `./`, no `a//b`."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, folder)
+    except ValueError:  # on another drive (Windows): no relative path exists
+        relative = absolute
+    return PurePath(relative).as_posix()
+
+
+def entry_key(finding: Finding, folder: str) -> Tuple[str, str, str]:
+    return (baseline_path_of(finding.path, folder), finding.code, finding.fingerprint)
 
 
 def is_baselinable(finding: Finding) -> bool:
@@ -58,12 +78,13 @@ def is_baselinable(finding: Finding) -> bool:
 
 
 def write_baseline(path: str, findings: List[Finding]) -> int:
-    """Write the baseline for `findings` to `path` (replacing it); return how many entries
-    it holds."""
+    """Write the baseline for `findings` to `path` (replacing it in one step); return how
+    many entries it holds."""
+    folder = baseline_folder(path)
     entries = sorted(
         (
             {
-                "path": baseline_path_of(f.path),
+                "path": baseline_path_of(f.path, folder),
                 "code": f.code,
                 "fingerprint": f.fingerprint,
                 "message": f.message,
@@ -86,22 +107,24 @@ def apply_baseline(path: str, findings: List[Finding],
     With `checked_paths`, only entries for those files count as stale: a run over part of
     the tree says nothing about the entries of files it did not look at.
     """
+    folder = baseline_folder(path)
     remaining = Counter(read_baseline(path))
     reported = []
     for finding in findings:
-        key = entry_key(finding)
+        key = entry_key(finding, folder)
         if is_baselinable(finding) and remaining[key] > 0:
             remaining[key] -= 1
         else:
             reported.append(finding)
     if checked_paths is not None:
-        checked = {baseline_path_of(p) for p in checked_paths}
+        checked = {baseline_path_of(p, folder) for p in checked_paths}
         return reported, sum(n for (entry_path, _, _), n in remaining.items() if entry_path in checked)
     return reported, sum(remaining.values())
 
 
 def read_baseline(path: str) -> List[Tuple[str, str, str]]:
-    """The (path, code, fingerprint) of every entry, repeated ones repeated."""
+    """The (path relative to the baseline's folder, code, fingerprint) of every entry,
+    repeated ones repeated."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
@@ -117,8 +140,10 @@ def read_baseline(path: str) -> List[Tuple[str, str, str]]:
 
     if not isinstance(data, dict) or "version" not in data:
         raise malformed("expected a JSON object with a 'version' field")
-    if data["version"] != BASELINE_VERSION:
-        raise malformed(f"unsupported version {data['version']!r} (this leaklint reads version {BASELINE_VERSION})")
+    version = data["version"]
+    if version not in (BASELINE_VERSION, CWD_RELATIVE_VERSION) or isinstance(version, bool):
+        raise malformed(f"unsupported version {version!r} (this leaklint reads versions "
+                        f"{CWD_RELATIVE_VERSION} and {BASELINE_VERSION})")
     entries = data.get("entries")
     if not isinstance(entries, list):
         raise malformed("'entries' must be a list")
@@ -128,13 +153,16 @@ def read_baseline(path: str) -> List[Tuple[str, str, str]]:
             isinstance(entry.get(field), str) and entry.get(field) for field in ("path", "code", "fingerprint")
         ):
             raise malformed(f"entry {number} needs non-empty string fields 'path', 'code' and 'fingerprint'")
-        keys.append((baseline_path_of(entry["path"]), entry["code"], entry["fingerprint"]))
+        if version == CWD_RELATIVE_VERSION:
+            entry_path = baseline_path_of(entry["path"], baseline_folder(path))
+        else:
+            entry_path = posixpath.normpath(PurePath(entry["path"]).as_posix())
+        keys.append((entry_path, entry["code"], entry["fingerprint"]))
     return keys
 
 
 def _write_text(path: str, text: str) -> None:
     try:
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+        write_atomically(path, text)
     except OSError as error:
         raise BaselineError(f"cannot write baseline file {path}: {error.strerror or error}") from None

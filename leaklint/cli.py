@@ -172,14 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--format", choices=report.FORMATS, default="text",
                         help="text (path:line:col: CODE message, the default), json, sarif "
                              "or github (workflow annotations)")
-    output.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    output.add_argument("--output", metavar="FILE",
+                        help="write the report to FILE instead of standard output (- for "
+                             "standard output); never to a file being linted or read")
     output.add_argument("--show-source", action="store_true",
                         help="text format: show each finding's source line with a caret under it")
     output.add_argument("--baseline", metavar="FILE",
                         help="do not report the findings recorded in this baseline file")
     output.add_argument("--write-baseline", metavar="FILE",
-                        help="record every finding in FILE (then report only what it cannot "
-                             "hold: LKL0xx)")
+                        help="record every finding in FILE, paths relative to its folder "
+                             "(then report only what it cannot hold: LKL0xx)")
     output.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are findings (internal errors still exit 2)")
     output.add_argument("--statistics", action="store_true",

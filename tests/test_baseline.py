@@ -15,7 +15,9 @@ def leak(path="pkg/mod.py", line=4, code="LKL101", fingerprint="aaaa", message="
 
 
 @pytest.fixture
-def baseline_path(tmp_path):
+def baseline_path(tmp_path, monkeypatch):
+    """A baseline in the current folder, where the findings' relative paths start."""
+    monkeypatch.chdir(tmp_path)
     return str(tmp_path / "leaklint-baseline.json")
 
 
@@ -78,7 +80,7 @@ def test_the_file_is_versioned_sorted_and_stable(baseline_path, tmp_path):
     write_baseline(baseline_path, findings)
     text = open(baseline_path, encoding="utf-8").read()
     data = json.loads(text)
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert [(e["path"], e["code"], e["fingerprint"]) for e in data["entries"]] == [
         ("a.py", "LKL101", "1111"), ("a.py", "LKL101", "9999"), ("a.py", "LKL301", "0000"), ("b.py", "LKL101", "2222"),
     ]
@@ -222,3 +224,52 @@ def test_stale_count_only_covers_the_files_checked(tmp_path):
     remaining, stale = apply_baseline(str(baseline), [], checked_paths=["c.py"])
     assert stale == 0
     assert apply_baseline(str(baseline), [])[1] == 2
+
+
+# -- paths relative to the baseline file's folder -------------------------------------------
+def test_paths_are_stored_relative_to_the_baseline_folder(tmp_path, monkeypatch):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "pkg").mkdir()
+    baseline = str(tmp_path / "conf" / "baseline.json")
+    monkeypatch.chdir(tmp_path)
+    write_baseline(baseline, [leak(path="pkg/mod.py")])
+    with open(baseline, encoding="utf-8") as handle:
+        assert json.load(handle)["entries"][0]["path"] == "../pkg/mod.py"
+    # The same file, however the run names it, from wherever it runs.
+    monkeypatch.chdir(tmp_path / "pkg")
+    for spelling in ("mod.py", "../pkg/mod.py", str(tmp_path / "pkg" / "mod.py")):
+        assert apply_baseline("../conf/baseline.json", [leak(path=spelling)],
+                              checked_paths=[spelling]) == ([], 0), spelling
+    other = leak(path="other.py")
+    assert apply_baseline("../conf/baseline.json", [other], checked_paths=["other.py", "mod.py"]) == ([other], 1)
+
+
+def test_a_version_1_baseline_is_read_relative_to_the_current_folder(tmp_path, monkeypatch):
+    # Version 1 stored the paths as reported, from the folder leaklint ran in.
+    (tmp_path / "conf").mkdir()
+    baseline = tmp_path / "conf" / "baseline.json"
+    baseline.write_text(json.dumps({"version": 1, "entries": [
+        {"path": "pkg/mod.py", "code": "LKL101", "fingerprint": "aaaa", "message": "m"}]}))
+    monkeypatch.chdir(tmp_path)
+    assert apply_baseline(str(baseline), [leak(path="pkg/mod.py")]) == ([], 0)
+    assert apply_baseline(str(baseline), [leak(path="./pkg//mod.py")]) == ([], 0)
+    assert apply_baseline(str(baseline), [leak(path="mod.py")]) == ([leak(path="mod.py")], 1)
+    write_baseline(str(baseline), [leak(path="pkg/mod.py")])  # rewritten: the current version
+    data = json.loads(baseline.read_text())
+    assert data["version"] == 2 and data["entries"][0]["path"] == "../pkg/mod.py"
+
+
+def test_writing_a_baseline_is_atomic(baseline_path, monkeypatch):
+    import os
+
+    write_baseline(baseline_path, [leak()])
+    before = open(baseline_path, encoding="utf-8").read()
+
+    def interrupted(source, target):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("leaklint.outputs.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_baseline(baseline_path, [leak(), leak(path="b.py")])
+    assert open(baseline_path, encoding="utf-8").read() == before
+    assert os.listdir(os.path.dirname(baseline_path)) == ["leaklint-baseline.json"]

@@ -426,3 +426,26 @@ def test_output_dash_is_standard_output(run_cli, tmp_path):
     assert result.code == 1 and json.loads(result.out)[0]["path"] == "a.py"
     assert not (tmp_path / "-").exists()
 
+
+# -- baselines are relative to their own folder ---------------------------------------------------
+def test_a_baseline_matches_from_any_folder_and_any_spelling_of_the_paths(run_cli, tmp_path, monkeypatch):
+    write(tmp_path, {"d.py": LEAKY, "sub/e.py": LEAKY, "conf/README": ""})
+    assert run_cli("--no-cache", "--write-baseline", "b.json").code == 0
+    entries = json.loads((tmp_path / "b.json").read_text())["entries"]
+    assert [e["path"] for e in entries] == ["d.py", "sub/e.py"]
+    monkeypatch.chdir(tmp_path / "sub")
+    for args in (("--baseline", "../b.json", "../d.py", "e.py"),
+                 ("--baseline", str(tmp_path / "b.json"), str(tmp_path / "d.py"), "../sub/e.py"),
+                 ("--baseline", "../b.json", "..")):
+        result = run_cli("--no-cache", *args)
+        assert (result.code, result.out, result.err) == (0, "", ""), args
+    # Written from elsewhere, into another folder: the paths are relative to that folder.
+    assert run_cli("--no-cache", "--write-baseline", "../conf/b.json", "..").code == 0
+    entries = json.loads((tmp_path / "conf" / "b.json").read_text())["entries"]
+    assert [e["path"] for e in entries] == ["../d.py", "../sub/e.py"]
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("--no-cache", "--baseline", "conf/b.json")
+    assert (result.code, result.out) == (0, "")
+    write(tmp_path, {"sub/new.py": LEAKY})
+    result = run_cli("--no-cache", "--baseline", "conf/b.json")
+    assert result.code == 1 and codes_by_path(result.out) == {("sub/new.py", "LKL101")}
