@@ -111,6 +111,24 @@ def test_warm_run_gives_identical_findings_without_linting(tmp_path, fake_rules,
     assert [f.__dict__ for f in warm.findings] == [f.__dict__ for f in cold.findings]
 
 
+def test_a_file_over_the_limit_stays_cached_though_never_read_whole(tmp_path, fake_rules, count_lints,
+                                                                   monkeypatch):
+    # Only its first max-file-bytes + 1 bytes are read, so there is no content hash: its
+    # unchanged stat alone answers a warm run.
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)  # the file's times count as settled at once
+    settings = LintSettings(codes=SETTINGS.codes, max_file_bytes=100)
+    [path] = write(tmp_path, {"big.py": "MARK1 = 1\n" * 20})
+    cache = str(tmp_path / "cache")
+    cold = Runner(settings, cache=ResultCache(cache, settings.cache_key())).run([path])
+    assert lines(cold.findings) == [
+        f"{path}:1:1: LKL003 file skipped: 200 bytes is over the limit of 100 (max-file-bytes)"]
+    warm = Runner(settings, cache=ResultCache(cache, settings.cache_key())).run([path])
+    assert warm.from_cache == 1 and len(count_lints) == 1 and warm.findings == cold.findings
+    Path(path).write_text("MARK1 = 1\n" * 30)
+    changed = Runner(settings, cache=ResultCache(cache, settings.cache_key())).run([path])
+    assert changed.from_cache == 0 and "300 bytes" in changed.findings[0].message
+
+
 def test_moved_content_is_a_hit_with_the_new_path(tmp_path, fake_rules, count_lints):
     [old] = write(tmp_path, {"old.py": "MARK1 = 1\n"})
     cache = str(tmp_path / "cache")
