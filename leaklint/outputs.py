@@ -114,6 +114,10 @@ class StdoutError(Exception):
 
 
 def write_stdout(text: str) -> None:
+    if sys.stdout is None:  # started with file descriptor 1 closed (`leaklint >&-`)
+        if text:
+            raise StdoutError("cannot write to standard output: it is closed")
+        return
     try:
         write_text(sys.stdout, text)
         sys.stdout.flush()

@@ -392,6 +392,18 @@ def test_a_full_disk_on_standard_output_is_a_one_line_error(tmp_path, args):
     assert result.stderr == b"leaklint: error: cannot write to standard output: No space left on device\n"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+def test_a_closed_standard_output_is_a_one_line_error(tmp_path):
+    # `leaklint . >&-`: Python starts with sys.stdout None.
+    write(tmp_path, {"leaky.py": LEAKY})
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--isolated", "."],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, timeout=120,
+                            preexec_fn=lambda: os.close(1))
+    assert result.returncode == 2
+    assert result.stderr == b"leaklint: error: cannot write to standard output: it is closed\n"
+
+
 def test_a_reader_that_leaves_early_is_no_error(tmp_path):
     """`leaklint . | head -1`: the pipe closes under leaklint, which stops quietly."""
     write(tmp_path, {f"leaky{i}.py": LEAKY for i in range(3)})
