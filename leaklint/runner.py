@@ -20,8 +20,8 @@ import json
 import os
 import signal
 import time
-from stat import S_ISREG
 from dataclasses import dataclass, field
+from stat import S_ISREG
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import leaklint
