@@ -181,6 +181,32 @@ def test_noqa(run_cli, tmp_path):
     assert codes_by_path(result.out) == {("other.py", "LKL101")}
 
 
+@pytest.mark.parametrize("directive, flagged", [
+    ("# leaklint: noqa", False),
+    ("    # LEAKLINT:NOQA because it is vendored", False),  # indented, any case, a reason
+    ("#leaklint=noqa", False),
+    ("# flake8: noqa", False),  # flake8's own: flake8 skips the file, so must we
+    ("# flake8: noqa: E123", False),  # flake8 ignores the codes and skips the file too
+    ("# leaklint: noqa: LKL1", False),  # with codes: only those codes, in the whole file
+    ("# leaklint: noqa: LKL5,LKL2", True),
+    ("x = 1  # leaklint: noqa", True),  # after code: not file-level (as in flake8)
+    ("x = 1  # flake8: noqa", True),
+    ("#flake8: noqa", True),  # not flake8's shape: flake8 does not skip it either
+])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_file_level_noqa(run_cli, tmp_path, directive, flagged, where):
+    text = f"{directive}\n{LEAKY}" if where == "first" else f"{LEAKY}{directive}\n"
+    write(tmp_path, {"a.py": text})
+    result = run_cli("--no-cache")
+    assert ("LKL101" in result.out) is flagged, result.out
+
+
+def test_file_level_noqa_skips_syntax_errors_too(run_cli, tmp_path):
+    write(tmp_path, {"broken.py": "# flake8: noqa\nimport threading\nthreading.Thread(\n",
+                     "codes.py": "# leaklint: noqa: LKL1\nimport threading\nthreading.Thread(\n"})
+    assert codes_by_path(run_cli("--no-cache").out) == {("codes.py", "LKL001")}
+
+
 def test_stdin_with_stdin_filename(run_cli, tmp_path):
     write(tmp_path, {"x.py": CLEAN})  # the file on disk is not what is linted
     result = run_cli("-", "--stdin-filename", "x.py", stdin=LEAKY.encode())
