@@ -122,7 +122,7 @@ def _main(argv: Optional[Sequence[str]]) -> int:
 
 
 def _error(message: str) -> int:
-    print(f"leaklint: error: {message}", file=sys.stderr)
+    _write(sys.stderr, f"leaklint: error: {message}\n")
     return EXIT_ERROR
 
 
@@ -393,16 +393,22 @@ def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool,
     for finding in findings:
         parts.append(report.render_text([finding], show_source=show_source, read_lines=read_lines))
         if finding.detail:
-            parts.append(textwrap.indent(finding.detail.rstrip("\n"), "    ") + "\n")
+            detail = "\n".join(map(report.escape_control, finding.detail.rstrip("\n").split("\n")))
+            parts.append(textwrap.indent(detail, "    ") + "\n")
     return "".join(parts)
 
 
 _LONE_SURROGATE = re.compile("[\udc80-\udcff]")
+# Every control character but tab and the \n that ends each line of an output.
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
     """Python keeps the bytes of a file name that is not valid UTF-8 as lone surrogates,
-    which no encoder accepts: show them as \\xNN escapes instead of failing to print."""
+    which no encoder accepts: show them as \\xNN escapes instead of failing to print.
+    Control characters are escaped too (report.escape_control: the formats escape their
+    own fields; this also covers file names in leaklint's other messages)."""
+    text = report.escape_control(text, _CONTROL_BUT_NEWLINE)
     return _LONE_SURROGATE.sub(lambda match: f"\\x{ord(match.group()) - 0xDC00:02x}", text)
 
 

@@ -233,6 +233,18 @@ def test_non_utf8_file_name_is_printed_escaped(run_cli, tmp_path):
     assert result.out.startswith("caf\\xe9.py:4:5: LKL101")
 
 
+def test_control_characters_are_escaped_in_text_and_github_output(run_cli, tmp_path):
+    write(tmp_path, {"a.py": 'import threading\n\ndef f():\n    threading.Thread(target=fns["\x1b[2J\x9b"]).start()\n'})
+    for args in (["--show-source"], ["--format", "github"]):
+        out = run_cli("--no-cache", *args).out
+        assert 'fns["\\x1b[2J\\x9b"]' in out
+        assert "\x1b" not in out and "\x9b" not in out
+    assert run_cli("--show-source").out.count('fns["\\x1b[2J\\x9b"]') == 2  # message and source line
+    # The command's own messages name files too.
+    result = run_cli("missing\x1b[2J.py")
+    assert result.err == "leaklint: error: missing\\x1b[2J.py: no such file or folder\n"
+
+
 # -- configuration through the command line ---------------------------------------------------------
 def test_command_line_overrides_configuration(run_cli, tmp_path, fake_rules):
     write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8"]\n',
