@@ -118,12 +118,37 @@ def _main(argv: Optional[Sequence[str]]) -> int:
                 raise UsageError(f"{path}: no such file or folder")
     except (ConfigError, UsageError) as error:
         return _error(str(error))
+    for warning in usage_warnings(args, paths):
+        _note(args, f"warning: {warning}")
     return _run(args, options, paths)
 
 
 def _error(message: str) -> int:
     _write(sys.stderr, f"leaklint: error: {message}\n")
     return EXIT_ERROR
+
+
+def _note(args, message: str) -> None:
+    """A line on standard error that is neither a finding nor an error: -q silences it."""
+    if not args.quiet:
+        _write(sys.stderr, f"leaklint: {message}\n")
+
+
+def usage_warnings(args, paths: List[str]) -> List[str]:
+    """Options given where they do nothing: said, and the run goes on (as ruff does)."""
+    warnings = []
+    if args.stdin_filename is not None and STDIN not in paths:
+        warnings.append("--stdin-filename is ignored: it names standard input, and - is not "
+                        "among the paths")
+    if args.show_source and args.format != "text":
+        warnings.append(f"--show-source is ignored with --format {args.format} (only the text "
+                        f"format shows source lines)")
+    return warnings
+
+
+def plural(count: int, noun: str, plural_noun: str = "") -> str:
+    """`1 finding`, `2 findings`; `plural_noun` for the irregular ones (entry, entries)."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
 # -- options ------------------------------------------------------------------------------
@@ -185,8 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--statistics", action="store_true",
                         help="after the findings, how many there are of each code (on standard "
                              "error for the json, sarif and github formats)")
-    output.add_argument("-v", "--verbose", action="store_true",
-                        help="show internal errors' tracebacks, the configuration used, and timing")
+    chatter = output.add_mutually_exclusive_group()
+    chatter.add_argument("-v", "--verbose", action="store_true",
+                         help="show internal errors' tracebacks, the configuration used, the "
+                              "cache's state, and timing (on standard error)")
+    chatter.add_argument("-q", "--quiet", action="store_true",
+                         help="print only the findings (and --statistics): no notes or warnings "
+                              "on standard error; errors are still printed")
 
     about = parser.add_argument_group("about")
     about.add_argument("--version", action="version", version=f"leaklint {leaklint.__version__}")
@@ -292,6 +322,8 @@ def _cpu_count() -> int:
 # -- the run --------------------------------------------------------------------------------
 def _run(args, options: Options, paths: List[str]) -> int:
     started = time.perf_counter()
+    if args.verbose:
+        _write(sys.stderr, "".join(f"leaklint: {line}\n" for line in describe_options(options)))
     root = options.config.root
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
                           force_exclude=args.force_exclude)
@@ -330,17 +362,36 @@ def _run(args, options: Options, paths: List[str]) -> int:
         _write(sys.stderr, statistics)
     if args.verbose:
         elapsed = time.perf_counter() - started
-        print(f"leaklint: configuration: {options.config.path or '(none, defaults)'}", file=sys.stderr)
-        print(f"leaklint: {outcome.files} files ({outcome.from_cache} from the cache), "
-              f"{options.jobs} jobs, {elapsed:.2f}s", file=sys.stderr)
+        print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "
+              f"{plural(options.jobs, 'job')}, {elapsed:.2f}s", file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
-        print("leaklint: warning: no Python files found", file=sys.stderr)
+        _note(args, "warning: no Python files found")
 
     if any(f.code == INTERNAL_ERROR.code for f in findings):
         return EXIT_ERROR
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def describe_options(options: Options) -> List[str]:
+    """What `-v` says before the run: what is checked, where, and how."""
+    cwd = os.getcwd()
+
+    def pattern(glob: str, base: str) -> str:
+        # A pattern with "/" is a path from `base`: say which, unless it is here.
+        if "/" in glob.rstrip("/") and os.path.abspath(base) != cwd:
+            return f"{glob} (from {os.path.relpath(base)})"
+        return glob
+
+    codes = options.settings.codes
+    return [
+        f"configuration: {options.config.path or '(none, defaults)'}",
+        f"rules ({len(codes)}): {', '.join(codes) or 'none'}",
+        f"exclude: {', '.join(pattern(g, b) for g, b in options.exclude.patterns) or 'nothing'}",
+        f"jobs: {options.jobs}",
+        f"cache: {options.cache_dir or 'off (--no-cache)'}",
+    ]
 
 
 def _reported(finding: Finding, options: Options, root: str) -> bool:
@@ -365,14 +416,15 @@ def _longest_match(code: str, entries) -> int:
 def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Finding]:
     if args.write_baseline:
         count = write_baseline(args.write_baseline, findings)
-        print(f"leaklint: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
+        _note(args, f"wrote {plural(count, 'finding')} to the baseline {args.write_baseline}")
     baseline = args.baseline or args.write_baseline
     if not baseline:
         return findings
     findings, unmatched = apply_baseline(baseline, findings, checked_paths)
     if unmatched:
-        print(f"leaklint: {unmatched} entries of the baseline {baseline} match nothing any more "
-              f"(fixed?); shrink it with --write-baseline", file=sys.stderr)
+        _note(args, f"{plural(unmatched, 'entry', 'entries')} of the baseline {baseline} "
+                    f"{'matches' if unmatched == 1 else 'match'} nothing any more (fixed?); "
+                    f"shrink it with --write-baseline")
     return findings
 
 
@@ -422,10 +474,13 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def statistics_text(findings: List[Finding]) -> str:
+    """A line per code (count, code, name), then the total."""
     counts = Counter(f.code for f in findings)
     names: Dict[str, str] = {f.code: f.name for f in findings}
-    width = len(str(max(counts.values())))
-    return "".join(f"{counts[code]:<{max(width, 5)}} {code} {names[code]}\n" for code in sorted(counts))
+    width = max(len(str(len(findings))), 5)
+    lines = [f"{counts[code]:<{width}} {code} {names[code]}\n" for code in sorted(counts)]
+    lines.append(f"{len(findings):<{width}} total ({plural(len(counts), 'code')})\n")
+    return "".join(lines)
 
 
 # -- documentation ----------------------------------------------------------------------------
