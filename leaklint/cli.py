@@ -24,7 +24,7 @@ from leaklint.config import Config, ConfigError, find_config_file, load_config, 
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.finding import Finding
-from leaklint.runner import LintSettings, ResultCache, Runner
+from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -62,7 +62,9 @@ configuration:
 
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
-  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml).
+  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml). The
+  files of the {OTHER_CACHE_FILES_KEPT} last other configurations or versions are kept, older ones
+  deleted; -v says why the cache could not be used.
 
 exit status:
   0 no findings, 1 findings (including files that could not be parsed, read or
@@ -362,6 +364,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
         _write(sys.stderr, statistics)
     if args.verbose:
         elapsed = time.perf_counter() - started
+        for problem in cache.problems if cache is not None else []:
+            _write(sys.stderr, f"leaklint: cache: {problem}\n")
         print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "
               f"{plural(options.jobs, 'job')}, {elapsed:.2f}s", file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
@@ -390,7 +394,7 @@ def describe_options(options: Options) -> List[str]:
         f"rules ({len(codes)}): {', '.join(codes) or 'none'}",
         f"exclude: {', '.join(pattern(g, b) for g, b in options.exclude.patterns) or 'nothing'}",
         f"jobs: {options.jobs}",
-        f"cache: {options.cache_dir or 'off (--no-cache)'}",
+        f"cache folder: {options.cache_dir or 'none (--no-cache)'}",
     ]
 
 

@@ -347,9 +347,9 @@ def test_verbose_shows_the_effective_options_first(run_cli, tmp_path, fake_rules
         "leaklint: rules (1): LKL901",
         f"leaklint: exclude: {', '.join(defaults)}, gen/x (from ..), old",
         "leaklint: jobs: 3",
-        "leaklint: cache: c",
+        "leaklint: cache folder: c",
     ]
-    assert "leaklint: cache: off (--no-cache)" in run_cli("-v", "--no-cache").err
+    assert "leaklint: cache folder: none (--no-cache)" in run_cli("-v", "--no-cache").err
     assert "configuration" not in run_cli().err  # only with -v
 
 
