@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--ignore", type=_comma_list, action="extend", metavar="CODES",
                            help="not these rules or tool codes; a longer code wins over a shorter prefix")
     selection.add_argument("--extend-select", type=_comma_list, action="extend", metavar="CODES",
-                           help="these rules on top of the selection (e.g. off-by-default LKL6)")
+                           help="these rules on top of the selection (e.g. rules that are off by default)")
 
     files = parser.add_argument_group("choosing files")
     files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS",
