@@ -210,12 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are findings (internal errors still exit 2)")
     output.add_argument("--statistics", action="store_true",
-                        help="after the findings, how many there are of each code (on standard "
-                             "error for the json, sarif and github formats)")
+                        help="after the findings, how many there are of each code and in all "
+                             "(on standard error for the json, sarif and github formats)")
     chatter = output.add_mutually_exclusive_group()
     chatter.add_argument("-v", "--verbose", action="store_true",
-                         help="show internal errors' tracebacks, the configuration used, the "
-                              "cache's state, and timing (on standard error)")
+                         help="on standard error: the configuration file, rules, excludes, jobs "
+                              "and cache folder used, why the cache was not used, internal "
+                              "errors' tracebacks, and timing")
     chatter.add_argument("-q", "--quiet", action="store_true",
                          help="print only the findings (and --statistics): no notes or warnings "
                               "on standard error; errors are still printed")
