@@ -62,9 +62,15 @@ configuration:
 
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
-  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml). The
-  files of the {OTHER_CACHE_FILES_KEPT} last other configurations or versions are kept, older ones
-  deleted; -v says why the cache could not be used.
+  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml).
+  Besides the current one, the cache files of the {OTHER_CACHE_FILES_KEPT} most recent other
+  configurations or leaklint versions are kept. -v says why the cache was not used.
+
+suppressing findings:
+  "# noqa", "# noqa: LKL101" or a prefix ("# noqa: LKL1") on any line of the flagged
+  statement. Alone on its line anywhere in a file, "# leaklint: noqa" (or flake8's
+  "# flake8: noqa", whatever follows it) skips the file; "# leaklint: noqa: CODES"
+  drops only those codes in that file.
 
 exit status:
   0 no findings, 1 findings (including files that could not be parsed, read or
