@@ -222,10 +222,10 @@ class ResultCache:
     def _other_files(self) -> List[os.DirEntry]:
         """The folder's other cache files, the most recently written first."""
         try:
-            entries = [e for e in os.scandir(self.folder)
-                       if e.name.endswith(".json") and e.path != self.file and e.is_file()]
+            with os.scandir(self.folder) as scan:
+                entries = [e for e in scan if e.name.endswith(".json") and e.path != self.file and e.is_file()]
             return sorted(entries, key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
-        except OSError:
+        except OSError:  # no folder yet, or a file deleted meanwhile by another run's pruning
             return []
 
     def _why_missing(self) -> str:
@@ -319,8 +319,9 @@ class ResultCache:
             # Not tempfile: its files are 0600, and a cache shared by a team's checkout
             # (or a CI cache restored as another user) must be readable as the umask
             # allows, like any file the user creates.
-            temporary = f"{self.file}.{os.getpid()}-{time.time_ns()}.tmp"
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            name = f"{self.file}.{os.getpid()}-{time.time_ns()}.tmp"
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            temporary = name  # ours to delete from here on
             with open(descriptor, "w", encoding="utf-8") as handle:
                 handle.write(payload)
             os.replace(temporary, self.file)
@@ -342,9 +343,10 @@ class ResultCache:
             _remove(entry.path)
         stale = time.time() - STALE_TEMPORARY_SECONDS
         try:
-            for entry in os.scandir(self.folder):
-                if entry.name.endswith(".tmp") and entry.stat().st_mtime < stale:
-                    _remove(entry.path)
+            with os.scandir(self.folder) as scan:
+                for entry in scan:
+                    if entry.name.endswith(".tmp") and entry.stat().st_mtime < stale:
+                        _remove(entry.path)
         except OSError:
             pass
 
