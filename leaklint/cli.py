@@ -26,7 +26,7 @@ from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_pat
 from leaklint.finding import Finding
 from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
                               write_atomically, write_stdout, write_text)
-from leaklint.runner import LintSettings, ResultCache, Runner
+from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -65,6 +65,14 @@ configuration:
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
   project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml).
+  Besides the current one, the cache files of the {OTHER_CACHE_FILES_KEPT} most recent other
+  configurations or leaklint versions are kept. -v says why the cache was not used.
+
+suppressing findings:
+  "# noqa", "# noqa: LKL101" or a prefix ("# noqa: LKL1") on any line of the flagged
+  statement. Alone on its line anywhere in a file, "# leaklint: noqa" (or flake8's
+  "# flake8: noqa", whatever follows it) skips the file; "# leaklint: noqa: CODES"
+  drops only those codes in that file.
 
 exit status:
   0 no findings, 1 findings (including files that could not be parsed, read or
@@ -118,12 +126,37 @@ def _main(argv: Optional[Sequence[str]]) -> int:
         paths = args.paths or ["."]
     except (ConfigError, UsageError) as error:
         return _error(str(error))
+    for warning in usage_warnings(args, paths):
+        _note(args, f"warning: {warning}")
     return _run(args, options, paths)
 
 
 def _error(message: str) -> int:
-    print(f"leaklint: error: {message}", file=sys.stderr)
+    _write(sys.stderr, f"leaklint: error: {message}\n")
     return EXIT_ERROR
+
+
+def _note(args, message: str) -> None:
+    """A line on standard error that is neither a finding nor an error: -q silences it."""
+    if not args.quiet:
+        _write(sys.stderr, f"leaklint: {message}\n")
+
+
+def usage_warnings(args, paths: List[str]) -> List[str]:
+    """Options given where they do nothing: said, and the run goes on (as ruff does)."""
+    warnings = []
+    if args.stdin_filename is not None and STDIN not in paths:
+        warnings.append("--stdin-filename is ignored: it names standard input, and - is not "
+                        "among the paths")
+    if args.show_source and args.format != "text":
+        warnings.append(f"--show-source is ignored with --format {args.format} (only the text "
+                        f"format shows source lines)")
+    return warnings
+
+
+def plural(count: int, noun: str, plural_noun: str = "") -> str:
+    """`1 finding`, `2 findings`; `plural_noun` for the irregular ones (entry, entries)."""
+    return f"{count} {noun if count == 1 else plural_noun or noun + 's'}"
 
 
 # -- options ------------------------------------------------------------------------------
@@ -140,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--ignore", type=_comma_list, action="extend", metavar="CODES",
                            help="not these rules or tool codes; a longer code wins over a shorter prefix")
     selection.add_argument("--extend-select", type=_comma_list, action="extend", metavar="CODES",
-                           help="these rules on top of the selection (e.g. off-by-default LKL6)")
+                           help="these rules on top of the selection (e.g. rules that are off by default)")
 
     files = parser.add_argument_group("choosing files")
     files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS",
@@ -185,10 +218,16 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when there are findings (internal errors still exit 2)")
     output.add_argument("--statistics", action="store_true",
-                        help="after the findings, how many there are of each code (on standard "
-                             "error for the json, sarif and github formats)")
-    output.add_argument("-v", "--verbose", action="store_true",
-                        help="show internal errors' tracebacks, the configuration used, and timing")
+                        help="after the findings, how many there are of each code and in all "
+                             "(on standard error for the json, sarif and github formats)")
+    chatter = output.add_mutually_exclusive_group()
+    chatter.add_argument("-v", "--verbose", action="store_true",
+                         help="on standard error: the configuration file, rules, excludes, jobs "
+                              "and cache folder used, why the cache was not used, internal "
+                              "errors' tracebacks, and timing")
+    chatter.add_argument("-q", "--quiet", action="store_true",
+                         help="print only the findings (and --statistics): no notes or warnings "
+                              "on standard error; errors are still printed")
 
     about = parser.add_argument_group("about")
     about.add_argument("--version", action="version", version=f"leaklint {leaklint.__version__}")
@@ -294,6 +333,8 @@ def _cpu_count() -> int:
 # -- the run --------------------------------------------------------------------------------
 def _run(args, options: Options, paths: List[str]) -> int:
     started = time.perf_counter()
+    if args.verbose:
+        _write(sys.stderr, "".join(f"leaklint: {line}\n" for line in describe_options(options)))
     root = options.config.root
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
                           force_exclude=args.force_exclude)
@@ -334,11 +375,12 @@ def _run(args, options: Options, paths: List[str]) -> int:
         _write(sys.stderr, statistics)
     if args.verbose:
         elapsed = time.perf_counter() - started
-        print(f"leaklint: configuration: {options.config.path or '(none, defaults)'}", file=sys.stderr)
-        print(f"leaklint: {outcome.files} files ({outcome.from_cache} from the cache), "
-              f"{options.jobs} jobs, {elapsed:.2f}s", file=sys.stderr)
+        for problem in cache.problems if cache is not None else []:
+            _write(sys.stderr, f"leaklint: cache: {problem}\n")
+        print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "
+              f"{plural(options.jobs, 'job')}, {elapsed:.2f}s", file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
-        print("leaklint: warning: no Python files found", file=sys.stderr)
+        _note(args, "warning: no Python files found")
 
     if any(f.code == INTERNAL_ERROR.code for f in findings):
         return EXIT_ERROR
@@ -364,6 +406,26 @@ def _outputs_and_inputs(args, options: Options, linted: List[str]):
     return outputs, inputs
 
 
+def describe_options(options: Options) -> List[str]:
+    """What `-v` says before the run: what is checked, where, and how."""
+    cwd = os.getcwd()
+
+    def pattern(glob: str, base: str) -> str:
+        # A pattern with "/" is a path from `base`: say which, unless it is here.
+        if "/" in glob.rstrip("/") and os.path.abspath(base) != cwd:
+            return f"{glob} (from {os.path.relpath(base)})"
+        return glob
+
+    codes = options.settings.codes
+    return [
+        f"configuration: {options.config.path or '(none, defaults)'}",
+        f"rules ({len(codes)}): {', '.join(codes) or 'none'}",
+        f"exclude: {', '.join(pattern(g, b) for g, b in options.exclude.patterns) or 'nothing'}",
+        f"jobs: {options.jobs}",
+        f"cache folder: {options.cache_dir or 'none (--no-cache)'}",
+    ]
+
+
 def _reported(finding: Finding, options: Options, root: str) -> bool:
     """The filters that depend on the path or apply to tool codes (the rule selection
     itself happened when the rules were built)."""
@@ -386,14 +448,15 @@ def _longest_match(code: str, entries) -> int:
 def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Finding]:
     if args.write_baseline:
         count = write_baseline(args.write_baseline, findings)
-        print(f"leaklint: wrote {count} findings to the baseline {args.write_baseline}", file=sys.stderr)
+        _note(args, f"wrote {plural(count, 'finding')} to the baseline {args.write_baseline}")
     baseline = args.baseline or args.write_baseline
     if not baseline:
         return findings
     findings, unmatched = apply_baseline(baseline, findings, checked_paths)
     if unmatched:
-        print(f"leaklint: {unmatched} entries of the baseline {baseline} match nothing any more "
-              f"(fixed?); shrink it with --write-baseline", file=sys.stderr)
+        _note(args, f"{plural(unmatched, 'entry', 'entries')} of the baseline {baseline} "
+                    f"{'matches' if unmatched == 1 else 'match'} nothing any more (fixed?); "
+                    f"shrink it with --write-baseline")
     return findings
 
 
@@ -414,16 +477,22 @@ def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool,
     for finding in findings:
         parts.append(report.render_text([finding], show_source=show_source, read_lines=read_lines))
         if finding.detail:
-            parts.append(textwrap.indent(finding.detail.rstrip("\n"), "    ") + "\n")
+            detail = "\n".join(map(report.escape_control, finding.detail.rstrip("\n").split("\n")))
+            parts.append(textwrap.indent(detail, "    ") + "\n")
     return "".join(parts)
 
 
 _LONE_SURROGATE = re.compile("[\udc80-\udcff]")
+# Every control character but tab and the \n that ends each line of an output.
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
     """Python keeps the bytes of a file name that is not valid UTF-8 as lone surrogates,
-    which no encoder accepts: show them as \\xNN escapes instead of failing to print."""
+    which no encoder accepts: show them as \\xNN escapes instead of failing to print.
+    Control characters are escaped too (report.escape_control: the formats escape their
+    own fields; this also covers file names in leaklint's other messages)."""
+    text = report.escape_control(text, _CONTROL_BUT_NEWLINE)
     return _LONE_SURROGATE.sub(lambda match: f"\\x{ord(match.group()) - 0xDC00:02x}", text)
 
 
@@ -432,10 +501,13 @@ def _write(stream: TextIO, text: str) -> None:
 
 
 def statistics_text(findings: List[Finding]) -> str:
+    """A line per code (count, code, name), then the total."""
     counts = Counter(f.code for f in findings)
     names: Dict[str, str] = {f.code: f.name for f in findings}
-    width = len(str(max(counts.values())))
-    return "".join(f"{counts[code]:<{max(width, 5)}} {code} {names[code]}\n" for code in sorted(counts))
+    width = max(len(str(len(findings))), 5)
+    lines = [f"{counts[code]:<{width}} {code} {names[code]}\n" for code in sorted(counts)]
+    lines.append(f"{len(findings):<{width}} total ({plural(len(counts), 'code')})\n")
+    return "".join(lines)
 
 
 # -- documentation ----------------------------------------------------------------------------

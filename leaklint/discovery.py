@@ -52,8 +52,9 @@ class PathFilter:
     """
 
     def __init__(self, patterns: Iterable[Tuple[str, str]]):
+        self.patterns = list(patterns)  # as given, for `leaklint -v`
         names, paths = [], []
-        for pattern, base in patterns:
+        for pattern, base in self.patterns:
             pattern = pattern.strip()
             if not pattern:
                 continue

@@ -21,7 +21,7 @@ import libcst as cst
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR, SYNTAX_ERROR
 from leaklint.finding import Finding
 from leaklint.index import FileIndex
-from leaklint.noqa import is_suppressed
+from leaklint.noqa import file_noqa, is_suppressed
 from leaklint.positions import locate
 from leaklint.rules.base import Rule
 
@@ -82,6 +82,18 @@ class Linter:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
         if self._trigger is None or not self._trigger.search(text):
             return []
+        # `# leaklint: noqa` / `# flake8: noqa` skip the file before it is even parsed (as
+        # flake8 skips it, syntax errors included); with codes, those codes are dropped.
+        skipped_codes = file_noqa(text) if apply_noqa else None
+        if skipped_codes == ():
+            return []
+        findings = self._lint(text, path, apply_noqa, size, python_checked)
+        if skipped_codes:
+            findings = [f for f in findings if not f.code.startswith(skipped_codes)]
+        return findings
+
+    def _lint(self, text: str, path: str, apply_noqa: bool, size: Optional[int],
+              python_checked: bool) -> List[Finding]:
         size = len(text) if size is None else size
         if size > self.max_file_bytes:
             return [file_too_large(path, self.max_file_bytes, size)]

@@ -15,7 +15,10 @@ How the work is split with flake8:
   engine applies leaklint's noqa too (``apply_noqa=True``), except under
   ``flake8 --disable-noqa``, where it runs with ``apply_noqa=False`` and flake8 shows
   everything. flake8 then applies its own on top; a line-level noqa flake8 honours is
-  one leaklint honours as well, so the double pass changes nothing else.
+  one leaklint honours as well, so the double pass changes nothing else. File-level:
+  flake8 skips a ``# flake8: noqa`` file before any plugin runs, and the engine skips a
+  ``# leaklint: noqa`` one (and drops the codes of ``# leaklint: noqa: CODES``), as the
+  command does; both are off under ``--disable-noqa``, as flake8's own.
 * flake8 applies ``--select``/``--ignore``/``--per-file-ignores`` to what we yield. We
   only *skip running* rules whose codes flake8 would throw away anyway (decided with
   flake8's own ``DecisionEngine``), so ``flake8 --select E`` with leaklint installed never

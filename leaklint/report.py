@@ -63,6 +63,22 @@ def level_of(code: str) -> str:
     return "error" if code in ERROR_CODES else "warning"
 
 
+# Control characters from a file's name or source (an ANSI escape or a \r in a string
+# literal, shown in a message or by --show-source) would be acted on by a terminal or
+# GitHub's log viewer (colours, a line overwritten) instead of shown: they are escaped in
+# the text and github formats, as Python's repr escapes them. Tabs stay (the caret
+# under a source line copies them); JSON and SARIF escape them by JSON's own rules.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+# The same but line breaks, for GitHub messages (which %-encode those instead).
+CONTROL_CHARACTERS_BUT_LINE_BREAKS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r"}
+
+
+def escape_control(text: str, characters: "re.Pattern[str]" = CONTROL_CHARACTERS) -> str:
+    """`text` with each of `characters` as `\\n`, `\\r` or `\\xNN`."""
+    return characters.sub(lambda match: _ESCAPES.get(match.group(), f"\\x{ord(match.group()):02x}"), text)
+
+
 # -- text ---------------------------------------------------------------------------------
 def render_text(
     findings: List[Finding], *, show_source: bool = False, read_lines: Optional[LineReader] = None
@@ -73,7 +89,8 @@ def render_text(
     lines_by_path = {}
     out = []
     for finding in findings:
-        out.append(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}")
+        out.append(f"{escape_control(finding.path)}:{finding.line}:{finding.column}: {finding.code} "
+                   f"{escape_control(finding.message)}")
         if not show_source:
             continue
         if finding.path not in lines_by_path:
@@ -81,16 +98,16 @@ def render_text(
         source_lines = lines_by_path[finding.path]
         if 1 <= finding.line <= len(source_lines):
             source_line = source_lines[finding.line - 1].rstrip("\r\n")
-            out.append(source_line)
+            out.append(escape_control(source_line))
             out.append(caret_line(source_line, finding.column))
     return "".join(line + "\n" for line in out)
 
 
 def caret_line(source_line: str, column: int) -> str:
-    """A `^` under 1-based code-point `column` of `source_line`. Whitespace before it is
-    copied (tabs stay tabs, so the caret lines up however wide the terminal draws a tab);
-    every other character becomes a space."""
-    prefix = source_line[: max(column - 1, 0)].ljust(max(column - 1, 0))
+    """A `^` under 1-based code-point `column` of `source_line` as printed (its control
+    characters escaped). Whitespace before it is copied (tabs stay tabs, so the caret lines
+    up however wide the terminal draws a tab); every other character becomes a space."""
+    prefix = escape_control(source_line[: max(column - 1, 0)].ljust(max(column - 1, 0)))
     return "".join(ch if ch.isspace() else " " for ch in prefix) + "^"
 
 
@@ -280,7 +297,9 @@ def github_annotation(finding: Finding) -> str:
 
 
 def escape_github_data(text: str) -> str:
-    """Escape a workflow command's message, as @actions/core does."""
+    """Escape a workflow command's message, as @actions/core does (%, \\r, \\n), and the
+    other control characters as `\\xNN` (see CONTROL_CHARACTERS)."""
+    text = escape_control(text, CONTROL_CHARACTERS_BUT_LINE_BREAKS)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -9,7 +9,8 @@
   find the file that kills it (reported as LKL003); the other files are re-run in a fresh
   pool, so nothing else is lost.
 - The cache maps a file's content hash to its findings (after `# noqa`, before the
-  path-dependent filters), one JSON file per effective configuration. A file whose size,
+  path-dependent filters), one JSON file per effective configuration (the few most
+  recent of other configurations are kept, older ones deleted). A file whose size,
   times and inode are unchanged since it was hashed is not even read on a warm run.
 """
 from __future__ import annotations
@@ -40,6 +41,12 @@ CACHE_FORMAT = 1
 # same timestamp tick (2 s on FAT, 1 s on HFS+), leaving its size and times unchanged:
 # its stat data is not trusted to vouch for its content ("racy git").
 RACY_SECONDS = 2
+# Cache files of other configurations or leaklint versions kept besides the current one
+# (the most recently written): switching between a few configurations (the pre-commit
+# hook, CI, an editor) stays warm, while files of old versions do not pile up.
+OTHER_CACHE_FILES_KEPT = 3
+# A temporary cache file this old was left by a run that died while writing it.
+STALE_TEMPORARY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -213,32 +220,65 @@ _FIELD_TYPES = {"line": int, "column": int, "end_line": int, "end_column": int, 
 
 
 class ResultCache:
-    """`<cache_dir>/v1/<configuration key>.json`:
+    """`<cache_dir>/v1/<configuration key>-<leaklint version>.json`:
     {"files": {absolute path: [size, mtime_ns, ctime_ns, inode, digest, trusted]},
      "results": {digest: [[line, column, code, ...] per finding]}}
 
     Loaded once, looked up in memory, written once at the end (temporary file, then
     `os.replace`, so a reader never sees half a file). Anything unreadable in it is a
-    miss, never an error.
+    miss, never an error; `problems` says why the cache could not be used (for -v).
+    The version in the name (the key covers it already) only serves to say so.
     """
 
     def __init__(self, directory: str, key: str):
         self.directory = directory
-        self.file = os.path.join(directory, f"v{CACHE_FORMAT}", f"{key}.json")
+        self.folder = os.path.join(directory, f"v{CACHE_FORMAT}")
+        self.file = os.path.join(self.folder, f"{key}-{leaklint.__version__}.json")
         self.files: Dict[str, list] = {}
         self.results: Dict[str, list] = {}
         self.seen = set()  # absolute paths looked up or stored in this run
         self.changed = False
+        self.problems: List[str] = []  # why the cache was not (all) usable, one line each
         self._load()
 
     def _load(self) -> None:
         try:
             with open(self.file, "rb") as handle:
                 data = json.loads(handle.read())
-        except (OSError, ValueError, RecursionError):
+        except FileNotFoundError:
+            self.problems.append(self._why_missing())
+            return
+        except OSError as error:
+            self.problems.append(f"cannot read {self.file}: {describe_os_error(error)}")
+            return
+        except (ValueError, RecursionError) as error:
+            self.problems.append(f"{self.file} is corrupt ({type(error).__name__}), starting afresh")
             return
         if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("results"), dict):
             self.files, self.results = data["files"], data["results"]
+        else:
+            self.problems.append(f"{self.file} is corrupt (not a leaklint cache), starting afresh")
+
+    def _other_files(self) -> List[os.DirEntry]:
+        """The folder's other cache files, the most recently written first."""
+        try:
+            with os.scandir(self.folder) as scan:
+                entries = [e for e in scan if e.name.endswith(".json") and e.path != self.file and e.is_file()]
+            return sorted(entries, key=lambda entry: entry.stat().st_mtime_ns, reverse=True)
+        except OSError:  # no folder yet, or a file deleted meanwhile by another run's pruning
+            return []
+
+    def _why_missing(self) -> str:
+        others = self._other_files()
+        if not others:
+            return f"nothing cached yet in {self.directory}"
+        versions = {entry.name[:-len(".json")].partition("-")[2] for entry in others}
+        if leaklint.__version__ not in versions:
+            written_by = ", ".join(sorted(v for v in versions if v)) or "an older version"
+            return (f"the cache in {self.directory} was written by leaklint {written_by}, "
+                    f"this is {leaklint.__version__}: starting afresh")
+        return (f"nothing cached in {self.directory} for this configuration (the selected rules, "
+                f"their options, or leaklint's own code changed): starting afresh")
 
     def lookup(self, path: str, max_bytes: int) -> Optional[List[Finding]]:
         """The cached findings for the file at `path` now, with `path` in them; None: a miss.
@@ -319,11 +359,33 @@ class ResultCache:
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
         payload = json.dumps({"files": self.files, "results": results}, separators=(",", ":"))
         try:
-            os.makedirs(os.path.dirname(self.file), exist_ok=True)
+            os.makedirs(self.folder, exist_ok=True)
             _mark_cache_directory(self.directory)
             write_atomically(self.file, payload)  # a reader never sees half a file
+            self._prune()
+        except OSError as error:
+            self.problems.append(f"cannot write the cache in {self.folder}: {describe_os_error(error)}")
+
+    def _prune(self) -> None:
+        """Delete all but the most recent few cache files of other configurations and
+        versions, and temporary files left by runs that died while writing."""
+        for entry in self._other_files()[OTHER_CACHE_FILES_KEPT:]:
+            _remove(entry.path)
+        stale = time.time() - STALE_TEMPORARY_SECONDS
+        try:
+            with os.scandir(self.folder) as scan:
+                for entry in scan:
+                    if entry.name.endswith(".tmp") and entry.stat().st_mtime < stale:
+                        _remove(entry.path)
         except OSError:
             pass
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:  # gone already (another run pruned it), or not ours to delete
+        pass
 
 
 def _valid_entry(entry) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import leaklint
+from leaklint.discovery import DEFAULT_EXCLUDES
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
@@ -188,6 +189,32 @@ def test_noqa(run_cli, tmp_path):
     assert codes_by_path(result.out) == {("other.py", "LKL101")}
 
 
+@pytest.mark.parametrize("directive, flagged", [
+    ("# leaklint: noqa", False),
+    ("    # LEAKLINT:NOQA because it is vendored", False),  # indented, any case, a reason
+    ("#leaklint=noqa", False),
+    ("# flake8: noqa", False),  # flake8's own: flake8 skips the file, so must we
+    ("# flake8: noqa: E123", False),  # flake8 ignores the codes and skips the file too
+    ("# leaklint: noqa: LKL1", False),  # with codes: only those codes, in the whole file
+    ("# leaklint: noqa: LKL5,LKL2", True),
+    ("x = 1  # leaklint: noqa", True),  # after code: not file-level (as in flake8)
+    ("x = 1  # flake8: noqa", True),
+    ("#flake8: noqa", True),  # not flake8's shape: flake8 does not skip it either
+])
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_file_level_noqa(run_cli, tmp_path, directive, flagged, where):
+    text = f"{directive}\n{LEAKY}" if where == "first" else f"{LEAKY}{directive}\n"
+    write(tmp_path, {"a.py": text})
+    result = run_cli("--no-cache")
+    assert ("LKL101" in result.out) is flagged, result.out
+
+
+def test_file_level_noqa_skips_syntax_errors_too(run_cli, tmp_path):
+    write(tmp_path, {"broken.py": "# flake8: noqa\nimport threading\nthreading.Thread(\n",
+                     "codes.py": "# leaklint: noqa: LKL1\nimport threading\nthreading.Thread(\n"})
+    assert codes_by_path(run_cli("--no-cache").out) == {("codes.py", "LKL001")}
+
+
 def test_stdin_with_stdin_filename(run_cli, tmp_path):
     write(tmp_path, {"x.py": CLEAN})  # the file on disk is not what is linted
     result = run_cli("-", "--stdin-filename", "x.py", stdin=LEAKY.encode())
@@ -212,6 +239,19 @@ def test_non_utf8_file_name_is_printed_escaped(run_cli, tmp_path):
         pytest.skip("the file system does not take non-UTF-8 names")
     result = run_cli()
     assert result.out.startswith("caf\\xe9.py:4:5: LKL101")
+
+
+def test_control_characters_are_escaped_in_text_and_github_output(run_cli, tmp_path):
+    write(tmp_path, {"a.py": 'import threading\n\ndef f():\n    threading.Thread(target=fns["\x1b[2J\x9b"]).start()\n'})
+    for args in (["--show-source"], ["--format", "github"]):
+        out = run_cli("--no-cache", *args).out
+        assert 'fns["\\x1b[2J\\x9b"]' in out
+        assert "\x1b" not in out and "\x9b" not in out
+    assert run_cli("--show-source").out.count('fns["\\x1b[2J\\x9b"]') == 2  # message and source line
+    # The command's own diagnostics and errors name files too.
+    assert run_cli("--no-cache", "missing\x1b[2J.py").out == "missing\\x1b[2J.py:1:1: LKL002 no such file or folder\n"
+    result = run_cli("--config", "nope\x1b[2J.toml")
+    assert result.err.startswith("leaklint: error: nope\\x1b[2J.toml: cannot read")
 
 
 # -- configuration through the command line ---------------------------------------------------------
@@ -287,15 +327,67 @@ def test_statistics(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n"})
     result = run_cli("--statistics")
     lines = result.out.splitlines()
-    assert lines[-2:] == ["1     LKL001 syntax-error", "2     LKL101 thread-not-joined"]
-    assert len(lines) == 5
+    assert lines[-3:] == ["1     LKL001 syntax-error", "2     LKL101 thread-not-joined", "3     total (2 codes)"]
+    assert len(lines) == 6
+    write(tmp_path, {"b.py": CLEAN, "broken.py": CLEAN})
+    assert run_cli("--statistics").out.splitlines()[-2:] == ["1     LKL101 thread-not-joined",
+                                                           "1     total (1 code)"]
 
 
 def test_verbose_reports_timing(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY})
-    result = run_cli("-v")
-    assert "1 files (0 from the cache)" in result.err
-    assert "1 files (1 from the cache)" in run_cli("-v").err
+    result = run_cli("-v", "-j", "1")
+    assert "leaklint: 1 file (0 from the cache), 1 job, " in result.err
+    write(tmp_path, {"b.py": LEAKY + "# another file\n"})
+    assert "leaklint: 2 files (1 from the cache), 2 jobs, " in run_cli("-v", "-j", "2").err
+
+
+def test_verbose_shows_the_effective_options_first(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8", "LKL901"]\nextend-exclude = ["gen/x"]\n',
+                     "src/a.py": "MARK1 = 1\n"})
+    os.chdir(tmp_path / "src")
+    result = run_cli("-v", "--ignore", "LKL801", "--extend-exclude", "old", "-j", "3", "--cache-dir", "c")
+    lines = result.err.splitlines()
+    # Patterns with a "/" are paths from the project root, one folder up.
+    defaults = [f"{p} (from ..)" if "/" in p else p for p in DEFAULT_EXCLUDES]
+    assert lines[:5] == [
+        f"leaklint: configuration: {tmp_path / 'pyproject.toml'}",
+        "leaklint: rules (1): LKL901",
+        f"leaklint: exclude: {', '.join(defaults)}, gen/x (from ..), old",
+        "leaklint: jobs: 3",
+        "leaklint: cache folder: c",
+    ]
+    assert "leaklint: cache folder: none (--no-cache)" in run_cli("-v", "--no-cache").err
+    assert "configuration" not in run_cli().err  # only with -v
+
+
+def test_quiet_prints_only_the_findings(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY, "b.py": LEAKY})
+    result = run_cli("-q", "--write-baseline", "baseline.json")  # would say "wrote 2 findings"
+    assert (result.code, result.out, result.err) == (0, "", "")
+    write(tmp_path, {"b.py": CLEAN, "c.py": LEAKY})
+    result = run_cli("--quiet", "--baseline", "baseline.json", "--show-source", "--format", "json")
+    assert result.err == ""  # neither the unmatched baseline entry nor the --show-source warning
+    assert [f["path"] for f in json.loads(result.out)] == ["c.py"]
+    # --statistics is asked for, errors are not chatter.
+    assert run_cli("-q", "--statistics").out.splitlines()[-1] == "2     total (1 code)"
+    assert run_cli("-q", "--config", "missing.toml").err.startswith("leaklint: error: missing.toml: cannot read")
+    write(tmp_path, {"empty/README": ""})
+    assert run_cli("empty").err != "" and run_cli("-q", "empty").err == ""
+    assert run_cli("-q", "-v").code == 2  # one or the other
+
+
+def test_options_that_do_nothing_are_warned_about(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    result = run_cli("--stdin-filename", "x.py", "a.py")
+    assert result.err == ("leaklint: warning: --stdin-filename is ignored: it names standard input, "
+                          "and - is not among the paths\n")
+    assert result.code == 1 and result.out.startswith(f"a.py:{LEAK_AT} ")  # the run goes on
+    result = run_cli("--show-source", "--format", "github")
+    assert result.err == ("leaklint: warning: --show-source is ignored with --format github (only the "
+                          "text format shows source lines)\n")
+    assert result.out.startswith("::warning file=a.py,")
+    assert run_cli("--show-source", "-", "--stdin-filename", "x.py", stdin=LEAKY.encode()).err == ""
 
 
 def test_python_dash_m_leaklint(tmp_path):
@@ -331,7 +423,11 @@ def test_baseline_reports_only_new_findings(run_cli, tmp_path):
     write(tmp_path, {"c.py": LEAKY, "b.py": CLEAN})
     result = run_cli("--baseline", "baseline.json")
     assert result.code == 1 and codes_by_path(result.out) == {("c.py", "LKL101")}
-    assert "1 entries of the baseline baseline.json match nothing" in result.err
+    assert "1 entry of the baseline baseline.json matches nothing any more" in result.err
+    write(tmp_path, {"a.py": CLEAN})
+    assert "wrote 1 finding to the baseline" in run_cli("--write-baseline", "b1.json").err
+    write(tmp_path, {"c.py": CLEAN})
+    assert "2 entries of the baseline baseline.json match nothing" in run_cli("--baseline", "baseline.json").err
     (tmp_path / "broken.json").write_text("{")
     result = run_cli("--baseline", "broken.json")
     assert result.code == 2 and "not valid JSON" in result.err
@@ -389,7 +485,7 @@ def test_rewriting_the_baseline_in_place_is_allowed(run_cli, tmp_path):
     run_cli("--no-cache", "--write-baseline", "bl.json")
     write(tmp_path, {"b.py": CLEAN})
     result = run_cli("--no-cache", "--baseline", "bl.json", "--write-baseline", "./bl.json")
-    assert result.code == 0 and "wrote 1 findings" in result.err
+    assert result.code == 0 and "wrote 1 finding to" in result.err
     assert [e["path"] for e in json.loads((tmp_path / "bl.json").read_text())["entries"]] == ["a.py"]
 
 

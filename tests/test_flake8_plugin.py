@@ -298,6 +298,35 @@ def test_noqa_on_another_line_of_the_statement(tmp_path):
     assert "m.py:4:5: LKL101" in result.stdout
 
 
+# A file-level directive and whether the file's leak is still reported (by both tools).
+FILE_NOQA_CASES = {
+    "leaklint_noqa.py": ("# leaklint: noqa", False),  # flake8 does not know it: the plugin skips
+    "flake8_noqa.py": ("# flake8: noqa", False),  # flake8 skips the file: the command must too
+    "flake8_noqa_codes.py": ("# flake8: noqa: E123", False),  # flake8 ignores the codes
+    "leaklint_noqa_codes.py": ("# leaklint: noqa: LKL1", False),
+    "leaklint_noqa_other_codes.py": ("# leaklint: noqa: LKL5", True),
+    "after_code.py": ("import os  # flake8: noqa", True),  # flake8: a warning, not a skip
+    "not_flake8s_shape.py": ("#flake8: noqa", True),
+}
+
+
+@needs_lkl101
+@pytest.mark.skipif(not cli_available(), reason="leaklint/cli.py and __main__.py not there yet")
+def test_file_level_noqa_same_under_both_tools(tmp_path):
+    for name, (directive, _) in FILE_NOQA_CASES.items():
+        (tmp_path / name).write_text(LEAKY + directive + "\n")
+    names = sorted(FILE_NOQA_CASES)
+    expected = {name for name, (_, flagged) in FILE_NOQA_CASES.items() if flagged}
+    result = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--isolated", *names],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert {f[0] for f in parse_output(result.stdout, tmp_path)} == expected, result.stderr
+    result = run_flake8(["--select", "LKL", *names], cwd=tmp_path)
+    assert {f[0] for f in parse_output(result.stdout, tmp_path)} == expected, result.stderr
+    # flake8 --disable-noqa turns file-level directives off too, in the plugin as in flake8.
+    result = run_flake8(["--select", "LKL", "--disable-noqa", *names], cwd=tmp_path)
+    assert {f[0] for f in parse_output(result.stdout, tmp_path)} == set(names)
+
+
 @needs_lkl101
 def test_disable_noqa(tmp_path):
     (tmp_path / "m.py").write_text(LEAKY.rstrip("\n") + "  # noqa: LKL101\n")

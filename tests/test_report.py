@@ -251,7 +251,8 @@ def test_json_round_trip_property(findings):
     back = report.findings_from_json(report.render(findings, "json"))
     assert [f.as_dict() for f in back] == [f.as_dict() for f in findings]
     text_shown = shown_by_text(report.render(findings, "text"))
-    assert text_shown == {(f.path, f.line, f.column, f.code, f.message) for f in findings}
+    escape = report.escape_control  # the text format shows control characters escaped
+    assert text_shown == {(escape(f.path), f.line, f.column, f.code, escape(f.message)) for f in findings}
 
 
 # -- show source --------------------------------------------------------------------------
@@ -349,6 +350,33 @@ def test_github_escaping():
     assert report.escape_github_property("a%b\r\nc:d,e") == "a%25b%0D%0Ac%3Ad%2Ce"
     # Escaping % first: an already-escaped-looking message is not unescaped by GitHub.
     assert report.escape_github_data("%0A") == "%250A"
+
+
+# -- control characters -------------------------------------------------------------------
+# From a file's name or source: a terminal would act on them (colour, cursor moves, a line
+# overwritten by \r), GitHub's log viewer too.
+HOSTILE = Finding("evil\x1b[2J\n.py", 1, 14, "LKL101", "thread `t[\"\x1b[31m\r\x9b\"]` leaks\x07",
+                  end_line=1, end_column=18, name="thread-not-joined")
+HOSTILE_SOURCE = {HOSTILE.path: ["x = '\x1b[31m'; go()\x7f"]}
+
+
+def test_text_format_escapes_control_characters():
+    text = report.render([HOSTILE], "text", show_source=True, read_lines=source_reader(HOSTILE_SOURCE))
+    assert text.splitlines() == [
+        'evil\\x1b[2J\\n.py:1:14: LKL101 thread `t["\\x1b[31m\\r\\x9b"]` leaks\\x07',
+        "x = '\\x1b[31m'; go()\\x7f",
+        " " * 16 + "^",  # under the `g` of go() as printed, not as in the file
+    ]
+    assert text.splitlines()[2].index("^") == text.splitlines()[1].index("go()")
+    assert report.escape_control("\ta\x00\x1f\x7f\x80\x9f\xa0é") == "\ta\\x00\\x1f\\x7f\\x80\\x9f\xa0é"
+
+
+def test_github_format_escapes_control_characters():
+    line = report.render([HOSTILE], "github")
+    assert line == (
+        "::warning file=evil\\x1b[2J%0A.py,line=1,col=14,endLine=1,endColumn=18,"
+        "title=LKL101 thread-not-joined::thread `t[\"\\x1b[31m%0D\\x9b\"]` leaks\\x07\n")
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", line)
 
 
 # -- dispatch -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from leaklint import __version__ as leaklint_version
 from leaklint import runner
 from leaklint.runner import LintSettings, ResultCache, Runner, lint_file
 
@@ -229,6 +230,76 @@ def test_unwritable_cache_is_not_an_error(tmp_path, fake_rules):
     (tmp_path / "cache").write_text("a file where the folder should be")
     outcome = Runner(SETTINGS, cache=ResultCache(str(tmp_path / "cache"), SETTINGS.cache_key())).run(paths)
     assert [f.code for f in outcome.findings] == ["LKL901"]
+
+
+def run_cached(paths, cache_dir, settings=SETTINGS) -> ResultCache:
+    cache = ResultCache(str(cache_dir), settings.cache_key())
+    Runner(settings, cache=cache).run(paths)
+    return cache
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_cache_files_are_created_as_the_umask_allows(tmp_path, fake_rules, umask, mode):
+    """Not 0600 whatever the umask (tempfile's mode): a team's shared cache stays readable."""
+    paths = write(tmp_path, {"a.py": "MARK1 = 1\n"})
+    old = os.umask(umask)
+    try:
+        run_cached(paths, tmp_path / "cache")
+    finally:
+        os.umask(old)
+    [cache_file] = cache_files(tmp_path / "cache")
+    assert cache_file.stat().st_mode & 0o777 == mode
+
+
+def test_cache_files_of_other_configurations_and_versions_are_pruned(tmp_path, fake_rules, monkeypatch):
+    paths = write(tmp_path, {"a.py": "MARK1 = 1\n"})
+    folder = tmp_path / "cache" / f"v{runner.CACHE_FORMAT}"
+    folder.mkdir(parents=True)
+    now = time.time()
+    others = [folder / f"{i:032x}-0.0.{i}.json" for i in range(6)]
+    for age, other in enumerate(others):  # others[0] is the most recent
+        other.write_text("{}")
+        os.utime(other, (now - 60 * (age + 1),) * 2)
+    stale, fresh = folder / "x.json.1-1.tmp", folder / "x.json.2-2.tmp"
+    stale.write_text("")
+    fresh.write_text("")  # another run may be writing it right now
+    os.utime(stale, (now - 2 * runner.STALE_TEMPORARY_SECONDS,) * 2)
+    cache = run_cached(paths, tmp_path / "cache")
+    kept = others[:runner.OTHER_CACHE_FILES_KEPT] + [Path(cache.file), fresh]
+    assert sorted(folder.iterdir()) == sorted(kept)
+
+
+def test_why_the_cache_was_not_used(tmp_path, fake_rules, monkeypatch):
+    paths = write(tmp_path, {"a.py": "MARK1 = 1\n"})
+    cache_dir = tmp_path / "cache"
+    assert run_cached(paths, cache_dir).problems == [f"nothing cached yet in {cache_dir}"]
+    assert run_cached(paths, cache_dir).problems == []  # warm
+    [problem] = run_cached(paths, cache_dir, LintSettings(codes=("LKL901",))).problems
+    assert problem.startswith(f"nothing cached in {cache_dir} for this configuration")
+    monkeypatch.setattr(runner.leaklint, "__version__", "99.0")
+    [problem] = run_cached(paths, cache_dir).problems
+    assert problem == (f"the cache in {cache_dir} was written by leaklint {leaklint_version}, "
+                       f"this is 99.0: starting afresh")
+    cache = run_cached(paths, cache_dir)
+    Path(cache.file).write_text("{")
+    assert run_cached(paths, cache_dir).problems == [f"{cache.file} is corrupt (JSONDecodeError), starting afresh"]
+    Path(cache.file).write_text("[]")
+    assert run_cached(paths, cache_dir).problems == [f"{cache.file} is corrupt (not a leaklint cache), "
+                                                     f"starting afresh"]
+    (tmp_path / "not-a-folder").write_text("a file where the folder should be")
+    problems = run_cached(paths, tmp_path / "not-a-folder").problems
+    assert [p.split(":")[0] for p in problems] == [
+        f"cannot read {tmp_path / 'not-a-folder' / 'v1' / Path(cache.file).name}",
+        f"cannot write the cache in {tmp_path / 'not-a-folder' / 'v1'}"]
+
+
+def test_verbose_says_why_the_cache_was_not_used(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"a.py": "MARK1 = 1\n"})
+    assert "leaklint: cache: nothing cached yet in" in run_cli("-v").err
+    assert "leaklint: cache:" not in run_cli("-v").err  # warm: nothing to say
+    [cache_file] = cache_files(tmp_path / ".leaklint_cache")
+    cache_file.write_text("garbage")
+    assert f"leaklint: cache: {cache_file} is corrupt" in run_cli("-v").err
 
 
 def test_entries_of_deleted_files_are_dropped(tmp_path, fake_rules):
