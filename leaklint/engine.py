@@ -57,12 +57,20 @@ def decode_source(data: bytes) -> str:
 class Linter:
     """Runs a fixed set of rule instances over source files. Build once, reuse per file."""
 
-    def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+    def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+                 prefilter: bool = True):
+        """`prefilter=False` parses every file (the tests compare both ways: the prefilter
+        must never change the findings)."""
         self.rules = list(rules)
         self.max_file_bytes = max_file_bytes
-        words = sorted({w for rule in self.rules for w in rule.trigger_words})
-        # One regex alternation scans the text once, in C.
-        self._trigger = re.compile("|".join(map(re.escape, words))) if words else None
+        self.prefilter = prefilter
+        self._trigger = trigger_pattern(self.rules)
+
+    def passes_prefilter(self, text: str) -> bool:
+        """False when no selected rule can report anything in `text`: it is not parsed."""
+        if not self.prefilter:
+            return True
+        return self._trigger is not None and self._trigger.search(text) is not None
 
     # -- entry points -------------------------------------------------------------
     def lint_bytes(self, data: bytes, path: str, apply_noqa: bool = True) -> List[Finding]:
@@ -80,7 +88,7 @@ class Linter:
         plugins the `ast` tree), so the parse guard can be skipped."""
         if "\x00" in text:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
-        if self._trigger is None or not self._trigger.search(text):
+        if not self.passes_prefilter(text):
             return []
         # `# leaklint: noqa` / `# flake8: noqa` skip the file before it is even parsed (as
         # flake8 skips it, syntax errors included); with codes, those codes are dropped.
@@ -169,6 +177,16 @@ class Linter:
             return internal + _locate(module, index, path, reports)
         finally:
             sys.setrecursionlimit(old_limit)
+
+
+def trigger_pattern(rules: Sequence[Rule]) -> Optional["re.Pattern[str]"]:
+    """The prefilter: one regex alternation of the rules' trigger words, scanning the text
+    once, in C. A word matches anywhere (inside a longer word, a comment, a string): it
+    is a substring every spelling of a reportable call has to contain, never a piece of
+    statement syntax (`import os, requests` and `from  requests import get` are imports
+    of requests too). None when the rules have no trigger words at all."""
+    words = sorted({word for rule in rules for word in rule.trigger_words})
+    return re.compile("|".join(map(re.escape, words))) if words else None
 
 
 def _python_guard(text: str, path: str):

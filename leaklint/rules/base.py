@@ -50,7 +50,11 @@ class Rule:
     invalid: ClassVar[tuple] = ()
     default_enabled: ClassVar[bool] = True
     # The prefilter: a file containing none of the trigger words of any selected rule is
-    # never parsed.
+    # never parsed. A word matches anywhere in the text (also inside a longer word), so
+    # it must be a piece of every spelling of what the rule reports (a module or class
+    # name, `Queue` for SimpleQueue too), never statement syntax like "import x", which
+    # misses `import os, x`. tests/test_prefilter.py checks the findings are the same
+    # without the prefilter.
     trigger_words: ClassVar[tuple] = ()
     options: ClassVar[tuple] = ()  # of Option
 

@@ -67,7 +67,9 @@ class RequestsNoTimeout(Rule):
         "import requests\n\nclass C:\n    def f(self, u):\n        return self.requests.get(u)\n",
         "import requests\n\ndef f(u):\n    s = requests.Session()\n    return s.request('GET', u, None, None, None, None, None, None, 5)\n",
     )
-    trigger_words = ("import requests", "from requests", ", requests")
+    # Whatever spells the import (`import os,requests`, `from  requests import get`, a
+    # continued line), the module name is in the text.
+    trigger_words = ("requests",)
     options = (
         Option("timeout-functions", list, [],
                "Qualified names of your own functions that must be given a `timeout=` "
