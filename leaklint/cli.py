@@ -15,12 +15,13 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple
 
 import leaklint
 from leaklint import registry, report
 from leaklint.baseline import BaselineError, apply_baseline, write_baseline
-from leaklint.config import Config, ConfigError, find_config_file, load_config, validate_codes
+from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_start,
+                             find_config_file, load_config, validate_codes)
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.finding import Finding
@@ -45,8 +46,8 @@ files:
   add --force-exclude to apply the exclude patterns to named files too (for pre-commit).
   A pattern without "/" matches the name of any file or folder (build, *.egg-info); one
   with "/" matches the path relative to where it is configured: the current folder on
-  the command line, the project root in pyproject.toml (tests/fixtures). `exclude`
-  replaces the default excludes, `extend-exclude` adds to them. Default excludes
+  the command line, the project root in the configuration file (tests/fixtures).
+  `exclude` replaces the default excludes, `extend-exclude` adds to them. Default excludes
   ("./" for the project root only):
   {textwrap.fill(", ".join(DEFAULT_EXCLUDES), width=86, subsequent_indent="  ")}.
   A folder holding a pyvenv.cfg (a virtual environment) is never searched.
@@ -54,17 +55,20 @@ files:
   devices, unreadable files or folders are reported (LKL002) and the run goes on.
 
 configuration:
-  [tool.leaklint] in the nearest pyproject.toml that has one, searching from the current
-  folder upwards (the paths linted do not change which file applies; --config FILE names
-  one, --isolated ignores them). Its folder is the project root. Keys: select,
-  ignore, extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]),
-  jobs, cache-dir, max-file-bytes, skip-generated, and every rule option (see
-  --explain CODE). Command-line options override the file; --extend-select and
-  --extend-exclude add to it.
+  The nearest .leaklint.toml or leaklint.toml (top-level keys), or pyproject.toml with a
+  [tool.leaklint] table (the first of these in a folder wins), searching from the
+  deepest folder holding every linted path upwards (for -, the --stdin-filename's
+  folder). --config FILE names one, --isolated ignores them. Its folder is the project
+  root; without one, the current folder. Keys: select, ignore, extend-ignore,
+  extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]), jobs,
+  cache-dir, max-file-bytes, skip-generated, and every rule option (see --explain CODE).
+  --ignore, --extend-ignore and --extend-select adjust the file's selection, after it
+  (in one place, the more specific entry wins); --select replaces it, the file's ignores
+  included. Other options override the file; --extend-exclude adds to it.
 
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
-  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in pyproject.toml).
+  project root (--cache-dir, ${CACHE_DIR_ENV}, or cache-dir in the configuration).
   Besides the current one, the cache files of the {OTHER_CACHE_FILES_KEPT} most recent other
   configurations or leaklint versions are kept. -v says why the cache was not used.
 
@@ -171,7 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     selection.add_argument("--select", type=_comma_list, action="extend", metavar="CODES",
                            help="only these rules (default: every rule that is on by default)")
     selection.add_argument("--ignore", type=_comma_list, action="extend", metavar="CODES",
-                           help="not these rules or tool codes; a longer code wins over a shorter prefix")
+                           help="not these rules or tool codes, on top of the configured ones; a "
+                                "longer code wins over a shorter prefix")
+    selection.add_argument("--extend-ignore", type=_comma_list, action="extend", metavar="CODES",
+                           help="the same as --ignore (flake8's name for adding to the ignored codes)")
     selection.add_argument("--extend-select", type=_comma_list, action="extend", metavar="CODES",
                            help="these rules on top of the selection (e.g. rules that are off by default)")
 
@@ -191,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = parser.add_argument_group("configuration")
     config.add_argument("--config", metavar="FILE",
-                        help="read [tool.leaklint] from this file instead of searching for pyproject.toml")
+                        help="read the configuration from this file instead of searching for one "
+                             "(pyproject.toml: its [tool.leaklint] table; any other name: top-level keys)")
     config.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
     running = parser.add_argument_group("running")
@@ -256,9 +264,7 @@ class Options:
     """The command line and the configuration file, merged: what this run does."""
 
     config: Config
-    select: Optional[List[str]]  # codes and prefixes, as given
-    ignore: List[str]
-    extend_select: List[str]
+    enabled: Set[str]  # the rule and tool codes to report
     exclude: PathFilter
     per_file_ignores: List[Tuple[PathFilter, List[str]]]
     settings: LintSettings  # what decides a file's findings from its content
@@ -271,7 +277,7 @@ def _load_configuration(args) -> Config:
         return Config()
     if args.config:
         return load_config(args.config)
-    return load_config(find_config_file())
+    return load_config(find_config_file(config_search_start(args.paths, args.stdin_filename)))
 
 
 def resolve_options(args, config: Config) -> Options:
@@ -282,11 +288,15 @@ def resolve_options(args, config: Config) -> Options:
 
     cwd = os.getcwd()
     select = checked_codes("--select", args.select)
-    ignore = checked_codes("--ignore", args.ignore)
-    extend_select = checked_codes("--extend-select", args.extend_select) or []
-    select = config.select if select is None else select
-    ignore = config.ignore if ignore is None else ignore
-    extend_select = config.extend_select + extend_select
+    if select == []:  # `--select ''`
+        raise UsageError(f"--select: {EMPTY_SELECT}")
+    # As in ruff: the file's selection, then the command line's adjustments to it.
+    enabled = registry.enabled_codes([
+        registry.Selection(config.select, config.ignore + config.extend_ignore, config.extend_select),
+        registry.Selection(select, (checked_codes("--ignore", args.ignore) or [])
+                           + (checked_codes("--extend-ignore", args.extend_ignore) or []),
+                           checked_codes("--extend-select", args.extend_select) or []),
+    ])
 
     if args.exclude is not None:
         exclude = [(pattern, cwd) for pattern in args.exclude]
@@ -296,14 +306,13 @@ def resolve_options(args, config: Config) -> Options:
         exclude = default_exclude_patterns(config.root)
     exclude = exclude + config.extend_exclude + [(p, cwd) for p in args.extend_exclude or []]
 
-    enabled = registry.selected_codes(select, ignore, extend_select)
     # The configured options of the enabled rules (each rule falls back to its own
     # defaults, which are part of its code, and so of the cache key).
     enabled_options = {option.name for rule in registry.all_rules() if rule.code in enabled
                        for option in rule.options}
     rule_options = {name: value for name, value in config.rule_options.items() if name in enabled_options}
     settings = LintSettings(
-        codes=tuple(sorted(enabled)),
+        codes=tuple(sorted(code for code in enabled if code not in TOOL_CODES)),
         rule_options=rule_options,
         max_file_bytes=args.max_file_bytes or config.max_file_bytes,
         skip_generated=config.skip_generated if args.skip_generated is None else args.skip_generated,
@@ -312,9 +321,7 @@ def resolve_options(args, config: Config) -> Options:
         or os.path.join(config.root, DEFAULT_CACHE_DIR)
     return Options(
         config=config,
-        select=select,
-        ignore=ignore,
-        extend_select=extend_select,
+        enabled=enabled,
         exclude=PathFilter(exclude),
         per_file_ignores=[(PathFilter([(glob, base)]), ignored) for glob, base, ignored in config.per_file_ignores],
         settings=settings,
@@ -429,20 +436,12 @@ def describe_options(options: Options) -> List[str]:
 def _reported(finding: Finding, options: Options, root: str) -> bool:
     """The filters that depend on the path or apply to tool codes (the rule selection
     itself happened when the rules were built)."""
-    if finding.code in TOOL_CODES:
-        ignored = _longest_match(finding.code, options.ignore)
-        chosen = max(_longest_match(finding.code, options.select or []),
-                     _longest_match(finding.code, options.extend_select))
-        if ignored and chosen < ignored:
-            return False
+    if finding.code in TOOL_CODES and finding.code not in options.enabled:
+        return False
     for path_filter, codes in options.per_file_ignores:
         if any(finding.code.startswith(c) for c in codes) and path_filter.matches_file(finding.path, root):
             return False
     return True
-
-
-def _longest_match(code: str, entries) -> int:
-    return max((1 if e == "ALL" else len(e) for e in entries if e == "ALL" or code.startswith(e)), default=0)
 
 
 def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Finding]:

@@ -1,10 +1,13 @@
-"""`[tool.leaklint]` in pyproject.toml: finding it, reading it, validating every key.
+"""The configuration file: finding it from the linted paths, reading it, validating every key.
 
-The configuration file is the nearest `pyproject.toml` with a `[tool.leaklint]` table,
-looking in the current directory and then its parents (as flake8 and pytest do, the
-files being linted do not change which configuration applies). Its directory is the
-*project root*: relative `exclude` / `per-file-ignores` patterns and `cache-dir` are
-anchored there.
+The configuration is the nearest `.leaklint.toml`, `leaklint.toml` (settings as top-level
+keys) or `pyproject.toml` with a `[tool.leaklint]` table, looking in the folder that
+holds every linted path and then its parents, as ruff does: `cd elsewhere && leaklint
+/proj` reads /proj's configuration. In one folder the first of those names wins (ruff's
+order: `.ruff.toml`, `ruff.toml`, `pyproject.toml`). Its directory is the *project
+root*: relative `exclude` / `per-file-ignores` patterns, the root-only default excludes
+and `cache-dir` are anchored there. Without a configuration file the root is the
+current directory.
 
 Every problem is a `ConfigError` whose message is one line naming the file and the key.
 """
@@ -13,13 +16,16 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint import registry
 from leaklint.engine import DEFAULT_MAX_FILE_BYTES
 
-CONFIG_FILE_NAME = "pyproject.toml"
+PYPROJECT = "pyproject.toml"
+# In one folder, the first of these that exists is the configuration.
+CONFIG_FILE_NAMES = (".leaklint.toml", "leaklint.toml", PYPROJECT)
 SECTION = "[tool.leaklint]"
+STDIN = "-"
 
 
 class ConfigError(Exception):
@@ -35,10 +41,11 @@ class Config:
     to: `(pattern, base_directory)`.
     """
 
-    path: Optional[str] = None  # the pyproject.toml this came from
+    path: Optional[str] = None  # the file this came from
     root: str = field(default_factory=os.getcwd)  # its directory, else the current one
     select: Optional[List[str]] = None
     ignore: List[str] = field(default_factory=list)
+    extend_ignore: List[str] = field(default_factory=list)
     extend_select: List[str] = field(default_factory=list)
     exclude: Optional[List[Tuple[str, str]]] = None
     extend_exclude: List[Tuple[str, str]] = field(default_factory=list)
@@ -50,13 +57,31 @@ class Config:
     rule_options: Dict[str, Any] = field(default_factory=dict)  # Option.name -> value
 
 
+def config_search_start(paths: Sequence[str], stdin_filename: Optional[str] = None) -> str:
+    """The folder the search for the configuration starts in: the deepest folder holding
+    every linted path (a folder itself, a file's folder; for `-` the folder of
+    --stdin-filename, else the current one). Paths on different drives: the current one."""
+    folders = []
+    for path in paths or ["."]:
+        if path == STDIN:
+            path = stdin_filename or "."
+        path = os.path.abspath(path)
+        folders.append(path if os.path.isdir(path) else os.path.dirname(path))
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:  # Windows: C:\ and D:\ have nothing in common
+        return os.getcwd()
+
+
 def find_config_file(start: Optional[str] = None) -> Optional[str]:
-    """The nearest pyproject.toml at or above `start` that has a [tool.leaklint] table."""
+    """The nearest configuration file at or above `start`: a `.leaklint.toml` or
+    `leaklint.toml`, or a pyproject.toml with a [tool.leaklint] table."""
     directory = os.path.abspath(start or os.getcwd())
     while True:
-        candidate = os.path.join(directory, CONFIG_FILE_NAME)
-        if os.path.isfile(candidate) and _has_leaklint_table(candidate):
-            return candidate
+        for name in CONFIG_FILE_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate) and (name != PYPROJECT or _has_leaklint_table(candidate)):
+                return candidate
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -89,7 +114,12 @@ def _parse_toml(path: str, data: bytes) -> dict:
 
 
 def load_config(path: Optional[str]) -> Config:
-    """The validated settings in `path`; the defaults when `path` is None."""
+    """The validated settings in `path`; the defaults when `path` is None.
+
+    A file named pyproject.toml holds them in its [tool.leaklint] table (its other tables
+    are other tools'); any other file (leaklint.toml, `--config ci.toml`) as top-level
+    keys, or as a [tool.leaklint] table when that is all it holds (a copy of a
+    pyproject.toml section)."""
     if path is None:
         return Config()
     try:
@@ -97,10 +127,24 @@ def load_config(path: Optional[str]) -> Config:
             data = handle.read()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
-    table = _parse_toml(path, data).get("tool", {}).get("leaklint", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: {SECTION} must be a table")
-    return _config_from_table(table, path)
+    document = _parse_toml(path, data)
+    tool = document.get("tool")
+    if os.path.basename(path) == PYPROJECT or (
+            list(document) == ["tool"] and isinstance(tool, dict) and "leaklint" in tool):
+        if not isinstance(tool, dict) or "leaklint" not in tool:
+            stray = sorted(key for key in document if _is_setting(key))
+            hint = (f" (top-level {', '.join(stray)} must be in it)" if stray
+                    else " (a file with any other name holds the settings as top-level keys)")
+            raise ConfigError(f"{path}: no {SECTION} table{hint}")
+        table = tool["leaklint"]
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: {SECTION} must be a table")
+        return _config_from_table(table, path, f"{SECTION} ")
+    return _config_from_table(document, path, "")
+
+
+def _is_setting(key: str) -> bool:
+    return _key(key) in SETTINGS or _key(key) in rule_options_by_key()
 
 
 def rule_options_by_key() -> Dict[str, Any]:
@@ -117,18 +161,26 @@ def _key(name: str) -> str:
     return name.replace("_", "-")
 
 
-def _config_from_table(table: dict, path: str) -> Config:
+# Every key but the rule options (which each rule declares).
+SETTINGS = ("select", "ignore", "extend-ignore", "extend-select", "exclude", "extend-exclude",
+            "per-file-ignores", "jobs", "max-file-bytes", "cache-dir", "skip-generated")
+
+
+def _config_from_table(table: dict, path: str, section: str) -> Config:
+    """`section`: how messages name where the keys are ("[tool.leaklint] " or "")."""
     root = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, root=root)
     options = rule_options_by_key()
 
     def fail(key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{path}: {SECTION} {key}: {problem}")
+        return ConfigError(f"{path}: {section}{key}: {problem}")
 
     for raw_key, value in table.items():
         key = _key(raw_key)
-        if key in ("select", "ignore", "extend-select"):
+        if key in ("select", "ignore", "extend-ignore", "extend-select"):
             codes = validate_codes(_string_list(value, raw_key, fail), lambda p: fail(raw_key, p))
+            if key == "select" and not codes:
+                raise fail(raw_key, EMPTY_SELECT)
             setattr(config, key.replace("-", "_"), codes)
         elif key in ("exclude", "extend-exclude"):
             patterns = [(pattern, root) for pattern in _string_list(value, raw_key, fail)]
@@ -156,10 +208,20 @@ def _config_from_table(table: dict, path: str) -> Config:
             option = options[key]
             if not _has_type(value, option.type):
                 raise fail(raw_key, f"expected {option.type.__name__}, got {_type_name(value)}")
+            problem = option.check(value) if option.check else None
+            if problem:
+                raise fail(raw_key, problem)
             config.rule_options[option.name] = value
+        elif key == "tool":
+            raise fail(raw_key, f"unknown key (only a file named {PYPROJECT} has a {SECTION} "
+                                f"table; here the settings are top-level keys)")
         else:
             raise fail(raw_key, "unknown key (see `leaklint --help` and `leaklint --explain CODE`)")
     return config
+
+
+EMPTY_SELECT = ("select is empty, which would turn every rule off; leave it out for the "
+                "default rules, or list the ones you want")
 
 
 def validate_codes(entries: List[str], fail) -> List[str]:

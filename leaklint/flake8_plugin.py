@@ -178,6 +178,9 @@ class LeaklintChecker:
             value = getattr(options, _dest(name), option.default)
             try:
                 settings[name] = _coerce(option, value)
+                problem = option.check(settings[name]) if option.check else None
+                if problem:  # as the leaklint command checks it
+                    raise ValueError(problem)
             except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
                 message = f"--{OPTION_PREFIX}{name}: {error}"
                 parser = getattr(option_manager, "parser", None)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Optional, Sequence, Set
 
 from leaklint import rules as rules_package
 from leaklint.rules.base import Rule
@@ -69,6 +70,52 @@ def selected_codes(select=None, ignore=(), extend_select=()) -> set:
         if on and on >= off:
             chosen.add(code)
     return chosen
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The select/ignore entries of one source: the configuration file or the command line.
+    `ignore` holds `extend-ignore` too (the same thing: both add to what is ignored)."""
+
+    select: Optional[Sequence[str]] = None
+    ignore: Sequence[str] = ()
+    extend_select: Sequence[str] = ()
+
+
+def enabled_codes(layers: Sequence[Selection]) -> Set[str]:
+    """The rule and tool codes on after `layers`, applied in order, later ones winning
+    (as in ruff, the configuration file first, then the command line).
+
+    A layer with `select` starts over from it (with its own ignore and extend-select):
+    `--select` on the command line sets the file's whole selection aside. A layer without
+    one adjusts what the earlier ones left: its `ignore` turns codes off and its
+    `extend-select` on, the more specific entry winning. Tool codes (LKL0xx) are on
+    until ignored: `select` alone never turns them off.
+    """
+    from leaklint.diagnostics import TOOL_CODES
+
+    default_off = {rule.code for rule in all_rules() if not rule.default_enabled}
+
+    def strength(code, entries):  # an off-by-default rule needs more than "LKL"
+        match = _matches(code, entries)
+        return 0 if code in default_off and match <= 3 else match
+
+    enabled = selected_codes() | set(TOOL_CODES)
+    for layer in layers:
+        if layer.select is not None:
+            enabled = selected_codes(layer.select, layer.ignore, layer.extend_select)
+            for code in TOOL_CODES:
+                chosen = max(_matches(code, layer.select), _matches(code, layer.extend_select))
+                if _matches(code, layer.ignore) <= chosen:
+                    enabled.add(code)
+            continue
+        for code in [rule.code for rule in all_rules()] + list(TOOL_CODES):
+            on, off = strength(code, layer.extend_select), _matches(code, layer.ignore)
+            if off > on:
+                enabled.discard(code)
+            elif on:
+                enabled.add(code)
+    return enabled
 
 
 def known_prefix(entry: str) -> bool:

@@ -148,6 +148,44 @@ def test_tool_codes_are_reported_unless_ignored(run_cli, tmp_path, fake_rules):
     assert codes_by_path(result.out) == {("a.py", "LKL901")}
 
 
+def test_empty_select_on_the_command_line_is_a_usage_error(run_cli, tmp_path):
+    write(tmp_path, {"a.py": LEAKY})
+    for value in ("", ",", " , "):
+        result = run_cli("--select", value)
+        assert result.code == 2
+        assert result.err == ("leaklint: error: --select: select is empty, which would turn every "
+                              "rule off; leave it out for the default rules, or list the ones you want\n")
+
+
+def test_command_line_ignores_add_to_the_configured_ones(run_cli, tmp_path, fake_rules):
+    """As in ruff: --ignore / --extend-ignore / --extend-select adjust the file's selection;
+    --select starts over, setting the file's ignores aside."""
+    # broken.py holds every rule's trigger word: parsed (LKL001) whatever is selected.
+    write(tmp_path, {"a.py": "MARK1 = 1\nMARK2 = 2\nMARK3 = 3\n", "broken.py": "MARK1 = MARK3 = threading.Thread(\n"})
+
+    def codes(config, *args):
+        (tmp_path / "pyproject.toml").write_text(f"[tool.leaklint]\n{config}\n")
+        result = run_cli("--no-cache", *args)
+        assert result.code in (0, 1), result.err
+        return sorted({code for _, code in codes_by_path(result.out)})
+
+    assert codes('ignore = ["LKL801"]') == ["LKL001", "LKL901"]
+    assert codes('ignore = ["LKL801"]', "--ignore", "LKL901") == ["LKL001"]
+    assert codes('ignore = ["LKL801"]', "--extend-ignore", "LKL901,LKL0") == []
+    assert codes('extend-ignore = ["LKL801"]', "--ignore", "LKL001") == ["LKL901"]
+    # The command line applies after the file, whatever the file's entries' specificity.
+    assert codes('select = ["LKL801", "LKL901"]', "--ignore", "LKL8") == ["LKL001", "LKL901"]
+    assert codes('ignore = ["LKL8"]', "--extend-select", "LKL8") == ["LKL001", "LKL801", "LKL901"]
+    assert codes('ignore = ["LKL801"]', "--extend-select", "LKL8") == ["LKL001", "LKL801", "LKL901"]
+    # Within one source, the more specific entry wins.
+    assert codes('ignore = ["LKL8"]\nextend-select = ["LKL801"]') == ["LKL001", "LKL801", "LKL901"]
+    assert codes('', "--ignore", "LKL801", "--extend-select", "LKL8") == ["LKL001", "LKL901"]
+    assert codes('extend-select = ["LKL902"]', "--ignore", "LKL9") == ["LKL001", "LKL801"]
+    # --select replaces the file's whole selection, its ignores and extend-select included.
+    assert codes('ignore = ["LKL801", "LKL0"]\nextend-select = ["LKL902"]', "--select", "LKL8") == [
+        "LKL001", "LKL801"]
+
+
 # -- files --------------------------------------------------------------------------------------
 def test_syntax_error_is_lkl001_and_other_files_are_still_reported(run_cli, tmp_path):
     write(tmp_path, {"a.py": LEAKY, "broken.py": "import threading\nthreading.Thread(\n", "z.py": LEAKY})
@@ -284,6 +322,37 @@ def test_per_file_ignores(run_cli, tmp_path, fake_rules, monkeypatch):
     monkeypatch.chdir(tmp_path / "src")
     assert codes_by_path(run_cli("..").out) == {
         ("../tests/t.py", "LKL801"), ("../src/conftest.py", "LKL901"), ("../src/m.py", "LKL901")}
+
+
+def test_configuration_is_found_from_the_linted_paths(run_cli, tmp_path, monkeypatch):
+    """`cd elsewhere && leaklint /proj`: /proj's configuration applies, its folder is the
+    project root (root-only excludes, per-file-ignores, the cache), not the current one."""
+    write(tmp_path, {
+        "proj/pyproject.toml": '[tool.leaklint]\nextend-exclude = ["gen"]\n'
+                               '[tool.leaklint.per-file-ignores]\n"tests/*" = ["LKL1"]\n',
+        "proj/a.py": LEAKY, "proj/gen/g.py": LEAKY, "proj/build/b.py": LEAKY,
+        "proj/tests/t.py": LEAKY, "proj/src/build/kept.py": LEAKY,
+        "elsewhere/pyproject.toml": '[tool.leaklint]\nselect = ["LKL5"]\n',
+    })
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    proj = tmp_path / "proj"
+    result = run_cli(str(proj))
+    assert {p for p, _ in codes_by_path(result.out)} == {f"{proj}/a.py", f"{proj}/src/build/kept.py"}
+    assert (proj / ".leaklint_cache").is_dir()
+    assert not (tmp_path / "elsewhere" / ".leaklint_cache").exists()
+    # A file named from outside, and relative paths, find the same configuration.
+    assert run_cli("../proj/tests/t.py").code == 0
+    assert {p for p, _ in codes_by_path(run_cli("../proj/src", "../proj/tests").out)} == {
+        "../proj/src/build/kept.py"}
+    # Standard input: the configuration of the --stdin-filename's folder.
+    assert run_cli("-", "--stdin-filename", f"{proj}/tests/new.py", stdin=LEAKY.encode()).code == 0
+    assert run_cli("-", "--stdin-filename", "new.py", stdin=LEAKY.encode()).code == 0  # LKL5 only
+
+
+def test_leaklint_toml_is_read(run_cli, tmp_path, fake_rules):
+    write(tmp_path, {"leaklint.toml": 'select = ["LKL9"]\n', "a.py": "MARK1 = 1\nMARK3 = 3\n",
+                     "pyproject.toml": '[tool.leaklint]\nselect = ["LKL8"]\n'})
+    assert {c for _, c in codes_by_path(run_cli().out)} == {"LKL901"}
 
 
 def test_rule_options_reach_the_rules(run_cli, tmp_path, fake_rules):

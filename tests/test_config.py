@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from leaklint.config import ConfigError, find_config_file, load_config
+from leaklint.config import ConfigError, config_search_start, find_config_file, load_config
 from leaklint.engine import DEFAULT_MAX_FILE_BYTES
 
 
@@ -108,6 +108,112 @@ def test_leaklint_must_be_a_table(tmp_path):
     path = write_config(tmp_path, "[tool]\nleaklint = 3\n")
     with pytest.raises(ConfigError, match="must be a table"):
         load_config(str(path))
+
+
+# -- leaklint.toml, and where the search starts -------------------------------------------------
+def test_leaklint_toml_beats_pyproject_in_the_same_folder_and_the_nearest_folder_wins(tmp_path):
+    write_config(tmp_path, "[tool.leaklint]\n")
+    (tmp_path / "leaklint.toml").write_text("")  # empty, still the configuration (as ruff.toml)
+    assert find_config_file(str(tmp_path)) == str(tmp_path / "leaklint.toml")
+    (tmp_path / ".leaklint.toml").write_text("")
+    assert find_config_file(str(tmp_path)) == str(tmp_path / ".leaklint.toml")
+    inner = write_config(tmp_path / "a", "[tool.leaklint]\n")
+    assert find_config_file(str(tmp_path / "a")) == str(inner)
+
+
+def test_leaklint_toml_holds_top_level_keys(tmp_path, fake_rules):
+    path = tmp_path / "leaklint.toml"
+    path.write_text('select = ["LKL9"]\nextend-ignore = ["LKL902"]\nmarker-limit = 4\n'
+                    '[per-file-ignores]\n"tests/*" = ["LKL8"]\n')
+    config = load_config(str(path))
+    assert config.root == str(tmp_path) and config.select == ["LKL9"]
+    assert config.extend_ignore == ["LKL902"] and config.rule_options == {"marker-limit": 4}
+    assert config.per_file_ignores == [("tests/*", str(tmp_path), ["LKL8"])]
+    path.write_text("jobs = 0\n")
+    with pytest.raises(ConfigError) as caught:  # no "[tool.leaklint]" in the message
+        load_config(str(path))
+    assert str(caught.value).startswith(f"{path}: jobs: expected a positive integer")
+
+
+def test_search_starts_in_the_folder_holding_every_linted_path(tmp_path, monkeypatch):
+    for folder in ("proj/src/pkg", "proj/tests", "other"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "proj/src/pkg/m.py").write_text("")
+    monkeypatch.chdir(tmp_path / "other")
+    proj = str(tmp_path / "proj")
+    assert config_search_start([proj]) == proj
+    assert config_search_start([f"{proj}/src/pkg/m.py"]) == f"{proj}/src/pkg"
+    assert config_search_start([f"{proj}/src/pkg/m.py", f"{proj}/tests"]) == proj
+    assert config_search_start(["../proj/src", "../proj/tests"]) == proj
+    assert config_search_start([]) == str(tmp_path / "other")
+    assert config_search_start(["-"]) == str(tmp_path / "other")
+    assert config_search_start(["-"], stdin_filename="../proj/src/new.py") == f"{proj}/src"
+    # Paths in two projects: their common folder (here tmp_path, above both projects).
+    assert config_search_start([proj, str(tmp_path / "other")]) == str(tmp_path)
+
+
+# -- files that are not what they seem ----------------------------------------------------------
+def test_pyproject_named_by_config_needs_a_leaklint_table(tmp_path):
+    path = write_config(tmp_path / "ci", "[project]\nname = 'x'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path))
+    assert str(caught.value).startswith(f"{path}: no [tool.leaklint] table")
+    path.write_text('select = ["LKL1"]\n[tool.black]\nline-length = 100\n')
+    with pytest.raises(ConfigError, match=r"no \[tool.leaklint\] table \(top-level select must be in it\)"):
+        load_config(str(path))
+
+
+def test_other_toml_files_hold_top_level_keys_or_only_a_leaklint_table(tmp_path):
+    path = tmp_path / "ci.toml"
+    path.write_text('[tool.leaklint]\nselect = ["LKL1"]\n')  # a copy of a pyproject section
+    assert load_config(str(path)).select == ["LKL1"]
+    path.write_text('select = ["LKL1"]\n')
+    assert load_config(str(path)).select == ["LKL1"]
+    path.write_text('select = ["LKL1"]\n[tool.leaklint]\nignore = ["LKL101"]\n')  # which one?
+    with pytest.raises(ConfigError, match="ci.toml: tool: unknown key .*top-level keys"):
+        load_config(str(path))
+    path.write_text('[tool.black]\nline-length = 100\n')  # not a leaklint configuration
+    with pytest.raises(ConfigError, match="ci.toml: tool: unknown key"):
+        load_config(str(path))
+
+
+@pytest.mark.parametrize("body", ["select = []", 'select = [""]', 'select = [" ", ""]'])
+def test_an_empty_select_is_an_error(tmp_path, body):
+    path = write_config(tmp_path, f"[tool.leaklint]\n{body}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path))
+    assert str(caught.value) == (f"{path}: [tool.leaklint] select: select is empty, which would turn "
+                                 f"every rule off; leave it out for the default rules, or list the "
+                                 f"ones you want")
+
+
+@pytest.mark.parametrize("name", ["not a name!", "", "mycompany..fetch", ".fetch", "http.fetch.",
+                                  "pkg.class.fetch", "3rdparty.fetch", " fetch"])
+def test_timeout_functions_must_be_dotted_python_names(tmp_path, name):
+    path = write_config(tmp_path, f"[tool.leaklint]\ntimeout-functions = [\"ok.fetch\", {name!r}]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path))
+    assert str(caught.value) == (f"{path}: [tool.leaklint] timeout-functions: {name!r} is not a "
+                                 f"dotted Python name (like mycompany.http.fetch)")
+
+
+def test_valid_timeout_functions(tmp_path):
+    path = write_config(tmp_path, '[tool.leaklint]\ntimeout-functions = ["fetch", "my_co.http2.get_json"]\n')
+    assert load_config(str(path)).rule_options == {"timeout-functions": ["fetch", "my_co.http2.get_json"]}
+
+
+def test_every_list_option_of_names_is_checked():
+    """Options whose items are Python names say so: a value that is not one is an error."""
+    from leaklint.registry import all_rules
+    from leaklint.rules.base import dotted_names
+
+    name_options = [option.name for rule in all_rules() for option in rule.options
+                    if "name" in option.help.lower() and option.type is list]
+    assert name_options  # timeout-functions
+    for rule in all_rules():
+        for option in rule.options:
+            if option.name in name_options:
+                assert option.check is dotted_names, option.name
 
 
 # -- through the command line ----------------------------------------------------------------------

@@ -443,6 +443,15 @@ def test_rule_option_bad_value_is_a_usage_error(tmp_path, capsys, extra_rules):
     assert "--leaklint-test-strict" in capsys.readouterr().err
 
 
+def test_timeout_functions_must_be_dotted_names_under_flake8_too(tmp_path, capsys):
+    (tmp_path / "m.py").write_text(LEAKY)
+    with pytest.raises(SystemExit) as exit_info:
+        flake8_in_process(["--leaklint-timeout-functions", "ok.fetch,3rd.fetch",
+                           str(tmp_path / "m.py")], capsys)
+    assert exit_info.value.code == 2
+    assert "'3rd.fetch' is not a dotted Python name" in capsys.readouterr().err
+
+
 def test_rule_options_listed_in_help(capsys, extra_rules):
     extra_rules(WithOptions)
     from flake8.main.application import Application

@@ -1,8 +1,9 @@
 """The base class every rule derives from: a rule's code, docs and examples live on it."""
 from __future__ import annotations
 
+import keyword
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional
 
 import libcst as cst
 
@@ -18,6 +19,18 @@ class Option:
     type: type  # list, int, bool or str
     default: Any
     help: str
+    # What else a value of the right type must be: the problem as one line, None if fine.
+    check: Optional[Callable[[Any], Optional[str]]] = None
+
+
+def dotted_names(value: list) -> Optional[str]:
+    """An Option check: every item is a dotted Python name like `mycompany.http.fetch`."""
+    for item in value:
+        parts = item.split(".") if isinstance(item, str) else [None]
+        if not all(isinstance(p, str) and p.isidentifier() and not keyword.iskeyword(p)
+                   for p in parts):
+            return f"{item!r} is not a dotted Python name (like mycompany.http.fetch)"
+    return None
 
 
 @dataclass(frozen=True)

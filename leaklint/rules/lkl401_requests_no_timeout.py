@@ -12,7 +12,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, RE
                                       has_star_kwargs, keyword, local_subclass_of,
                                       method_calls_on, timeout_arg, trusted_context,
                                       value_sources)
-from leaklint.rules.base import Option, Report, Rule
+from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 FIX = "pass timeout=(connect, read), e.g. timeout=(3.05, 30)"
 
@@ -74,7 +74,8 @@ class RequestsNoTimeout(Rule):
         Option("timeout-functions", list, [],
                "Qualified names of your own functions that must be given a `timeout=` "
                "keyword, like `[\"mycompany.http.fetch\"]`; a call of one without "
-               "`timeout=` (or with `timeout=None`) is reported by LKL401."),
+               "`timeout=` (or with `timeout=None`) is reported by LKL401.",
+               check=dotted_names),
     )
 
     def __init__(self, settings=None) -> None:
