@@ -34,7 +34,7 @@ class ConfigError(Exception):
 
 @dataclass
 class Config:
-    """The settings from one `[tool.leaklint]` table (or the defaults, without one).
+    """The settings from one configuration file (or the defaults, without one).
 
     `None` means "not set here", so the command line and the defaults can tell a missing
     key from an empty list. Glob patterns are kept with the directory they are relative
