@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple
 
 import leaklint
-from leaklint import registry, report
+from leaklint import interrupts, registry, report
 from leaklint.baseline import BaselineError, apply_baseline, write_baseline
 from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_start,
                              find_config_file, load_config, validate_codes)
@@ -80,7 +80,8 @@ suppressing findings:
 
 exit status:
   0 no findings, 1 findings (including files that could not be parsed, read or
-  checked: LKL001-LKL003), 2 usage or configuration error, or an internal error (LKL000).
+  checked: LKL001-LKL003), 2 usage or configuration error, or an internal error (LKL000),
+  130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 """
 
 
@@ -88,6 +89,7 @@ class UsageError(Exception):
     """A command-line value leaklint cannot use. One line."""
 
 
+@interrupts.sigterm_raises()
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         status = _main(argv)
@@ -106,7 +108,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _error(f"internal error: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
         print("leaklint: interrupted", file=sys.stderr)
-        return 130
+        return interrupts.EXIT_INTERRUPTED
+    except interrupts.Terminated:
+        print("leaklint: terminated", file=sys.stderr)
+        return interrupts.EXIT_TERMINATED
 
 
 def _main(argv: Optional[Sequence[str]]) -> int:

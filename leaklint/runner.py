@@ -12,6 +12,8 @@
   path-dependent filters), one JSON file per effective configuration (the few most
   recent of other configurations are kept, older ones deleted). A file whose size,
   times and inode are unchanged since it was hashed is not even read on a warm run.
+- Ctrl-C or SIGTERM (see `interrupts`) kills the workers at once and leaves the run with
+  the exception, before the cache is saved: an interrupted run caches nothing.
 """
 from __future__ import annotations
 
@@ -19,13 +21,13 @@ import dataclasses
 import hashlib
 import json
 import os
-import signal
 import time
 from dataclasses import dataclass, field
 from stat import S_ISREG
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import leaklint
+from leaklint import interrupts
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
 from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
 from leaklint.engine import file_too_large
@@ -200,8 +202,8 @@ _worker_skip_generated = False
 
 def _init_worker(settings: LintSettings) -> None:
     global _worker_linter, _worker_skip_generated
-    # Ctrl-C is the main process's business: it shuts the pool down.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C is the main process's business: it kills the workers.
+    interrupts.set_up_worker()
     _worker_linter = settings.build_linter()
     _worker_skip_generated = settings.skip_generated
 
@@ -502,23 +504,25 @@ class Runner:
         from concurrent.futures.process import BrokenProcessPool
 
         finished, broken = [], []
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                 initargs=(self.settings,)) as pool:
-            try:
-                futures = []
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                   initargs=(self.settings,))
+        try:
+            futures = []
+            with interrupts.blocked_in_new_processes():  # the workers are started here
                 for chunk in chunks:
                     try:
                         futures.append(pool.submit(_lint_chunk, chunk))
                     except BrokenProcessPool:  # a worker died already: the rest is unfinished
                         break
-                for index, chunk in enumerate(chunks):
-                    try:
-                        if index >= len(futures):
-                            raise BrokenProcessPool("not submitted")
-                        finished.extend(futures[index].result())
-                    except BrokenProcessPool:
-                        broken.append(chunk)
-            except BaseException:  # Ctrl-C: do not wait for the chunks not started yet
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            for index, chunk in enumerate(chunks):
+                try:
+                    if index >= len(futures):
+                        raise BrokenProcessPool("not submitted")
+                    finished.extend(futures[index].result())
+                except BrokenProcessPool:
+                    broken.append(chunk)
+            pool.shutdown(wait=True)
+        except BaseException:  # Ctrl-C, SIGTERM (or a bug): no worker may outlive the run
+            interrupts.kill_workers(pool)
+            raise
         return finished, broken
