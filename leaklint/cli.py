@@ -27,6 +27,7 @@ from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_pat
 from leaklint.finding import Finding
 from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
                               write_atomically, write_stdout, write_text)
+from leaklint.progress import Progress
 from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -237,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     chatter.add_argument("-v", "--verbose", action="store_true",
                          help="on standard error: the configuration file, rules, excludes, jobs "
                               "and cache folder used, why the cache was not used, internal "
-                              "errors' tracebacks, and timing")
+                              "errors' tracebacks, and the time of each phase")
     chatter.add_argument("-q", "--quiet", action="store_true",
                          help="print only the findings (and --statistics): no notes or warnings "
                               "on standard error; errors are still printed")
@@ -350,13 +351,16 @@ def _run(args, options: Options, paths: List[str]) -> int:
     root = options.config.root
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
                           force_exclude=args.force_exclude)
+    discovery_seconds = time.perf_counter() - started
     refusal = overwrite_refusal(*_outputs_and_inputs(args, options, discovered.files))
     if refusal:
         return _error(refusal)
     use_cache = options.cache_dir and discovered.files  # not for stdin alone (editors)
     cache = ResultCache(options.cache_dir, options.settings.cache_key()) if use_cache else None
-    runner = Runner(options.settings, jobs=options.jobs, cache=cache)
+    progress = Progress.on_terminal(sys.stderr, quiet=args.quiet)
+    runner = Runner(options.settings, jobs=options.jobs, cache=cache, progress=progress)
     outcome = runner.run(discovered.files)
+    reporting_started = time.perf_counter()
     findings = discovered.problems + outcome.findings
     stdin_sources = {}  # --show-source reads these, not the disk
     if STDIN in paths:
@@ -386,11 +390,14 @@ def _run(args, options: Options, paths: List[str]) -> int:
     if statistics:
         _write(sys.stderr, statistics)
     if args.verbose:
-        elapsed = time.perf_counter() - started
+        now = time.perf_counter()
+        phases = {"discovery": discovery_seconds, **outcome.seconds, "reporting": now - reporting_started}
         for problem in cache.problems if cache is not None else []:
             _write(sys.stderr, f"leaklint: cache: {problem}\n")
         print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "
-              f"{plural(options.jobs, 'job')}, {elapsed:.2f}s", file=sys.stderr)
+              f"{plural(options.jobs, 'job')}, {now - started:.2f}s", file=sys.stderr)
+        print("leaklint: times: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
+              file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
         _note(args, "warning: no Python files found")
 

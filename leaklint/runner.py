@@ -33,6 +33,7 @@ from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
 from leaklint.engine import file_too_large
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
+from leaklint.progress import Progress
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -413,13 +414,16 @@ class RunOutcome:
     findings: List[Finding]  # sorted
     files: int = 0  # files linted or answered from the cache
     from_cache: int = 0
+    seconds: Dict[str, float] = field(default_factory=dict)  # phase name -> time it took
 
 
 class Runner:
-    def __init__(self, settings: LintSettings, jobs: int = 1, cache: Optional[ResultCache] = None):
+    def __init__(self, settings: LintSettings, jobs: int = 1, cache: Optional[ResultCache] = None,
+                 progress: Optional[Progress] = None):
         self.settings = settings
         self.jobs = max(1, jobs)
         self.cache = cache
+        self.progress = progress or Progress(None)
         self._linter = None
 
     @property
@@ -439,6 +443,8 @@ class Runner:
         findings: List[Finding] = []
         to_lint = []
         from_cache = 0
+        seconds = {}
+        started = time.perf_counter()
         for path in paths:
             cached = self.cache.lookup(path, self.settings.max_file_bytes) if self.cache is not None else None
             if cached is None:
@@ -446,17 +452,27 @@ class Runner:
             else:
                 findings.extend(cached)
                 from_cache += 1
-        if self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
-            results = [lint_file(self.linter, path, self.settings.skip_generated) for path in to_lint]
-        else:
-            results = self._run_in_workers(to_lint)
+        seconds["cache lookup"], started = _lap(started)
+        self.progress.start(len(paths), done=from_cache)
+        try:
+            if self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
+                results = []
+                for path in to_lint:
+                    results.append(lint_file(self.linter, path, self.settings.skip_generated))
+                    self.progress.advance()
+            else:
+                results = self._run_in_workers(to_lint)
+        finally:
+            self.progress.finish()
+        seconds["linting"], started = _lap(started)
         for result in results:
             findings.extend(result.findings)
             if self.cache is not None:
                 self.cache.store(result)
         if self.cache is not None:
             self.cache.save()
-        return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache)
+            seconds["cache saving"], started = _lap(started)
+        return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache, seconds=seconds)
 
     def _run_in_workers(self, paths: List[str]) -> List[FileResult]:
         # A Linter that cannot be built should fail here, once and loudly, not in every
@@ -493,6 +509,7 @@ class Runner:
             if not broken:
                 break
             results.append(crashed(broken[0][0]))
+            self.progress.advance()
             remaining = [chunk[0] for chunk in broken[1:]]
         return results
 
@@ -519,6 +536,7 @@ class Runner:
                     if index >= len(futures):
                         raise BrokenProcessPool("not submitted")
                     finished.extend(futures[index].result())
+                    self.progress.advance(len(chunk))
                 except BrokenProcessPool:
                     broken.append(chunk)
             pool.shutdown(wait=True)
@@ -526,3 +544,9 @@ class Runner:
             interrupts.kill_workers(pool)
             raise
         return finished, broken
+
+
+def _lap(started: float) -> Tuple[float, float]:
+    """(seconds since `started`, now)."""
+    now = time.perf_counter()
+    return now - started, now

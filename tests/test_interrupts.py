@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pty
+import re
+import select
 import signal
 import struct
 import subprocess
@@ -74,12 +77,12 @@ def group_members(group: int) -> list:
 class Run:
     """`python -m leaklint ARGS` in its own process group, watched."""
 
-    def __init__(self, cwd: Path, *args: str):
+    def __init__(self, cwd: Path, *args: str, stderr=subprocess.PIPE):
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         env.pop("LEAKLINT_CACHE_DIR", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "leaklint", *args], cwd=cwd, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
         self.group = self.process.pid
 
     def wait_for_workers(self, count: int, timeout: float = 60.0) -> None:
@@ -132,14 +135,15 @@ class Run:
 def run_in(tmp_path):
     runs = []
 
-    def start(*args: str) -> Run:
-        runs.append(Run(tmp_path, *args))
+    def start(*args: str, **options) -> Run:
+        runs.append(Run(tmp_path, *args, **options))
         return runs[-1]
 
     yield start
     for run in runs:  # whatever a failing test left behind
         run.kill_group()
-        run.process.stderr.close()
+        if run.process.stderr:
+            run.process.stderr.close()
 
 
 @pytest.mark.parametrize("signum, to_group, code, message", [
@@ -202,6 +206,32 @@ def test_a_terminated_run_writes_no_cache(tmp_path, run_in):
     assert run.wait() == 143
     # Nothing at all: not a partial cache, and no temporary file of one.
     assert not cache.exists()
+
+
+@pytest.mark.slow  # 5 s: the line appears after progress.DELAY seconds
+def test_on_a_terminal_the_progress_line_is_erased_before_interrupted(tmp_path, run_in):
+    folder = leaky_files(tmp_path / "project")
+    terminal, their_end = pty.openpty()
+    run = run_in("--jobs", str(JOBS), "--no-cache", str(folder), stderr=their_end)
+    os.close(their_end)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while b"linting" not in shown:  # after progress.DELAY seconds
+        assert time.monotonic() < deadline and run.process.poll() is None, shown
+        if select.select([terminal], [], [], 0.5)[0]:
+            shown += os.read(terminal, 4096)
+    run.send(signal.SIGINT, to_group=True)
+    assert run.wait() == 130
+    while select.select([terminal], [], [], 0.5)[0]:
+        try:
+            shown += os.read(terminal, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+    os.close(terminal)
+    text = shown.decode().replace("\r\n", "\n")  # the terminal's own line ending
+    drawn = re.findall(r"\rlinting (\d+)/200 files", text)
+    assert drawn and all(0 <= int(done) < 200 for done in drawn)
+    assert re.fullmatch(r"(\rlinting \d+/200 files *)+\r +\rleaklint: interrupted\n", text), text
 
 
 # -- the pieces, in-process ----------------------------------------------------------------
