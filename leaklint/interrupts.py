@@ -80,8 +80,10 @@ def kill_workers(pool) -> None:
     the files the workers are on are not worth finishing, and SIGKILL leaves nothing of
     ours half done in them (they only read files and send results back).
 
-    Python 3.14 has `pool.kill_workers()`; before it this needs the pool's private
-    `_processes` and `_result_queue` (present from 3.9 to 3.14), hence the getattr."""
+    The pool has no public way to do this before Python 3.14 (`kill_workers()`, which
+    does the first half): this reads its private `_processes`, `_result_queue` and
+    `_executor_manager_thread` (all there from 3.9 to 3.14), each with getattr so that a
+    future change costs only the second half."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     result_queue = getattr(pool, "_result_queue", None)
     manager = getattr(pool, "_executor_manager_thread", None)
