@@ -6,6 +6,8 @@
   or 143 (SIGTERM), 128 + the signal's number, as a shell reports a process killed by it.
 - Workers ignore SIGINT (a Ctrl-C reaches the whole process group, and stopping them is
   the main process's business) and take SIGTERM's default action (they die at once).
+- A worker whose main process was killed outright (SIGKILL) exits by itself within
+  `ORPHAN_CHECK_SECONDS`.
 - Workers are started with both signals blocked and unblock them once set up, so that a
   signal arriving while one is being born neither kills it halfway through its start-up
   with a traceback nor runs the main process's handler in it.
@@ -13,14 +15,18 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
+import time
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # How long a stopped pool's thread may take to notice its workers are dead.
 MANAGER_JOIN_SECONDS = 1.0
+# How often a worker checks that the main process is still there.
+ORPHAN_CHECK_SECONDS = 0.5
 
 
 class Terminated(BaseException):
@@ -73,6 +79,20 @@ def set_up_worker() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the main process's handler
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def exit_when_orphaned(interval: float = ORPHAN_CHECK_SECONDS) -> None:
+    """In a worker: exit once the main process is gone. Killed in a way it cannot act on
+    (SIGKILL, the OOM killer), it stops nobody, and a worker left alone would finish its
+    files and then wait for more forever (it holds the work pipe's write end itself)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:  # an orphan is adopted by another process
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="leaklint-orphan-watch", daemon=True).start()
 
 
 def kill_workers(pool) -> None:

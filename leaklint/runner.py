@@ -205,6 +205,7 @@ def _init_worker(settings: LintSettings) -> None:
     global _worker_linter, _worker_skip_generated
     # Ctrl-C is the main process's business: it kills the workers.
     interrupts.set_up_worker()
+    interrupts.exit_when_orphaned()
     _worker_linter = settings.build_linter()
     _worker_skip_generated = settings.skip_generated
 

@@ -166,6 +166,17 @@ def test_a_signal_stops_a_parallel_run_and_its_workers_at_once(tmp_path, run_in,
     assert run.stderr() == message + "\n"  # no traceback from the workers or at exit
 
 
+def test_workers_of_a_killed_main_process_exit_by_themselves(tmp_path, run_in):
+    folder = leaky_files(tmp_path / "project")
+    run = run_in("--jobs", str(JOBS), "--no-cache", str(folder))
+    run.wait_for_workers(JOBS)
+    run.send(signal.SIGKILL)  # nothing can run in it: the workers are on their own
+    assert run.wait() == -signal.SIGKILL
+    # They notice within ORPHAN_CHECK_SECONDS, even in the middle of a file.
+    assert run.group_is_gone(timeout=interrupts.ORPHAN_CHECK_SECONDS + STOP_SECONDS), \
+        f"left behind: {group_members(run.group)}"
+
+
 def test_a_second_ctrl_c_does_not_hang(tmp_path, run_in):
     folder = leaky_files(tmp_path / "project")
     run = run_in("--jobs", str(JOBS), "--no-cache", str(folder))
