@@ -54,17 +54,16 @@ class Progress:
             self._drawn = 0
 
     def _draw(self, text: str) -> None:
-        # Spaces over what is left of a longer line (no terminal escape codes needed).
-        width = max(self._drawn, len(text))
-        if self._write("\r" + text.ljust(width)):
-            self._drawn = width
+        # Counted as on screen before it is written: a Ctrl-C may interrupt the write, and
+        # `finish` must still erase what got out. Spaces cover what is left of a longer
+        # line (no terminal escape codes needed).
+        self._drawn = max(self._drawn, len(text))
+        self._write("\r" + text.ljust(self._drawn))
 
-    def _write(self, text: str) -> bool:
+    def _write(self, text: str) -> None:
         try:
             self.stream.write(text)
             self.stream.flush()
-            return True
         except (OSError, ValueError):  # a terminal gone away: not worth failing the run
             self.stream = None
             self._drawn = 0
-            return False

@@ -75,6 +75,22 @@ def test_erased_at_the_end():
     assert terminal.getvalue().endswith(" \r")
 
 
+def test_erased_even_when_ctrl_c_interrupted_the_drawing():
+    class Interrupted(Terminal):
+        def flush(self):
+            if "linting" in self.getvalue() and not self.getvalue().endswith("\r"):
+                raise KeyboardInterrupt
+
+    terminal, clock = Interrupted(), Clock()
+    shown = Progress(terminal, clock)
+    shown.start(total=5)
+    clock.now += progress.DELAY
+    with pytest.raises(KeyboardInterrupt):
+        shown.advance()
+    shown.finish()
+    assert terminal.getvalue() == "\rlinting 1/5 files\r" + " " * 17 + "\r"
+
+
 def test_nothing_to_erase_after_a_short_run():
     terminal = Terminal()
     shown = Progress(terminal, Clock())
