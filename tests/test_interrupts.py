@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from leaklint import interrupts
+from leaklint.runner import FileResult, ResultCache
 
 ROOT = Path(__file__).resolve().parent.parent
 # A signal must be acted on within this long (the brief: "within a second"; the margin
@@ -246,6 +247,25 @@ def test_on_a_terminal_the_progress_line_is_erased_before_interrupted(tmp_path, 
 
 
 # -- the pieces, in-process ----------------------------------------------------------------
+def test_a_signal_while_the_cache_is_written_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n")
+    cache = ResultCache(str(tmp_path / "cache"), "key")
+    cache.store(FileResult(str(source), [], digest="1" * 32, stat=None))
+    cache.save()
+    before = Path(cache.file).read_bytes()
+
+    def terminated(*args):  # SIGTERM between writing the new file and putting it in place
+        raise interrupts.Terminated()
+
+    cache.store(FileResult(str(source), [], digest="2" * 32, stat=None))
+    monkeypatch.setattr(os, "replace", terminated)
+    with pytest.raises(interrupts.Terminated):
+        cache.save()
+    assert Path(cache.file).read_bytes() == before
+    assert [p.name for p in Path(cache.file).parent.iterdir()] == [Path(cache.file).name]  # no .tmp
+
+
 def test_sigterm_raises_terminated_inside_and_is_put_back_after():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     with pytest.raises(interrupts.Terminated):
