@@ -146,6 +146,10 @@ def test_the_command_shows_it_on_a_terminal_only(tmp_path, monkeypatch, capsys):
     assert main(["--no-cache", "a.py"]) == 1
     assert terminal.getvalue() == "\rlinting 1/1 files\r                 \r"
     assert capsys.readouterr().out.startswith("a.py:5:")
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main(["-q", "--no-cache", "a.py"]) == 1
+    assert quiet.getvalue() == ""
 
 
 def test_verbose_shows_the_time_of_each_phase(tmp_path, monkeypatch, capsys):
