@@ -32,6 +32,9 @@ def section(entry, default_on=True, options=()) -> str:
               "**Why is this bad?** " + entry.why_bad, "",
               "**Example**", "", "```python", entry.example.rstrip(), "```", "",
               "**Use instead**", "", "```python", entry.use_instead.rstrip(), "```", ""]
+    test_code_reason = getattr(entry, "test_code_reason", "")  # rules only, not tool codes
+    if test_code_reason:
+        lines += ["**In test files.** " + test_code_reason, ""]
     if options:
         lines += ["**Options**", ""]
         for option in options:

@@ -31,6 +31,13 @@ TRUSTED_CONTEXTS_DOC = (
     "callee or object replaced by `mock.patch(...)` / `patch.object(...)`; and a call in "
     "a function that takes a `timeout` parameter and tests it (the caller decided).")
 
+# Why no LKL4xx rule applies to test files by default (the `test-ignore` default).
+TEST_CODE_REASON = (
+    "Not reported in test files by default (it is in the default `test-ignore`): a call "
+    "without a timeout in a test talks to a local fixture server, and the test suite's own "
+    "timeout (pytest-timeout, the CI job's limit) guards it. Set `test-ignore = []` to "
+    "report it there too.")
+
 
 @dataclass(frozen=True)
 class Entry:

@@ -70,6 +70,13 @@ class Rule:
     # without the prefilter.
     trigger_words: ClassVar[tuple] = ()
     options: ClassVar[tuple] = ()  # of Option
+    # Test files (see leaklint/testcode.py): a rule that does not apply to them is in the
+    # default `test-ignore`; `test_code_reason` says why, in the rule's documentation.
+    applies_to_tests: ClassVar[bool] = True
+    test_code_reason: ClassVar[str] = (
+        "Reported in test files too: a thread, task, queue or process a test leaves "
+        "behind outlives the test, keeps its resources and makes later tests flaky or "
+        "the suite hang (what goleak catches in Go).")
 
     def __init__(self, settings: Optional[dict] = None) -> None:
         settings = settings or {}

@@ -12,6 +12,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, RE
                                       has_star_kwargs, keyword, local_subclass_of,
                                       method_calls_on, timeout_arg, trusted_context,
                                       value_sources)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 FIX = "pass timeout=(connect, read), e.g. timeout=(3.05, 30)"
@@ -21,6 +22,8 @@ class RequestsNoTimeout(Rule):
     code = "LKL401"
     name = "requests-no-timeout"
     summary = "A requests call (function or Session method) has no timeout, or timeout=None."
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "Finds calls of `requests.get/options/head/post/put/patch/delete/request` and of the "
         "same methods (and `send`) on a `requests.Session` that pass no `timeout` or pass "

@@ -9,6 +9,7 @@ from leaklint.index import FileIndex
 from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, method_calls_on, URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
                                       call_label, local_url, positional, sets_default_socket_timeout,
                                       timeout_arg, trusted_context, value_sources)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass timeout= (the third positional argument), e.g. urlopen(url, timeout=30)"
@@ -18,6 +19,8 @@ class UrllibNoTimeout(Rule):
     code = "LKL402"
     name = "urllib-no-timeout"
     summary = "urllib.request.urlopen() or an opener's open() has no timeout, or timeout=None."
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "Finds calls of `urllib.request.urlopen(url, data=None, timeout=...)` and of "
         "`open(fullurl, data=None, timeout=...)` on an opener made by "

@@ -10,6 +10,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, STDLIB_CLASSES, STDL
                                       positional, sets_default_socket_timeout,
                                       socket_never_used_for_io, timeout_arg,
                                       trusted_context)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
 # Only followed to see what is done with the object; nothing "releases" it here.
@@ -21,6 +22,8 @@ class StdlibClientNoTimeout(Rule):
     name = "stdlib-client-no-timeout"
     summary = ("http.client, socket.create_connection, smtplib, ftplib, poplib, imaplib or "
                "telnetlib connection made without a timeout.")
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "Finds `http.client.HTTPConnection` / `HTTPSConnection`, "
         "`socket.create_connection`, `smtplib.SMTP` / `SMTP_SSL` / `LMTP`, `ftplib.FTP` / "

@@ -11,6 +11,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, attribute_stored_on,
                                       URLLIB3_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, sets_default_socket_timeout,
                                       timeout_arg, trusted_context, value_sources)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
 FIX = ("pass timeout=urllib3.Timeout(connect=..., read=...) to the PoolManager / "
@@ -27,6 +28,8 @@ class Urllib3NoTimeout(Rule):
     code = "LKL404"
     name = "urllib3-no-timeout"
     summary = "A urllib3 request has no timeout at the call nor at its PoolManager/pool."
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "Finds `request()`, `request_encode_url()`, `request_encode_body()` and "
         "`urlopen()` calls on a `urllib3.PoolManager`, `ProxyManager`, "

@@ -11,6 +11,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, HTTPX_CLIENTS, HTTPX
                                       HTTPX_TIMEOUT_CLASSES, call_label,
                                       disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass a bound instead, e.g. timeout=httpx.Timeout(10.0, connect=5.0), or drop it for the 5 s default"
@@ -30,6 +31,8 @@ class HttpxTimeoutDisabled(Rule):
     code = "LKL405"
     name = "httpx-timeout-disabled"
     summary = "An httpx call or Client disables the default timeout (timeout=None)."
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "httpx has a 5-second default timeout, so a call without one is fine. This rule "
         "finds where it is switched off: `timeout=None` (or an `httpx.Timeout(None)` with "

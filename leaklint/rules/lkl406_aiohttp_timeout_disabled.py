@@ -10,6 +10,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, AIOHTTP_METHODS, AIO
                                       AIOHTTP_TIMEOUT_BOUNDS, AIOHTTP_TIMEOUT_CLASSES,
                                       call_label, disabled_timeout_object, timeout_arg, trusted_context,
                                       value_sources)
+from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass aiohttp.ClientTimeout(total=..., sock_read=...) with at least one bound"
@@ -25,6 +26,8 @@ class AiohttpTimeoutDisabled(Rule):
     name = "aiohttp-timeout-disabled"
     summary = ("An aiohttp request passes timeout=None, or a session/request gets a "
                "ClientTimeout whose bounds are all None.")
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     what_it_does = (
         "aiohttp bounds every request by its default `ClientTimeout(total=300, "
         "sock_connect=30)`, so the default is fine, and so are `ClientSession(timeout=None)` "
