@@ -29,6 +29,7 @@ from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrit
                               write_atomically, write_stdout, write_text)
 from leaklint.progress import Progress
 from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
+from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -55,17 +56,26 @@ files:
   Symbolic links are followed; a missing path, links in a loop, broken links, FIFOs,
   devices, unreadable files or folders are reported (LKL002) and the run goes on.
 
+test files:
+  Files matching the test-file patterns (matched as exclude patterns are) are linted
+  with every rule, but the findings of the rules that do not apply to tests are held
+  back: by default the network timeouts ({",".join(default_test_ignore()) or "none"}), as a test
+  talks to local fixtures and the suite's own timeout guards it. --test-ignore= (empty)
+  reports everything in tests; --statistics counts what was held back. Default test
+  files: {", ".join(DEFAULT_TEST_FILES)}.
+
 configuration:
   The nearest .leaklint.toml or leaklint.toml (top-level keys), or pyproject.toml with a
   [tool.leaklint] table (the first of these in a folder wins), searching from the
   deepest folder holding every linted path upwards (for -, the --stdin-filename's
   folder). --config FILE names one, --isolated ignores them. Its folder is the project
   root; without one, the current folder. Keys: select, ignore, extend-ignore,
-  extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]), jobs,
-  cache-dir, max-file-bytes, skip-generated, and every rule option (see --explain CODE).
-  --ignore, --extend-ignore and --extend-select adjust the file's selection, after it
-  (in one place, the more specific entry wins); --select replaces it, the file's ignores
-  included. Other options override the file; --extend-exclude adds to it.
+  extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]), test-files,
+  extend-test-files, test-ignore, jobs, cache-dir, max-file-bytes, skip-generated, and
+  every rule option (see --explain CODE). --ignore, --extend-ignore and --extend-select
+  adjust the file's selection, after it (in one place, the more specific entry wins);
+  --select replaces it, the file's ignores included. Other options override the file;
+  --extend-exclude and --extend-test-files add to it.
 
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
@@ -187,12 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
                            help="the same as --ignore (flake8's name for adding to the ignored codes)")
     selection.add_argument("--extend-select", type=_comma_list, action="extend", metavar="CODES",
                            help="these rules on top of the selection (e.g. rules that are off by default)")
+    selection.add_argument("--test-ignore", type=_comma_list, action="extend", metavar="CODES",
+                           help="hold back these codes' findings in test files (default: the rules "
+                                "that do not apply to tests, "
+                                f"{','.join(default_test_ignore()) or 'none'}); "
+                                "--test-ignore= reports every rule in tests")
 
     files = parser.add_argument_group("choosing files")
     files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS",
                        help="patterns to skip, replacing the defaults and the configured ones")
     files.add_argument("--extend-exclude", type=_comma_list, action="extend", metavar="GLOBS",
                        help="patterns to skip on top of the others")
+    files.add_argument("--test-files", type=_comma_list, action="extend", metavar="GLOBS",
+                       help="patterns of test files, replacing the defaults and the configured ones")
+    files.add_argument("--extend-test-files", type=_comma_list, action="extend", metavar="GLOBS",
+                       help="patterns of test files on top of the others")
     files.add_argument("--force-exclude", action="store_true",
                        help="apply the exclude patterns to files named on the command line too")
     files.add_argument("--stdin-filename", metavar="NAME",
@@ -273,6 +292,7 @@ class Options:
     enabled: Set[str]  # the rule and tool codes to report
     exclude: PathFilter
     per_file_ignores: List[Tuple[PathFilter, List[str]]]
+    test_code: TestCodePolicy  # which files are tests, which codes are held back there
     settings: LintSettings  # what decides a file's findings from its content
     jobs: int
     cache_dir: Optional[str]  # None: no cache
@@ -312,6 +332,17 @@ def resolve_options(args, config: Config) -> Options:
         exclude = default_exclude_patterns(config.root)
     exclude = exclude + config.extend_exclude + [(p, cwd) for p in args.extend_exclude or []]
 
+    if args.test_files is not None:
+        test_files = [(pattern, cwd) for pattern in args.test_files]
+    elif config.test_files is not None:
+        test_files = config.test_files
+    else:
+        test_files = [(pattern, config.root) for pattern in DEFAULT_TEST_FILES]
+    test_files = test_files + config.extend_test_files + [(p, cwd) for p in args.extend_test_files or []]
+    test_ignore = checked_codes("--test-ignore", args.test_ignore)
+    if test_ignore is None:
+        test_ignore = default_test_ignore() if config.test_ignore is None else config.test_ignore
+
     # The configured options of the enabled rules (each rule falls back to its own
     # defaults, which are part of its code, and so of the cache key).
     enabled_options = {option.name for rule in registry.all_rules() if rule.code in enabled
@@ -330,6 +361,7 @@ def resolve_options(args, config: Config) -> Options:
         enabled=enabled,
         exclude=PathFilter(exclude),
         per_file_ignores=[(PathFilter([(glob, base)]), ignored) for glob, base, ignored in config.per_file_ignores],
+        test_code=TestCodePolicy(test_files, test_ignore, config.root),
         settings=settings,
         jobs=args.jobs or config.jobs or _cpu_count(),
         cache_dir=None if args.no_cache else cache_dir,
@@ -370,6 +402,7 @@ def _run(args, options: Options, paths: List[str]) -> int:
             stdin_sources[name] = sys.stdin.buffer.read(options.settings.max_file_bytes + 1)
             findings += runner.lint_stdin(stdin_sources[name], name)
     findings = sorted(f for f in findings if _reported(f, options, root))
+    findings, held_back = options.test_code.split(findings)
     try:
         findings = _apply_baselines(args, findings, checked_paths=discovered.files)
     except BaselineError as error:
@@ -377,7 +410,7 @@ def _run(args, options: Options, paths: List[str]) -> int:
 
     text = render(findings, args.format, show_source=args.show_source, verbose=args.verbose,
                   stdin_sources=stdin_sources)
-    statistics = statistics_text(findings) if args.statistics and findings else ""
+    statistics = statistics_text(findings, held_back) if args.statistics else ""
     if args.format == "text":
         text, statistics = text + statistics, ""
     if args.output and args.output != STDIN:
@@ -398,6 +431,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
               f"{plural(options.jobs, 'job')}, {now - started:.2f}s", file=sys.stderr)
         print("leaklint: times: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
               file=sys.stderr)
+        print(f"leaklint: {plural(len(held_back), 'finding')} in test files held back by "
+              f"test-ignore ({','.join(options.test_code.ignore) or 'empty'})", file=sys.stderr)
     if not discovered.files and not discovered.problems and STDIN not in paths:
         _note(args, "warning: no Python files found")
 
@@ -511,8 +546,17 @@ def _write(stream: TextIO, text: str) -> None:
     write_text(stream, printable(text))
 
 
-def statistics_text(findings: List[Finding]) -> str:
-    """A line per code (count, code, name), then the total."""
+def statistics_text(findings: List[Finding], held_back: Sequence[Finding] = ()) -> str:
+    """A line per code (count, code, name), then the total; then the same for the
+    findings test-ignore held back in test files, if any (what --test-ignore= would add)."""
+    text = _counts_text(findings) if findings else ""
+    if held_back:
+        text += "held back in test files by test-ignore (--test-ignore= reports them):\n"
+        text += _counts_text(held_back)
+    return text
+
+
+def _counts_text(findings: Sequence[Finding]) -> str:
     counts = Counter(f.code for f in findings)
     names: Dict[str, str] = {f.code: f.name for f in findings}
     width = max(len(str(len(findings))), 5)
@@ -553,6 +597,9 @@ def explain_text(code: str) -> Optional[str]:
         if text:
             body = textwrap.indent(text.rstrip("\n"), "    ") if is_code else _paragraph(text, "  ")
             parts.append(f"{title}:\n{body}")
+    test_code_reason = getattr(doc, "test_code_reason", "")  # rules only, not tool codes
+    if test_code_reason:
+        parts.append(f"In test files:\n{_paragraph(test_code_reason, '  ')}")
     options = getattr(doc, "options", ())
     if options:
         lines = ["Options (in [tool.leaklint]):"]

@@ -5,9 +5,9 @@ keys) or `pyproject.toml` with a `[tool.leaklint]` table, looking in the folder 
 holds every linted path and then its parents, as ruff does: `cd elsewhere && leaklint
 /proj` reads /proj's configuration. In one folder the first of those names wins (ruff's
 order: `.ruff.toml`, `ruff.toml`, `pyproject.toml`). Its directory is the *project
-root*: relative `exclude` / `per-file-ignores` patterns, the root-only default excludes
-and `cache-dir` are anchored there. Without a configuration file the root is the
-current directory.
+root*: relative `exclude` / `per-file-ignores` / `test-files` patterns, the root-only
+default excludes and `cache-dir` are anchored there. Without a configuration file the
+root is the current directory.
 
 Every problem is a `ConfigError` whose message is one line naming the file and the key.
 """
@@ -50,6 +50,9 @@ class Config:
     exclude: Optional[List[Tuple[str, str]]] = None
     extend_exclude: List[Tuple[str, str]] = field(default_factory=list)
     per_file_ignores: List[Tuple[str, str, List[str]]] = field(default_factory=list)
+    test_files: Optional[List[Tuple[str, str]]] = None  # None: DEFAULT_TEST_FILES
+    extend_test_files: List[Tuple[str, str]] = field(default_factory=list)
+    test_ignore: Optional[List[str]] = None  # None: the rules that do not apply to tests
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
@@ -177,12 +180,12 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
 
     for raw_key, value in table.items():
         key = _key(raw_key)
-        if key in ("select", "ignore", "extend-ignore", "extend-select"):
+        if key in ("select", "ignore", "extend-ignore", "extend-select", "test-ignore"):
             codes = validate_codes(_string_list(value, raw_key, fail), lambda p: fail(raw_key, p))
             if key == "select" and not codes:
                 raise fail(raw_key, EMPTY_SELECT)
             setattr(config, key.replace("-", "_"), codes)
-        elif key in ("exclude", "extend-exclude"):
+        elif key in ("exclude", "extend-exclude", "test-files", "extend-test-files"):
             patterns = [(pattern, root) for pattern in _string_list(value, raw_key, fail)]
             setattr(config, key.replace("-", "_"), patterns)
         elif key == "per-file-ignores":

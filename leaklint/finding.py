@@ -1,7 +1,7 @@
 """The one record every part of leaklint exchanges: a finding at a place in a file."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True, order=True)
@@ -27,6 +27,12 @@ class Finding:
     fingerprint: str = field(default="", compare=False)
     # Extra text shown only with --verbose (an internal error's traceback).
     detail: str = field(default="", compare=False)
+    # In a test file (see leaklint/testcode.py): reports show it at a lower level. Set
+    # after linting, from the path, so it is never part of a cached result.
+    test: bool = field(default=False, compare=False)
+
+    def in_test_file(self) -> "Finding":
+        return replace(self, test=True)
 
     def as_dict(self) -> dict:
         return {
@@ -40,6 +46,7 @@ class Finding:
             "message": self.message,
             "fix": self.fix,
             "fingerprint": self.fingerprint,
+            "test": self.test,
         }
 
     @classmethod
@@ -57,4 +64,5 @@ class Finding:
             noqa_lines=tuple(data.get("noqa_lines", (0, 0))),
             fingerprint=data.get("fingerprint", ""),
             detail=data.get("detail", ""),
+            test=data.get("test", False),
         )

@@ -25,6 +25,8 @@ SARIF_SCHEMA_URL = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 SARIF_FINGERPRINT_KEY = "leaklint/v1"
+# A result's property (with the tag "test") when the finding is in a test file.
+SARIF_TEST_CODE_PROPERTY = "leaklint/testCode"
 SOURCE_ROOT_ID = "%SRCROOT%"
 
 # Problems with leaklint itself or with a file it cannot parse are errors; every other
@@ -61,6 +63,13 @@ def render(
 
 def level_of(code: str) -> str:
     return "error" if code in ERROR_CODES else "warning"
+
+
+def finding_level(finding: Finding) -> str:
+    """A warning in a test file is a SARIF "note": code scanning then lists it below the
+    findings in shipped code, and its filters can hide it (errors stay errors)."""
+    level = level_of(finding.code)
+    return "note" if finding.test and level == "warning" else level
 
 
 # Control characters from a file's name or source (an ANSI escape or a \r in a string
@@ -258,7 +267,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict:
     result = {
         "ruleId": finding.code,
         "ruleIndex": rule_index,
-        "level": level_of(finding.code),
+        "level": finding_level(finding),
         "message": {"text": finding.message},
         "locations": [
             {"physicalLocation": {"artifactLocation": artifact_location(finding.path), "region": region}}
@@ -266,6 +275,8 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict:
     }
     if finding.fingerprint:
         result["partialFingerprints"] = {SARIF_FINGERPRINT_KEY: finding.fingerprint}
+    if finding.test:
+        result["properties"] = {"tags": ["test"], SARIF_TEST_CODE_PROPERTY: True}
     return result
 
 
@@ -293,7 +304,9 @@ def github_annotation(finding: Finding) -> str:
         properties += [("endLine", finding.end_line), ("endColumn", finding.end_column)]
     properties.append(("title", f"{finding.code} {finding.name}".rstrip()))
     rendered = ",".join(f"{key}={escape_github_property(str(value))}" for key, value in properties)
-    return f"::{level_of(finding.code)} {rendered}::{escape_github_data(finding.message)}"
+    # GitHub's levels are notice, warning and error: SARIF's "note" is a "notice".
+    level = finding_level(finding).replace("note", "notice")
+    return f"::{level} {rendered}::{escape_github_data(finding.message)}"
 
 
 def escape_github_data(text: str) -> str:

@@ -215,7 +215,9 @@ def _lint_chunk(paths: List[str]) -> List[FileResult]:
 
 
 # -- the cache ------------------------------------------------------------------------------
-_FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding) if f.name != "path"]
+# Not the path (a result is shared by every file with that content), nor `test` (it
+# depends on the path too, and is set after linting).
+_FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding) if f.name not in ("path", "test")]
 # What each field must be when read back: a cache file that is valid JSON can still hold
 # a string where a line number belongs, which would only blow up later, when sorting.
 _FIELD_TYPES = {"line": int, "column": int, "end_line": int, "end_column": int, "code": str,

@@ -183,6 +183,21 @@ def test_sarif_results():
     assert absolute["level"] == "error" and internal["level"] == "error"
 
 
+def test_sarif_findings_in_test_files_are_notes_with_a_property(sarif_validator):
+    in_test = [Finding("tests/test_mod.py", 4, 5, "LKL101", "leak", test=True),
+               Finding("tests/test_mod.py", 1, 1, "LKL001", "syntax error", test=True),
+               Finding("pkg/mod.py", 4, 5, "LKL101", "leak")]
+    log = sarif_of(in_test)
+    sarif_validator.validate(log)
+    leak, syntax_error, shipped = log["runs"][0]["results"]
+    assert leak["level"] == "note"
+    assert leak["properties"] == {"tags": ["test"], "leaklint/testCode": True}
+    assert syntax_error["level"] == "error"  # an error stays an error, in tests too
+    assert shipped["level"] == "warning" and "properties" not in shipped
+    github = report.render(in_test, "github").splitlines()
+    assert [line.split(" ")[0] for line in github] == ["::notice", "::error", "::warning"]
+
+
 # -- json and text ------------------------------------------------------------------------
 TEXT_LINE = re.compile(r"^(?P<path>.*):(?P<line>\d+):(?P<column>\d+): (?P<code>LKL\d{3}) (?P<message>.*)$")
 
@@ -210,7 +225,7 @@ def test_json_round_trip_gives_back_the_findings_the_text_shows():
     back = report.findings_from_json(as_json)
     assert back == findings
     assert [f.as_dict() for f in back] == [f.as_dict() for f in findings]
-    keys = {"path", "line", "column", "end_line", "end_column", "code", "name", "message", "fix"}
+    keys = {"path", "line", "column", "end_line", "end_column", "code", "name", "message", "fix", "test"}
     assert all(keys <= set(item) for item in json.loads(as_json))
     text_shown = shown_by_text(report.render(findings, "text"))
     json_shown = {(f.path, f.line, f.column, f.code, f.message) for f in back}
@@ -232,6 +247,7 @@ findings_strategy = st.lists(
         name=line_free_text,
         fix=st.text(),
         fingerprint=st.text(alphabet="0123456789abcdef", max_size=16),
+        test=st.booleans(),
     ),
     max_size=8,
 )
