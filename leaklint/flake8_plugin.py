@@ -31,6 +31,13 @@ How the work is split with flake8:
   ``ignore =`` setting replaces the default ignore list altogether.)
 * Rule options are flake8 options ``--leaklint-<name>`` (also read from flake8 config
   files as ``leaklint-<name> = ...``), plus ``--leaklint-max-file-bytes``.
+* Test files (``leaklint/testcode.py``): ``--leaklint-test-files``,
+  ``--leaklint-extend-test-files`` and ``--leaklint-test-ignore`` mean what
+  ``test-files``, ``extend-test-files`` and ``test-ignore`` mean to the leaklint command,
+  with the same defaults, so findings held back there are held back under flake8 too.
+  flake8 anchors a pattern holding a ``/`` where it is configured (the config file's
+  folder, or the current one on the command line), as leaklint does; the current folder
+  stands for the project root.
 
 Tool-level codes under flake8:
 
@@ -55,6 +62,9 @@ from leaklint import __version__
 
 OPTION_PREFIX = "leaklint-"
 MAX_FILE_BYTES_OPTION = "max-file-bytes"
+TEST_FILES_OPTION = "test-files"
+EXTEND_TEST_FILES_OPTION = "extend-test-files"
+TEST_IGNORE_OPTION = "test-ignore"
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
 
@@ -122,6 +132,7 @@ class LeaklintChecker:
     _codes: ClassVar[Optional[Tuple[str, ...]]] = None  # None: parse_options never ran
     _max_file_bytes: ClassVar[Optional[int]] = None
     _apply_noqa: ClassVar[bool] = True  # False under --disable-noqa
+    _test_code: ClassVar[Optional[Any]] = None  # a TestCodePolicy; None: the defaults
     # Built on first use, one per distinct configuration, reused for every file.
     _linters: ClassVar[Dict[Any, Any]] = {}
 
@@ -168,6 +179,27 @@ class LeaklintChecker:
             help="leaklint: files larger than this are reported as LKL003 and not "
                  "checked (default: %(default)s).",
         )
+        from leaklint.testcode import DEFAULT_TEST_FILES, default_test_ignore
+
+        test_ignore = default_test_ignore()
+        for name, default, metavar, help_text in (
+            (TEST_FILES_OPTION, list(DEFAULT_TEST_FILES), "GLOB,GLOB",
+             f"patterns of test files (default: {','.join(DEFAULT_TEST_FILES)})."),
+            (EXTEND_TEST_FILES_OPTION, [], "GLOB,GLOB", "patterns of test files on top of those."),
+            (TEST_IGNORE_OPTION, test_ignore, "CODES",
+             "codes held back in test files (default: the rules that do not apply to tests, "
+             f"{','.join(test_ignore) or 'none'}; empty: every rule reports in tests)."),
+        ):
+            parser.add_option(
+                "--" + OPTION_PREFIX + name,
+                dest=_dest(name),
+                default=default,
+                parse_from_config=True,
+                comma_separated_list=True,
+                normalize_paths=name != TEST_IGNORE_OPTION,
+                metavar=metavar,
+                help="leaklint: " + help_text.replace("%", "%%"),
+            )
 
     @classmethod
     def parse_options(cls, option_manager, options, args=None) -> None:
@@ -188,6 +220,7 @@ class LeaklintChecker:
                     parser.error(message)  # exits 2 with flake8's usage line
                 raise SystemExit(message) from None
         cls._settings = settings
+        cls._test_code = _test_code_policy(option_manager, options)
         cls._apply_noqa = not getattr(options, "disable_noqa", False)
         cls._max_file_bytes = int(getattr(options, _dest(MAX_FILE_BYTES_OPTION), 0) or 0) or None
         cls._codes = tuple(
@@ -232,7 +265,33 @@ class LeaklintChecker:
 
             return [(1, 1, INTERNAL_ERROR.code,
                      f"internal error in the flake8 plugin: {type(error).__name__}: {error}")]
-        return [(f.line, f.column, f.code, f.message) for f in findings]
+        reported, _ = (self._test_code or _test_code_policy(None, None)).split(findings)
+        return [(f.line, f.column, f.code, f.message) for f in reported]
+
+
+def _test_code_policy(option_manager, options):
+    """The test files and test-ignore codes from flake8's options (the defaults where
+    unset); a bad code is a usage error, as under the leaklint command."""
+    import os
+
+    from leaklint.config import validate_codes
+    from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore
+
+    def option(name, default):
+        value = getattr(options, _dest(name), None)
+        return default if value is None else _parse_list(value)
+
+    def usage_error(problem):
+        message = f"--{OPTION_PREFIX}{TEST_IGNORE_OPTION}: {problem}"
+        parser = getattr(option_manager, "parser", None)
+        if parser is not None:
+            parser.error(message)  # exits 2 with flake8's usage line
+        return SystemExit(message)
+
+    root = os.getcwd()
+    patterns = option(TEST_FILES_OPTION, list(DEFAULT_TEST_FILES)) + option(EXTEND_TEST_FILES_OPTION, [])
+    ignore = validate_codes(option(TEST_IGNORE_OPTION, default_test_ignore()), usage_error)
+    return TestCodePolicy([(pattern, root) for pattern in patterns], ignore, root)
 
 
 def _wanted(rule, options) -> bool:

@@ -67,10 +67,12 @@ def cli_available() -> bool:
 @pytest.fixture(autouse=True)
 def fresh_checker():
     """parse_options stores its results on the class: isolate tests from each other."""
-    saved = (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes)
+    saved = (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes,
+             LeaklintChecker._test_code)
     LeaklintChecker._linters.clear()
     yield
-    LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes = saved
+    (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes,
+     LeaklintChecker._test_code) = saved
     LeaklintChecker._linters.clear()
 
 
@@ -577,3 +579,62 @@ def test_plugin_skips_the_parse_guard_flake8_already_ran(monkeypatch):
     Linter([]).lint_text(source, "m.py")  # no rules: prefilter stops before the guard
     engine.Linter(list(LeaklintChecker._linter().rules)).lint_text(source, "m.py")
     assert len(calls) == 1
+
+
+# -- 7. test files ---------------------------------------------------------------------------
+TEST_FILE_CASES = {
+    "tests/test_client.py": "import requests\n\ndef test_get():\n    requests.get('http://x')\n",
+    "tests/test_worker.py": LEAKY,
+    "qa/check.py": "import requests\n\ndef check():\n    requests.get('http://x')\n",
+    "client.py": "import requests\n\ndef get():\n    requests.get('http://x')\n",
+}
+
+
+@needs_lkl101
+@pytest.mark.skipif(not cli_available(), reason="leaklint/cli.py and __main__.py not there yet")
+@pytest.mark.parametrize("leaklint_args, flake8_args", [
+    ([], []),
+    (["--test-ignore="], ["--leaklint-test-ignore="]),
+    (["--test-ignore=LKL1", "--extend-test-files=qa/*"],
+     ["--leaklint-test-ignore=LKL1", "--leaklint-extend-test-files=qa/*"]),
+    (["--test-files=check.py"], ["--leaklint-test-files=check.py"]),
+], ids=["defaults", "empty-test-ignore", "extended", "replaced"])
+def test_test_files_same_under_both_tools(tmp_path, leaklint_args, flake8_args):
+    for name, text in TEST_FILE_CASES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    names = sorted(TEST_FILE_CASES)
+    cli = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", *leaklint_args, *names],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    flake8 = run_flake8(["--select", "LKL", *flake8_args, *names], cwd=tmp_path)
+    assert flake8.returncode in (0, 1), flake8.stderr
+    expected, got = parse_output(cli.stdout, tmp_path), parse_output(flake8.stdout, tmp_path)
+    assert expected and got == expected
+    if not leaklint_args:  # the defaults: timeouts held back in tests, thread leaks not
+        assert {(f[0], f[3]) for f in got} == {("client.py", "LKL401"), ("qa/check.py", "LKL401"),
+                                              (os.path.join("tests", "test_worker.py"), "LKL101")}
+
+
+def test_test_files_from_a_flake8_config_file(tmp_path):
+    for name, text in TEST_FILE_CASES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\nleaklint-extend-test-files = qa/check.py\nleaklint-test-ignore = LKL4,LKL1\n")
+    result = subprocess.run([sys.executable, "-m", "flake8", "--select", "LKL", "."], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert {(f[0], f[3]) for f in parse_output(result.stdout, tmp_path)} == {("client.py", "LKL401")}
+
+
+def test_bad_test_ignore_is_a_flake8_usage_error(tmp_path):
+    (tmp_path / "m.py").write_text(CLEAN)
+    result = run_flake8(["--select", "LKL", "--leaklint-test-ignore", "LKL999", "m.py"], cwd=tmp_path)
+    assert result.returncode != 0
+    assert "--leaklint-test-ignore: unknown code or prefix 'LKL999'" in result.stderr
+
+
+def test_checker_without_option_parsing_holds_back_timeouts_in_tests():
+    source = "import requests\n\ndef test_get():\n    requests.get('http://x')\n"
+    assert list(LeaklintChecker(None, source.splitlines(True), "tests/test_a.py").run()) == []
+    (_, _, text, _), = LeaklintChecker(None, source.splitlines(True), "a.py").run()
+    assert text.startswith("LKL401 ")
