@@ -57,12 +57,14 @@ files:
   devices, unreadable files or folders are reported (LKL002) and the run goes on.
 
 test files:
-  Files matching the test-file patterns (matched as exclude patterns are) are linted
-  with every rule, but the findings of the rules that do not apply to tests are held
-  back: by default the network timeouts ({",".join(default_test_ignore()) or "none"}), as a test
-  talks to local fixtures and the suite's own timeout guards it. --test-ignore= (empty)
-  reports everything in tests; --statistics counts what was held back. Default test
-  files: {", ".join(DEFAULT_TEST_FILES)}.
+{textwrap.fill(
+    "Files matching the test-file patterns (matched as exclude patterns are) are linted "
+    "with every rule, but the findings of the codes in test-ignore are held back there. "
+    "Its default is the rules that do not apply to tests: the network timeouts "
+    f"({', '.join(default_test_ignore()) or 'none'}), as a test talks to local fixtures "
+    "and the suite's own timeout guards it. --test-ignore= (empty) reports every rule in "
+    "tests; --statistics counts what was held back. Default test files: "
+    f"{', '.join(DEFAULT_TEST_FILES)}.", width=88, initial_indent="  ", subsequent_indent="  ")}
 
 configuration:
   The nearest .leaklint.toml or leaklint.toml (top-level keys), or pyproject.toml with a
