@@ -265,7 +265,9 @@ class LeaklintChecker:
 
             return [(1, 1, INTERNAL_ERROR.code,
                      f"internal error in the flake8 plugin: {type(error).__name__}: {error}")]
-        reported, _ = (self._test_code or _test_code_policy(None, None)).split(findings)
+        if LeaklintChecker._test_code is None:  # used without flake8's option parsing
+            LeaklintChecker._test_code = _test_code_policy(None, None)
+        reported, _ = LeaklintChecker._test_code.split(findings)
         return [(f.line, f.column, f.code, f.message) for f in reported]
 
 
