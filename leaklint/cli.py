@@ -257,9 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(on standard error for the json, sarif and github formats)")
     chatter = output.add_mutually_exclusive_group()
     chatter.add_argument("-v", "--verbose", action="store_true",
-                         help="on standard error: the configuration file, rules, excludes, jobs "
-                              "and cache folder used, why the cache was not used, internal "
-                              "errors' tracebacks, and the time of each phase")
+                         help="on standard error: the configuration file, rules, excludes, test "
+                              "files, jobs and cache folder used, why the cache was not used, "
+                              "internal errors' tracebacks, how many findings were held back in "
+                              "test files, and the time of each phase")
     chatter.add_argument("-q", "--quiet", action="store_true",
                          help="print only the findings (and --statistics): no notes or warnings "
                               "on standard error; errors are still printed")
@@ -477,6 +478,8 @@ def describe_options(options: Options) -> List[str]:
         f"configuration: {options.config.path or '(none, defaults)'}",
         f"rules ({len(codes)}): {', '.join(codes) or 'none'}",
         f"exclude: {', '.join(pattern(g, b) for g, b in options.exclude.patterns) or 'nothing'}",
+        f"test files: {', '.join(pattern(g, b) for g, b in options.test_code.files.patterns) or 'none'}",
+        f"held back in test files (test-ignore): {', '.join(options.test_code.ignore) or 'nothing'}",
         f"jobs: {options.jobs}",
         f"cache folder: {options.cache_dir or 'none (--no-cache)'}",
     ]

@@ -11,6 +11,7 @@ import pytest
 
 import leaklint
 from leaklint.discovery import DEFAULT_EXCLUDES
+from leaklint.testcode import DEFAULT_TEST_FILES
 
 ROOT = Path(__file__).resolve().parent.parent
 LEAKY = "import threading\n\ndef f():\n    threading.Thread(target=print).start()\n"
@@ -412,17 +413,21 @@ def test_verbose_reports_timing(run_cli, tmp_path):
 
 
 def test_verbose_shows_the_effective_options_first(run_cli, tmp_path, fake_rules):
-    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8", "LKL901"]\nextend-exclude = ["gen/x"]\n',
+    write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8", "LKL901"]\nextend-exclude = ["gen/x"]\n'
+                                       'extend-test-files = ["qa/*"]\n',
                      "src/a.py": "MARK1 = 1\n"})
     os.chdir(tmp_path / "src")
     result = run_cli("-v", "--ignore", "LKL801", "--extend-exclude", "old", "-j", "3", "--cache-dir", "c")
     lines = result.err.splitlines()
     # Patterns with a "/" are paths from the project root, one folder up.
     defaults = [f"{p} (from ..)" if "/" in p else p for p in DEFAULT_EXCLUDES]
-    assert lines[:5] == [
+    assert lines[:7] == [
         f"leaklint: configuration: {tmp_path / 'pyproject.toml'}",
         "leaklint: rules (1): LKL901",
         f"leaklint: exclude: {', '.join(defaults)}, gen/x (from ..), old",
+        f"leaklint: test files: {', '.join(DEFAULT_TEST_FILES)}, qa/* (from ..)",
+        "leaklint: held back in test files (test-ignore): LKL401, LKL402, LKL403, LKL404, "
+        "LKL405, LKL406",
         "leaklint: jobs: 3",
         "leaklint: cache folder: c",
     ]
