@@ -56,6 +56,7 @@ with it libcst) is imported when flake8 registers options, and the engine on fir
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 from leaklint import __version__
@@ -274,8 +275,6 @@ class LeaklintChecker:
 def _test_code_policy(option_manager, options):
     """The test files and test-ignore codes from flake8's options (the defaults where
     unset); a bad code is a usage error, as under the leaklint command."""
-    import os
-
     from leaklint.config import validate_codes
     from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore
 
