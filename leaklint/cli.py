@@ -24,6 +24,7 @@ from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_st
                              find_config_file, load_config, validate_codes)
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES
 from leaklint.finding import Finding
 from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
                               write_atomically, write_stdout, write_text)
@@ -219,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--stdin-filename", metavar="NAME",
                        help="the path to report (and match per-file-ignores against) for -")
     files.add_argument("--max-file-bytes", type=_positive_int, metavar="N",
-                       help="skip larger files with LKL003 (default: 5000000)")
+                       help=f"skip larger files with LKL003 (default: {DEFAULT_MAX_FILE_BYTES}, which "
+                            f"keeps the memory needed to lint one file under 1 GB)")
     files.add_argument("--skip-generated", action=argparse.BooleanOptionalAction, default=None,
                        help="skip files marked @generated in their first 10 lines (default: no)")
 

@@ -29,7 +29,12 @@ from leaklint.rules.base import Rule
 # nesting depth; CPython 3.11 keeps pure-Python frames off the C stack, so a high limit
 # is safe, and RecursionError past it is caught and reported as LKL003.
 _RECURSION_LIMIT = 20000
-DEFAULT_MAX_FILE_BYTES = 5_000_000
+# Parsing keeps the whole libcst tree in memory: measured, the peak resident memory of
+# linting one file is up to ~0.8 MB per byte of dense generated code (tables of numbers;
+# ~0.5 for generated classes, ~0.07 for long strings), so that a file within the default
+# limit stays under 1 GB. The figures: notes/robustness.md ("Memory", issue 15).
+DEFAULT_MAX_FILE_BYTES = 1_000_000
+OUT_OF_MEMORY = "file skipped: out of memory while linting it (MemoryError)"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -78,6 +83,8 @@ class Linter:
             text = decode_source(data)
         except DecodeError as error:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot decode file: {error}")]
+        except MemoryError:
+            return [_tool_finding(path, 1, 1, FILE_SKIPPED, OUT_OF_MEMORY)]
         return self.lint_text(text, path, apply_noqa=apply_noqa, size=len(data))
 
     def lint_text(
@@ -95,7 +102,13 @@ class Linter:
         skipped_codes = file_noqa(text) if apply_noqa else None
         if skipped_codes == ():
             return []
-        findings = self._lint(text, path, apply_noqa, size, python_checked)
+        try:
+            findings = self._lint(text, path, apply_noqa, size, python_checked)
+        except MemoryError:
+            # Python's own allocations failing (a memory limit, a huge tree): the file's
+            # problem, not a bug. The native parser failing to allocate aborts the process
+            # instead; the runner's worker processes cover that (leaklint.runner).
+            return [_tool_finding(path, 1, 1, FILE_SKIPPED, OUT_OF_MEMORY)]
         if skipped_codes:
             findings = [f for f in findings if not f.code.startswith(skipped_codes)]
         return findings
@@ -145,6 +158,8 @@ class Linter:
                                                f"parse: {error.message}")
         except RecursionError:
             return _tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to parse")
+        except MemoryError:
+            raise  # lint_text reports it
         except Exception as error:  # libcst raises assorted errors on exotic input
             ast_error = ast_error and _python_syntax_error(text)
             if ast_error is not None:
@@ -167,6 +182,8 @@ class Linter:
                 try:
                     for report in rule.check(index):
                         reports.append((rule, report))
+                except MemoryError:
+                    raise  # not the rule's bug: lint_text reports it
                 except Exception as error:  # a broken rule must not hide the others
                     internal.append(_tool_finding(
                         path, 1, 1, INTERNAL_ERROR,

@@ -8,6 +8,9 @@
   pool. The files it was given are then re-run one at a time in a one-worker pool, to
   find the file that kills it (reported as LKL003); the other files are re-run in a fresh
   pool, so nothing else is lost.
+- Linting in-process, a big file still gets a worker process of its own: the native
+  parser aborts the whole process when it cannot allocate memory (under a memory limit),
+  which must cost that file, not the run.
 - The cache maps a file's content hash to its findings (after `# noqa`, before the
   path-dependent filters), one JSON file per effective configuration (the few most
   recent of other configurations are kept, older ones deleted). A file whose size,
@@ -30,13 +33,17 @@ import leaklint
 from leaklint import interrupts
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
 from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
-from leaklint.engine import file_too_large
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, file_too_large
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
 from leaklint.progress import Progress
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
+# Without worker processes, a file bigger than this is linted in a process of its own:
+# it takes 20-200 MB and seconds to parse (notes/robustness.md, "Memory"), so the cost of
+# starting a process is small next to it, and running out of memory costs only that file.
+OWN_PROCESS_BYTES = 250_000
 # How many first lines of a file may carry the `@generated` marker.
 GENERATED_MARKER_LINES = 10
 CACHE_FORMAT = 1
@@ -58,7 +65,7 @@ class LintSettings:
 
     codes: Tuple[str, ...]  # the selected rule codes
     rule_options: Dict[str, object] = field(default_factory=dict)  # Option.name -> value
-    max_file_bytes: int = 5_000_000
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     skip_generated: bool = False
 
     def build_linter(self):
@@ -192,7 +199,7 @@ def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
 def crashed(path: str) -> FileResult:
     return FileResult(path, [Finding(
         path=path, line=1, column=1, code=FILE_SKIPPED.code,
-        message="file skipped: the parser crashed on it (the worker process died)",
+        message="file skipped: the process linting it died (a crash in the parser, or out of memory)",
         end_line=1, end_column=1, name=FILE_SKIPPED.name, noqa_lines=(1, 1))])
 
 
@@ -459,10 +466,7 @@ class Runner:
         self.progress.start(len(paths), done=from_cache)
         try:
             if self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
-                results = []
-                for path in to_lint:
-                    results.append(lint_file(self.linter, path, self.settings.skip_generated))
-                    self.progress.advance()
+                results = self._run_in_process(to_lint)
             else:
                 results = self._run_in_workers(to_lint)
         finally:
@@ -476,6 +480,29 @@ class Runner:
             self.cache.save()
             seconds["cache saving"], started = _lap(started)
         return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache, seconds=seconds)
+
+    def _run_in_process(self, paths: List[str]) -> List[FileResult]:
+        """Here, except big files: those go to one worker process, one at a time (and to a
+        new one whenever it dies)."""
+        self.linter  # noqa: B018  (as in _run_in_workers: a broken Linter fails here)
+        big, here = [], []
+        for path in paths:
+            (big if self._needs_own_process(path) else here).append(path)
+        results = []
+        for path in here:
+            results.append(lint_file(self.linter, path, self.settings.skip_generated))
+            self.progress.advance()
+        if big:
+            results.extend(self._isolate(big))
+        return results
+
+    def _needs_own_process(self, path: str) -> bool:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            return False  # lint_file reports why
+        # Over max-file-bytes it is skipped without parsing: no risk, no process.
+        return OWN_PROCESS_BYTES < size <= self.settings.max_file_bytes
 
     def _run_in_workers(self, paths: List[str]) -> List[FileResult]:
         # A Linter that cannot be built should fail here, once and loudly, not in every

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from leaklint import cli, discovery, registry, runner
-from leaklint.engine import Linter
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, Linter
 from leaklint.rules.base import Report, Rule
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,8 +139,8 @@ BAD_INPUT = {
     # Deep, but within what the parsers take: linted, the leak is found.
     "deep_unary.py": ("import threading\nx = " + "not " * 800 + "y\n" + LEAK_BODY,
                       [(5, "LKL101", "never joined")]),
-    # A 1 MB line.
-    "one_mb_line.py": ("import threading\nx = '" + "a" * 1_000_000 + "'\n" + LEAK_BODY,
+    # A line of almost 1 MB (within the default size limit).
+    "one_mb_line.py": ("import threading\nx = '" + "a" * 990_000 + "'\n" + LEAK_BODY,
                        [(5, "LKL101", "never joined")]),
     # Syntax newer than this interpreter's that libcst parses: still linted, not LKL001.
     "pep695.py": ("import threading\ntype Alias = list[int]\ndef first[T](items: list[T]) -> T:\n"
@@ -209,9 +209,86 @@ def test_fifty_thousand_line_module_is_linted(run_cli, tmp_path):
     """Not skipped, the 50,000-line module is parsed and its leak found (slow: libcst's
     parse and the position pass over ~250,000 nodes take 10-60 s depending on the load)."""
     write(tmp_path, {"leaky.py": LEAKY, "generated_pb2.py": fifty_thousand_line_module("@generated")})
-    found = parse(run_cli("--no-cache", "--jobs", "1").out)
+    found = parse(run_cli("--no-cache", "--jobs", "1", "--max-file-bytes", "1200000").out)  # it is 1.13 MB
     assert [(line, code) for line, _, code, _ in found["generated_pb2.py"]] == [(50_000, "LKL101")]
     assert_leak_reported(found)
+
+
+def padded_to(size: int, head: str, line: str) -> str:
+    """`head`, then copies of `line`, then padding: exactly `size` bytes (ASCII)."""
+    copies = (size - len(head)) // len(line)
+    text = head + line * copies
+    return text + "#" * (size - len(text) - 1) + "\n"
+
+
+def test_default_size_limit_bounds_memory(run_cli, tmp_path):
+    """A file at the default limit is linted (here in a worker process of its own, as it
+    is over runner.OWN_PROCESS_BYTES); one byte more is LKL003, never parsed."""
+    strings = "MESSAGES = {'en': '" + "a long generated message " * 10 + "'}\n"  # cheap to parse
+    at_limit = padded_to(DEFAULT_MAX_FILE_BYTES, LEAKY, strings)
+    write(tmp_path, {"leaky.py": LEAKY, "at_limit.py": at_limit, "over_limit.py": at_limit + "\n"})
+    result = run_cli("--no-cache", "--jobs", "1")
+    found = parse(result.out)
+    assert found["over_limit.py"] == [(1, 1, "LKL003", f"file skipped: {DEFAULT_MAX_FILE_BYTES + 1} bytes is over "
+                                                       f"the limit of 1000000 (max-file-bytes)")]
+    assert_leak_reported(found, "at_limit.py")
+    assert_leak_reported(found)
+    assert DEFAULT_MAX_FILE_BYTES == 1_000_000  # the bound in notes/robustness.md is measured for it
+
+
+def test_out_of_memory_in_python_is_lkl003_for_that_file_only(monkeypatch):
+    """MemoryError (Python's own allocations failing) in the parser or in a rule: LKL003,
+    not LKL001 "cannot parse" nor LKL000 "internal error"; the next file is linted."""
+    from leaklint import engine
+
+    linter = Linter([rule() for rule in registry.all_rules()])
+    real_parse = engine.cst.parse_module
+
+    def parse_or_fail(text):
+        if "HUGE" in text:
+            raise MemoryError()
+        return real_parse(text)
+
+    monkeypatch.setattr(engine.cst, "parse_module", parse_or_fail)
+    skipped = [(1, 1, "LKL003", "file skipped: out of memory while linting it (MemoryError)")]
+    assert [(f.line, f.column, f.code, f.message) for f in linter.lint_bytes((LEAKY + "HUGE = 1\n").encode(), "a.py")] \
+        == skipped
+    assert [(f.line, f.code) for f in linter.lint_bytes(LEAKY.encode(), "b.py")] == [(4, "LKL101")]
+
+    class GreedyRule(ExplodingRule):
+        def check(self, index):
+            raise MemoryError()
+
+    greedy = Linter([rule() for rule in registry.all_rules()] + [GreedyRule()])
+    assert [(f.line, f.column, f.code, f.message) for f in greedy.lint_bytes((LEAKY + "BOOM = 1\n").encode(), "c.py")] \
+        == skipped
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_a_real_memory_limit_costs_the_big_file_only(tmp_path):
+    """Under a real memory limit (RLIMIT_AS) the native parser does not raise: it aborts its
+    process ("memory allocation of N bytes failed"). With --jobs 1 the big file is linted in
+    a process of its own, so the run completes: LKL003 for it, every other finding kept."""
+    numbers = ", ".join(str(n) for n in range(100, 116))
+    tables = padded_to(700_000, PRELUDE, f"TABLE = ({numbers})\n")  # ~550 MB to parse
+    write(tmp_path, {"leaky.py": LEAKY, "tables.py": tables, "other.py": LEAKY})
+    script = (
+        "import resource, sys\n"
+        "import concurrent.futures.process, libcst, leaklint.cli\n"
+        # What leaklint needs to start, plus room for the small files: not for the big one.
+        "size = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmSize:'))\n"
+        "limit = size * 1024 + 200 * 1024 * 1024\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+        "sys.exit(leaklint.cli.main(['--no-cache', '--isolated', '--jobs', '1', '.']))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MALLOC_ARENA_MAX="2")
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, timeout=600)
+    found = parse(result.stdout)
+    assert result.returncode == 1, result.stderr
+    assert found.pop("tables.py") == [(1, 1, "LKL003", "file skipped: the process linting it died "
+                                                       "(a crash in the parser, or out of memory)")]
+    assert_leak_reported(found)
+    assert_leak_reported(found, "other.py")
 
 
 # -- paths ------------------------------------------------------------------------------------------------
@@ -473,8 +550,8 @@ def test_parallel_mode_keeps_internal_errors_and_survives_a_segfaulting_worker(r
     result = run_cli("--no-cache", "--jobs", "2", "--verbose")
     found = parse("\n".join(line for line in result.out.splitlines() if not line.startswith(" ")))
     assert result.code == 2
-    assert found.pop("segfault.py") == [(1, 1, "LKL003", "file skipped: the parser crashed on it "
-                                                          "(the worker process died)")]
+    assert found.pop("segfault.py") == [(1, 1, "LKL003", "file skipped: the process linting it died "
+                                                          "(a crash in the parser, or out of memory)")]
     assert found["boom.py"][0][2:] == ("LKL000", "internal error in LKL990 (exploding): RuntimeError: the rule broke")
     assert 'raise RuntimeError("the rule broke")' in result.out  # the worker's traceback came back
     assert sorted(found) == sorted(files.keys() - {"segfault.py"})

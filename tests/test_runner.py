@@ -361,5 +361,35 @@ def test_a_file_that_kills_its_worker_is_lkl003_and_nothing_else_is_lost(tmp_pat
     outcome = Runner(SETTINGS, jobs=2).run(sorted(paths + killers))
     skipped = [f for f in outcome.findings if f.code == "LKL003"]
     assert [(f.path, f.message) for f in skipped] == [
-        (path, "file skipped: the parser crashed on it (the worker process died)") for path in killers]
+        (path, "file skipped: the process linting it died (a crash in the parser, or out of memory)")
+        for path in killers]
     assert [f for f in outcome.findings if f.code != "LKL003"] == expected
+
+
+@needs_fork
+def test_without_workers_a_big_file_is_linted_in_a_process_of_its_own(tmp_path, fake_rules, monkeypatch):
+    """--jobs 1 (or a few files): a file that kills the process linting it (the native
+    parser out of memory) must cost that file only, not the whole run."""
+    paths = write(tmp_path, {"small.py": "MARK1 = 1\n", "other.py": "MARK3 = 3\n"})
+    expected = Runner(SETTINGS, jobs=1).run(paths).findings
+    killers = write(tmp_path, {"big_killer.py": "CRASH\n" + "#" * 200 + "\n",
+                               "big_killer2.py": "CRASH\n" + "#" * 200 + "\n"})
+    big = write(tmp_path, {"big_fine.py": "MARK1 = 1\n" + "#" * 200 + "\n"})
+    main_process = os.getpid()
+    real = runner.lint_source
+
+    def crashing(linter, data, path, skip_generated):
+        if b"CRASH" in data:
+            if os.getpid() == main_process:  # it would have taken pytest down
+                raise AssertionError("linted in the main process")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(linter, data, path, skip_generated)
+
+    monkeypatch.setattr(runner, "lint_source", crashing)
+    monkeypatch.setattr(runner, "OWN_PROCESS_BYTES", 100)
+    outcome = Runner(SETTINGS, jobs=1).run(sorted(paths + killers + big))
+    assert [(f.path, f.code, f.message) for f in outcome.findings if f.path in killers] == [
+        (path, "LKL003", "file skipped: the process linting it died (a crash in the parser, or out of memory)")
+        for path in killers]
+    assert [(f.path, f.code) for f in outcome.findings if f.path in big] == [(big[0], "LKL901")]
+    assert [f for f in outcome.findings if f.path in paths] == expected
