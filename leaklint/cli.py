@@ -24,7 +24,7 @@ from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_st
                              find_config_file, load_config, validate_codes)
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 from leaklint.finding import Finding
 from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
                               write_atomically, write_stdout, write_text)
@@ -74,11 +74,11 @@ configuration:
   folder). --config FILE names one, --isolated ignores them. Its folder is the project
   root; without one, the current folder. Keys: select, ignore, extend-ignore,
   extend-select, exclude, extend-exclude, per-file-ignores (glob = [codes]), test-files,
-  extend-test-files, test-ignore, jobs, cache-dir, max-file-bytes, skip-generated, and
-  every rule option (see --explain CODE). --ignore, --extend-ignore and --extend-select
-  adjust the file's selection, after it (in one place, the more specific entry wins);
-  --select replaces it, the file's ignores included. Other options override the file;
-  --extend-exclude and --extend-test-files add to it.
+  extend-test-files, test-ignore, jobs, cache-dir, max-file-bytes, max-file-tokens,
+  skip-generated, and every rule option (see --explain CODE). --ignore, --extend-ignore
+  and --extend-select adjust the file's selection, after it (in one place, the more
+  specific entry wins); --select replaces it, the file's ignores included. Other options
+  override the file; --extend-exclude and --extend-test-files add to it.
 
 cache:
   Results are cached by file content and configuration in .leaklint_cache in the
@@ -220,8 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--stdin-filename", metavar="NAME",
                        help="the path to report (and match per-file-ignores against) for -")
     files.add_argument("--max-file-bytes", type=_positive_int, metavar="N",
-                       help=f"skip larger files with LKL003 (default: {DEFAULT_MAX_FILE_BYTES}, which "
-                            f"keeps the memory needed to lint one file under 1 GB)")
+                       help=f"skip larger files with LKL003 (default: {DEFAULT_MAX_FILE_BYTES})")
+    files.add_argument("--max-file-tokens", type=_positive_int, metavar="N",
+                       help=f"skip files with more tokens (words, punctuation, line breaks) with "
+                            f"LKL003 (default: {DEFAULT_MAX_FILE_TOKENS}, which keeps the memory "
+                            f"needed to lint one file under 1 GB)")
     files.add_argument("--skip-generated", action=argparse.BooleanOptionalAction, default=None,
                        help="skip files marked @generated in their first 10 lines (default: no)")
 
@@ -357,6 +360,7 @@ def resolve_options(args, config: Config) -> Options:
         codes=tuple(sorted(code for code in enabled if code not in TOOL_CODES)),
         rule_options=rule_options,
         max_file_bytes=args.max_file_bytes or config.max_file_bytes,
+        max_file_tokens=args.max_file_tokens or config.max_file_tokens,
         skip_generated=config.skip_generated if args.skip_generated is None else args.skip_generated,
     )
     cache_dir = args.cache_dir or os.environ.get(CACHE_DIR_ENV) or config.cache_dir \

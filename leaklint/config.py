@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint import registry
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
 PYPROJECT = "pyproject.toml"
 # In one folder, the first of these that exists is the configuration.
@@ -56,6 +56,7 @@ class Config:
     jobs: Optional[int] = None
     cache_dir: Optional[str] = None
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS
     skip_generated: bool = False
     rule_options: Dict[str, Any] = field(default_factory=dict)  # Option.name -> value
 
@@ -166,7 +167,7 @@ def _key(name: str) -> str:
 
 # Every key but the rule options (which each rule declares).
 SETTINGS = ("select", "ignore", "extend-ignore", "extend-select", "exclude", "extend-exclude",
-            "per-file-ignores", "jobs", "max-file-bytes", "cache-dir", "skip-generated")
+            "per-file-ignores", "jobs", "max-file-bytes", "max-file-tokens", "cache-dir", "skip-generated")
 
 
 def _config_from_table(table: dict, path: str, section: str) -> Config:
@@ -199,6 +200,8 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
             config.jobs = _positive_int(value, raw_key, fail)
         elif key == "max-file-bytes":
             config.max_file_bytes = _positive_int(value, raw_key, fail)
+        elif key == "max-file-tokens":
+            config.max_file_tokens = _positive_int(value, raw_key, fail)
         elif key == "cache-dir":
             if not isinstance(value, str) or not value:
                 raise fail(raw_key, f"expected a path string, got {_type_name(value)}")

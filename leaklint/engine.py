@@ -29,11 +29,14 @@ from leaklint.rules.base import Rule
 # nesting depth; CPython 3.11 keeps pure-Python frames off the C stack, so a high limit
 # is safe, and RecursionError past it is caught and reported as LKL003.
 _RECURSION_LIMIT = 20000
-# Parsing keeps the whole libcst tree in memory: measured, the peak resident memory of
-# linting one file is up to ~0.8 MB per byte of dense generated code (tables of numbers;
-# ~0.5 for generated classes, ~0.07 for long strings), so that a file within the default
-# limit stays under 1 GB. The figures: notes/robustness.md ("Memory", issue 15).
+# Parsing keeps the whole libcst tree in memory, ~1.6-2.7 kB per token (the words,
+# punctuation and line breaks `_TOKEN` counts) whatever the code looks like, while per
+# byte it ranges from 0.07 (long strings) to 2.8 MB per MB (`a` on every line): the
+# token limit is what bounds memory, to ~0.85 GB for one file within it; the byte limit
+# bounds reading, decoding and counting. The figures: notes/robustness.md, "Memory".
 DEFAULT_MAX_FILE_BYTES = 1_000_000
+DEFAULT_MAX_FILE_TOKENS = 300_000
+_TOKEN = re.compile(r"\w+|[^\w\s]|\n")
 OUT_OF_MEMORY = "file skipped: out of memory while linting it (MemoryError)"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -63,11 +66,12 @@ class Linter:
     """Runs a fixed set of rule instances over source files. Build once, reuse per file."""
 
     def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                 prefilter: bool = True):
+                 max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS, prefilter: bool = True):
         """`prefilter=False` parses every file (the tests compare both ways: the prefilter
         must never change the findings)."""
         self.rules = list(rules)
         self.max_file_bytes = max_file_bytes
+        self.max_file_tokens = max_file_tokens
         self.prefilter = prefilter
         self._trigger = trigger_pattern(self.rules)
 
@@ -118,6 +122,13 @@ class Linter:
         size = len(text) if size is None else size
         if size > self.max_file_bytes:
             return [file_too_large(path, self.max_file_bytes, size)]
+        # A token is at least one character: a shorter text needs no counting.
+        if len(text) > self.max_file_tokens:
+            tokens = _TOKEN.subn("", text)[1]  # the fastest way to count matches in C
+            if tokens > self.max_file_tokens:
+                return [_tool_finding(path, 1, 1, FILE_SKIPPED,
+                                      f"file skipped: {tokens} tokens is over the limit of "
+                                      f"{self.max_file_tokens} (max-file-tokens)")]
         module_or_finding = self._parse(text, path, python_checked)
         if isinstance(module_or_finding, Finding):
             return [module_or_finding]

@@ -30,7 +30,8 @@ How the work is split with flake8:
   alone would let an explicit ``--select LKL`` beat the default ignore, and a user's
   ``ignore =`` setting replaces the default ignore list altogether.)
 * Rule options are flake8 options ``--leaklint-<name>`` (also read from flake8 config
-  files as ``leaklint-<name> = ...``), plus ``--leaklint-max-file-bytes``.
+  files as ``leaklint-<name> = ...``), plus ``--leaklint-max-file-bytes`` and
+  ``--leaklint-max-file-tokens``.
 * Test files (``leaklint/testcode.py``): ``--leaklint-test-files``,
   ``--leaklint-extend-test-files`` and ``--leaklint-test-ignore`` mean what
   ``test-files``, ``extend-test-files`` and ``test-ignore`` mean to the leaklint command,
@@ -63,6 +64,7 @@ from leaklint import __version__
 
 OPTION_PREFIX = "leaklint-"
 MAX_FILE_BYTES_OPTION = "max-file-bytes"
+MAX_FILE_TOKENS_OPTION = "max-file-tokens"
 TEST_FILES_OPTION = "test-files"
 EXTEND_TEST_FILES_OPTION = "extend-test-files"
 TEST_IGNORE_OPTION = "test-ignore"
@@ -132,6 +134,7 @@ class LeaklintChecker:
     _settings: ClassVar[Dict[str, Any]] = {}
     _codes: ClassVar[Optional[Tuple[str, ...]]] = None  # None: parse_options never ran
     _max_file_bytes: ClassVar[Optional[int]] = None
+    _max_file_tokens: ClassVar[Optional[int]] = None
     _apply_noqa: ClassVar[bool] = True  # False under --disable-noqa
     _test_code: ClassVar[Optional[Any]] = None  # a TestCodePolicy; None: the defaults
     # Built on first use, one per distinct configuration, reused for every file.
@@ -146,7 +149,7 @@ class LeaklintChecker:
     @classmethod
     def add_options(cls, parser) -> None:
         from leaklint import registry
-        from leaklint.engine import DEFAULT_MAX_FILE_BYTES
+        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
         off = [rule.code for rule in registry.all_rules() if not rule.default_enabled]
         if off:
@@ -179,6 +182,17 @@ class LeaklintChecker:
             metavar="N",
             help="leaklint: files larger than this are reported as LKL003 and not "
                  "checked (default: %(default)s).",
+        )
+        parser.add_option(
+            "--" + OPTION_PREFIX + MAX_FILE_TOKENS_OPTION,
+            dest=_dest(MAX_FILE_TOKENS_OPTION),
+            type=int,
+            default=DEFAULT_MAX_FILE_TOKENS,
+            parse_from_config=True,
+            metavar="N",
+            help="leaklint: files with more tokens (words, punctuation, line breaks) are "
+                 "reported as LKL003 and not checked; bounds the memory needed "
+                 "(default: %(default)s).",
         )
         from leaklint.testcode import DEFAULT_TEST_FILES, default_test_ignore
 
@@ -224,6 +238,7 @@ class LeaklintChecker:
         cls._test_code = _test_code_policy(option_manager, options)
         cls._apply_noqa = not getattr(options, "disable_noqa", False)
         cls._max_file_bytes = int(getattr(options, _dest(MAX_FILE_BYTES_OPTION), 0) or 0) or None
+        cls._max_file_tokens = int(getattr(options, _dest(MAX_FILE_TOKENS_OPTION), 0) or 0) or None
         cls._codes = tuple(
             rule.code for rule in registry.all_rules() if _wanted(rule, options)
         )
@@ -232,18 +247,19 @@ class LeaklintChecker:
     @classmethod
     def _linter(cls):
         from leaklint import registry
-        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, Linter
+        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS, Linter
 
         codes = cls._codes
         if codes is None:  # used without flake8's option parsing: the default rules
             codes = tuple(r.code for r in registry.all_rules() if r.default_enabled)
         max_bytes = cls._max_file_bytes or DEFAULT_MAX_FILE_BYTES
+        max_tokens = cls._max_file_tokens or DEFAULT_MAX_FILE_TOKENS
         classes = tuple(r for r in registry.all_rules() if r.code in codes)
-        key = (classes, _freeze(cls._settings), max_bytes)
+        key = (classes, _freeze(cls._settings), max_bytes, max_tokens)
         linter = cls._linters.get(key)
         if linter is None:
             rules = [r(dict(cls._settings)) for r in classes]
-            linter = cls._linters[key] = Linter(rules, max_file_bytes=max_bytes)
+            linter = cls._linters[key] = Linter(rules, max_file_bytes=max_bytes, max_file_tokens=max_tokens)
         return linter
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:

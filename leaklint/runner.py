@@ -33,7 +33,7 @@ import leaklint
 from leaklint import interrupts
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
 from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES, file_too_large
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS, file_too_large
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
 from leaklint.progress import Progress
@@ -67,13 +67,14 @@ class LintSettings:
     rule_options: Dict[str, object] = field(default_factory=dict)  # Option.name -> value
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     skip_generated: bool = False
+    max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS
 
     def build_linter(self):
         from leaklint import registry
         from leaklint.engine import Linter
 
         rules = [rule(dict(self.rule_options)) for rule in registry.all_rules() if rule.code in self.codes]
-        return Linter(rules, max_file_bytes=self.max_file_bytes)
+        return Linter(rules, max_file_bytes=self.max_file_bytes, max_file_tokens=self.max_file_tokens)
 
     def cache_key(self) -> str:
         """Changes whenever cached findings could be wrong: settings, version, our code."""
@@ -84,6 +85,7 @@ class LintSettings:
             "codes": sorted(self.codes),
             "options": self.rule_options,
             "max_file_bytes": self.max_file_bytes,
+            "max_file_tokens": self.max_file_tokens,
             "skip_generated": self.skip_generated,
             "noqa": True,
         }, sort_keys=True, default=repr)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from leaklint.config import ConfigError, config_search_start, find_config_file, load_config
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES
+from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
 
 def write_config(folder: Path, body: str) -> Path:
@@ -35,6 +35,7 @@ def test_no_configuration_gives_the_defaults():
     config = load_config(None)
     assert config.select is None and config.exclude is None and config.ignore == []
     assert config.max_file_bytes == DEFAULT_MAX_FILE_BYTES and config.skip_generated is False
+    assert config.max_file_tokens == DEFAULT_MAX_FILE_TOKENS
 
 
 def test_every_key_is_read(tmp_path, fake_rules):
@@ -48,6 +49,7 @@ extend-exclude = ["tests/data"]
 jobs = 3
 cache-dir = "cache"
 max-file-bytes = 1000
+max_file_tokens = 500
 skip-generated = true
 marker-limit = 9
 extra_markers = ["A"]
@@ -62,7 +64,7 @@ extra_markers = ["A"]
     assert config.ignore == ["LKL0"] and config.extend_select == ["LKL902"]
     assert config.exclude == [("gen", root)] and config.extend_exclude == [("tests/data", root)]
     assert config.per_file_ignores == [("tests/*", root, ["LKL8"])]
-    assert (config.jobs, config.max_file_bytes, config.skip_generated) == (3, 1000, True)
+    assert (config.jobs, config.max_file_bytes, config.max_file_tokens, config.skip_generated) == (3, 1000, 500, True)
     assert config.cache_dir == str(tmp_path / "cache")
     assert config.rule_options == {"marker-limit": 9, "extra_markers": ["A"]}
 
@@ -77,6 +79,8 @@ extra_markers = ["A"]
     ("[tool.leaklint]\njobs = true\n", "jobs", "expected a positive integer"),
     ("[tool.leaklint]\njobs = 0\n", "jobs", "expected a positive integer"),
     ("[tool.leaklint]\nmax-file-bytes = \"1MB\"\n", "max-file-bytes", "expected a positive integer"),
+    ("[tool.leaklint]\nmax-file-tokens = 0\n", "max-file-tokens", "expected a positive integer"),
+    ("[tool.leaklint]\nmax-file-tokens = 1.5\n", "max-file-tokens", "expected a positive integer"),
     ("[tool.leaklint]\nskip-generated = \"yes\"\n", "skip-generated", "expected true or false"),
     ("[tool.leaklint]\ncache-dir = 3\n", "cache-dir", "expected a path string"),
     ("[tool.leaklint]\nper-file-ignores = [\"x\"]\n", "per-file-ignores", "expected a table"),

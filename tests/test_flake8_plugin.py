@@ -68,11 +68,11 @@ def cli_available() -> bool:
 def fresh_checker():
     """parse_options stores its results on the class: isolate tests from each other."""
     saved = (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes,
-             LeaklintChecker._test_code)
+             LeaklintChecker._test_code, LeaklintChecker._max_file_tokens)
     LeaklintChecker._linters.clear()
     yield
     (LeaklintChecker._settings, LeaklintChecker._codes, LeaklintChecker._max_file_bytes,
-     LeaklintChecker._test_code) = saved
+     LeaklintChecker._test_code, LeaklintChecker._max_file_tokens) = saved
     LeaklintChecker._linters.clear()
 
 
@@ -461,7 +461,8 @@ def test_rule_options_listed_in_help(capsys, extra_rules):
     with pytest.raises(SystemExit):
         Application().run(["--help"])
     out = capsys.readouterr().out
-    for name in ("test-functions", "test-depth", "test-strict", "test-label", "max-file-bytes"):
+    for name in ("test-functions", "test-depth", "test-strict", "test-label", "max-file-bytes",
+                 "max-file-tokens"):
         assert f"--leaklint-{name}" in out
     assert "100% sure" in out
 
@@ -486,6 +487,13 @@ def test_max_file_bytes_option(tmp_path, capsys):
     _, out = flake8_in_process(["--select", "LKL", "--leaklint-max-file-bytes", "10",
                                 str(tmp_path / "m.py")], capsys)
     assert ":1:1: LKL003 file skipped: " in out and "limit of 10" in out
+
+
+def test_max_file_tokens_option(tmp_path, capsys):
+    (tmp_path / "m.py").write_text(LEAKY)
+    _, out = flake8_in_process(["--select", "LKL", "--leaklint-max-file-tokens", "10",
+                                str(tmp_path / "m.py")], capsys)
+    assert ":1:1: LKL003 file skipped: " in out and "tokens is over the limit of 10 (max-file-tokens)" in out
 
 
 # -- tool-level codes -----------------------------------------------------------------------------

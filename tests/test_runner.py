@@ -214,8 +214,9 @@ def test_cache_key_follows_the_settings():
         LintSettings(codes=SETTINGS.codes, rule_options={"marker-limit": 4}).cache_key(),
         LintSettings(codes=SETTINGS.codes, max_file_bytes=10).cache_key(),
         LintSettings(codes=SETTINGS.codes, skip_generated=True).cache_key(),
+        LintSettings(codes=SETTINGS.codes, max_file_tokens=10).cache_key(),
     }
-    assert len(keys) == 5
+    assert len(keys) == 6
     assert SETTINGS.cache_key() == LintSettings(codes=("LKL801", "LKL901")).cache_key()
 
 
