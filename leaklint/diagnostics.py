@@ -59,14 +59,14 @@ FILE_SKIPPED = ToolCode(
     "file-skipped",
     "The file is too large or too deeply nested for the parser.",
     "Reported when a file exceeds the size limits (`max-file-bytes`, by default 1,000,000 "
-    "bytes, and `max-file-tokens`, by default 300,000 words, punctuation marks and line "
+    "bytes, and `max-file-tokens`, by default 200,000 words, punctuation marks and line "
     "breaks, which keeps the memory needed to lint one file under 1 GB), when the parser "
     "runs out of stack on deeply nested code, or when linting the file runs out of memory "
     "or kills the process linting it. The run goes on with the other files.",
     "The file was not checked.",
     "x = ((((((((((...1000 levels...))))))))))",
     "Exclude generated files with `--exclude`. To check a bigger file, raise the limits "
-    "where memory allows (up to 2.7 kB per token).",
+    "where memory allows (up to 4 kB per token).",
 )
 
 TOOL_CODES = {c.code: c for c in (INTERNAL_ERROR, SYNTAX_ERROR, UNREADABLE_FILE, FILE_SKIPPED)}

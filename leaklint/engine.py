@@ -29,13 +29,13 @@ from leaklint.rules.base import Rule
 # nesting depth; CPython 3.11 keeps pure-Python frames off the C stack, so a high limit
 # is safe, and RecursionError past it is caught and reported as LKL003.
 _RECURSION_LIMIT = 20000
-# Parsing keeps the whole libcst tree in memory, ~1.6-2.7 kB per token (the words,
+# Parsing keeps the whole libcst tree in memory: 1.6-4 kB per token (the words,
 # punctuation and line breaks `_TOKEN` counts) whatever the code looks like, while per
-# byte it ranges from 0.07 (long strings) to 2.8 MB per MB (`a` on every line): the
-# token limit is what bounds memory, to ~0.85 GB for one file within it; the byte limit
+# byte it ranges from 0.07 (long strings) to 4 MB per MB (`a` on every line). The token
+# limit is what bounds memory, to under 1 GB for one file within it; the byte limit
 # bounds reading, decoding and counting. The figures: notes/robustness.md, "Memory".
 DEFAULT_MAX_FILE_BYTES = 1_000_000
-DEFAULT_MAX_FILE_TOKENS = 300_000
+DEFAULT_MAX_FILE_TOKENS = 200_000
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n")
 OUT_OF_MEMORY = "file skipped: out of memory while linting it (MemoryError)"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
