@@ -210,7 +210,8 @@ def test_fifty_thousand_line_module_is_linted(run_cli, tmp_path):
     """Not skipped, the 50,000-line module is parsed and its leak found (slow: libcst's
     parse and the position pass over ~250,000 nodes take 10-60 s depending on the load)."""
     write(tmp_path, {"leaky.py": LEAKY, "generated_pb2.py": fifty_thousand_line_module("@generated")})
-    found = parse(run_cli("--no-cache", "--jobs", "1", "--max-file-bytes", "1200000").out)  # it is 1.13 MB
+    # It is over both default limits: 1.13 MB, 200,007 tokens.
+    found = parse(run_cli("--no-cache", "--jobs", "1", "--max-file-bytes", "1200000", "--max-file-tokens", "210000").out)
     assert [(line, code) for line, _, code, _ in found["generated_pb2.py"]] == [(50_000, "LKL101")]
     assert_leak_reported(found)
 
