@@ -174,6 +174,9 @@ def usage_warnings(args, paths: List[str]) -> List[str]:
     if args.show_source and args.format != "text":
         warnings.append(f"--show-source is ignored with --format {args.format} (only the text "
                         f"format shows source lines)")
+    if args.show_fixes and args.format != "text":
+        warnings.append(f"--show-fixes is ignored with --format {args.format} (only the text "
+                        f"format shows help lines; json and sarif always carry the fix)")
     return warnings
 
 
@@ -249,7 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the report to FILE instead of standard output (- for "
                              "standard output); never to a file being linted or read")
     output.add_argument("--show-source", action="store_true",
-                        help="text format: show each finding's source line with a caret under it")
+                        help="text format: show each finding's source line with a caret under it, "
+                             "and its fix on a `help:` line")
+    output.add_argument("--show-fixes", action="store_true",
+                        help="text format: show how to fix each finding on a `help:` line under "
+                             "it (json and sarif always carry the fix)")
     output.add_argument("--baseline", metavar="FILE",
                         help="do not report the findings recorded in this baseline file")
     output.add_argument("--write-baseline", metavar="FILE",
@@ -417,8 +424,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
     except BaselineError as error:
         return _error(error.message)
 
-    text = render(findings, args.format, show_source=args.show_source, verbose=args.verbose,
-                  stdin_sources=stdin_sources)
+    text = render(findings, args.format, show_source=args.show_source,
+                  show_fixes=args.show_fixes, verbose=args.verbose, stdin_sources=stdin_sources)
     statistics = statistics_text(findings, held_back) if args.statistics else ""
     if args.format == "text":
         text, statistics = text + statistics, ""
@@ -518,7 +525,7 @@ def _apply_baselines(args, findings: List[Finding], checked_paths) -> List[Findi
 
 
 def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool,
-           stdin_sources=None) -> str:
+           stdin_sources=None, show_fixes: bool = False) -> str:
     stdin_sources = stdin_sources or {}
 
     @functools.lru_cache(maxsize=None)
@@ -528,11 +535,13 @@ def render(findings: List[Finding], fmt: str, show_source: bool, verbose: bool,
         return report.read_source_lines(path)
 
     if fmt != "text" or not verbose:
-        return report.render(findings, fmt, show_source=show_source, read_lines=read_lines)
+        return report.render(findings, fmt, show_source=show_source, show_fixes=show_fixes,
+                             read_lines=read_lines)
     # -v: an internal error's traceback (Finding.detail) under its line.
     parts = []
     for finding in findings:
-        parts.append(report.render_text([finding], show_source=show_source, read_lines=read_lines))
+        parts.append(report.render_text([finding], show_source=show_source, show_fixes=show_fixes,
+                                        read_lines=read_lines))
         if finding.detail:
             detail = "\n".join(map(report.escape_control, finding.detail.rstrip("\n").split("\n")))
             parts.append(textwrap.indent(detail, "    ") + "\n")

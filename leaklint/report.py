@@ -42,16 +42,19 @@ def render(
     *,
     rules=None,
     show_source: bool = False,
+    show_fixes: bool = False,
     read_lines: Optional[LineReader] = None,
 ) -> str:
     """The findings in format `fmt` (one of FORMATS), in the order given.
 
     `rules` (rule classes or anything with the same attributes) feed the SARIF rule
     metadata; they default to every registered rule, and the tool codes (LKL0xx) are
-    always added. `show_source` and `read_lines` only affect the text format.
+    always added. `show_source`, `show_fixes` and `read_lines` only affect the text
+    format (the other formats always carry the fix in a field of its own).
     """
     if fmt == "text":
-        return render_text(findings, show_source=show_source, read_lines=read_lines)
+        return render_text(findings, show_source=show_source, show_fixes=show_fixes,
+                           read_lines=read_lines)
     if fmt == "json":
         return render_json(findings)
     if fmt == "sarif":
@@ -89,26 +92,33 @@ def escape_control(text: str, characters: "re.Pattern[str]" = CONTROL_CHARACTERS
 
 
 # -- text ---------------------------------------------------------------------------------
+HELP_PREFIX = "  help: "
+
+
 def render_text(
-    findings: List[Finding], *, show_source: bool = False, read_lines: Optional[LineReader] = None
+    findings: List[Finding], *, show_source: bool = False, show_fixes: bool = False,
+    read_lines: Optional[LineReader] = None
 ) -> str:
     """`path:line:col: CODE message`, one finding a line; with `show_source`, each finding
-    is followed by its source line and a caret under the column (as flake8 does)."""
+    is followed by its source line and a caret under the column (as flake8 does); with
+    `show_source` or `show_fixes`, then by its fix on a `  help: ` line (as ruff's full
+    output shows it). The message says what leaks; how to fix it is kept apart."""
     read_lines = read_lines or read_source_lines
     lines_by_path = {}
     out = []
     for finding in findings:
         out.append(f"{escape_control(finding.path)}:{finding.line}:{finding.column}: {finding.code} "
                    f"{escape_control(finding.message)}")
-        if not show_source:
-            continue
-        if finding.path not in lines_by_path:
-            lines_by_path[finding.path] = read_lines(finding.path)
-        source_lines = lines_by_path[finding.path]
-        if 1 <= finding.line <= len(source_lines):
-            source_line = source_lines[finding.line - 1].rstrip("\r\n")
-            out.append(escape_control(source_line))
-            out.append(caret_line(source_line, finding.column))
+        if show_source:
+            if finding.path not in lines_by_path:
+                lines_by_path[finding.path] = read_lines(finding.path)
+            source_lines = lines_by_path[finding.path]
+            if 1 <= finding.line <= len(source_lines):
+                source_line = source_lines[finding.line - 1].rstrip("\r\n")
+                out.append(escape_control(source_line))
+                out.append(caret_line(source_line, finding.column))
+        if (show_source or show_fixes) and finding.fix:
+            out.append(HELP_PREFIX + escape_control(finding.fix))
     return "".join(line + "\n" for line in out)
 
 
@@ -275,8 +285,16 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict:
     }
     if finding.fingerprint:
         result["partialFingerprints"] = {SARIF_FINGERPRINT_KEY: finding.fingerprint}
+    properties = {}
+    if finding.fix:
+        # SARIF's own `fixes` must carry a concrete edit (artifactChanges); leaklint's fix
+        # is advice in words, so it travels as a result property (the rule's `help` has
+        # the long form with an example).
+        properties["fix"] = finding.fix
     if finding.test:
-        result["properties"] = {"tags": ["test"], SARIF_TEST_CODE_PROPERTY: True}
+        properties.update({"tags": ["test"], SARIF_TEST_CODE_PROPERTY: True})
+    if properties:
+        result["properties"] = properties
     return result
 
 

@@ -461,6 +461,9 @@ def test_options_that_do_nothing_are_warned_about(run_cli, tmp_path):
     assert result.err == ("leaklint: warning: --show-source is ignored with --format github (only the "
                           "text format shows source lines)\n")
     assert result.out.startswith("::warning file=a.py,")
+    assert run_cli("--show-fixes", "--format", "json").err == (
+        "leaklint: warning: --show-fixes is ignored with --format json (only the text format "
+        "shows help lines; json and sarif always carry the fix)\n")
     assert run_cli("--show-source", "-", "--stdin-filename", "x.py", stdin=LEAKY.encode()).err == ""
 
 
@@ -485,7 +488,10 @@ def test_formats_output_file_and_show_source(run_cli, tmp_path):
     assert result.code == 1 and result.out == ""
     assert (tmp_path / "report.txt").read_text().startswith(f"a.py:{LEAK_AT} ")
     lines = run_cli("--show-source").out.splitlines()
-    assert lines[1:] == ["    threading.Thread(target=print).start()", "    ^"]
+    help_line = "  help: call `join()` on it before its owner is done, or pass `daemon=True` if it may be killed at exit"
+    assert lines[1:] == ["    threading.Thread(target=print).start()", "    ^", help_line]
+    assert run_cli("--show-fixes").out.splitlines()[1:] == [help_line]
+    assert len(run_cli().out.splitlines()) == 1  # the fix only on request
     assert run_cli("--format", "xml").code == 2
 
 

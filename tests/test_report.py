@@ -291,6 +291,31 @@ def test_show_source_puts_the_caret_under_the_column():
     ]
 
 
+def test_the_fix_is_a_help_line_with_show_source_or_show_fixes():
+    files = {"m.py": ["import threading", "def f():", "    threading.Thread(target=g).start()"]}
+    fixed = Finding("m.py", 3, 5, "LKL101", "never joined", fix="call `join()` on it")
+    no_fix = Finding("m.py", 3, 5, "LKL102", "other")
+    read_lines = source_reader(files)
+    assert report.render([fixed, no_fix], "text", show_fixes=True).splitlines() == [
+        "m.py:3:5: LKL101 never joined",
+        "  help: call `join()` on it",
+        "m.py:3:5: LKL102 other",
+    ]
+    assert report.render([fixed], "text", show_source=True, read_lines=read_lines).splitlines() == [
+        "m.py:3:5: LKL101 never joined",
+        "    threading.Thread(target=g).start()",
+        "    ^",
+        "  help: call `join()` on it",
+    ]
+    assert report.render([fixed], "text").splitlines() == ["m.py:3:5: LKL101 never joined"]
+    # The other formats always carry it, in a field of its own.
+    assert json.loads(report.render([fixed], "json"))[0]["fix"] == "call `join()` on it"
+    result = sarif_of([fixed, no_fix])["runs"][0]["results"]
+    assert result[0]["properties"] == {"fix": "call `join()` on it"}
+    assert result[0]["message"]["text"] == "never joined"
+    assert "properties" not in result[1]
+
+
 def test_show_source_keeps_tabs_so_the_caret_lines_up():
     source_line = "\tx = 1; \tthreading.Thread(target=g).start()"
     column = source_line.index("threading") + 1

@@ -191,8 +191,10 @@ def test_findings_in_test_files_are_marked_in_json_sarif_and_github(run_cli, tmp
         ("tests/test_worker.py", True), ("worker.py", False)]
     results = json.loads(run_cli("--no-cache", "--format", "sarif").out)["runs"][0]["results"]
     assert [r["level"] for r in results] == ["note", "warning"]
-    assert results[0]["properties"] == {"tags": ["test"], "leaklint/testCode": True}
-    assert "properties" not in results[1]
+    # Besides the fix every finding carries (`properties.fix`).
+    assert results[0]["properties"] == {"tags": ["test"], "leaklint/testCode": True,
+                                        "fix": results[1]["properties"]["fix"]}
+    assert set(results[1]["properties"]) == {"fix"}
     lines = run_cli("--no-cache", "--format", "github").out.splitlines()
     assert lines[0].startswith("::notice file=tests/test_worker.py,")
     assert lines[1].startswith("::warning file=worker.py,")

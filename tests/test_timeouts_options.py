@@ -48,7 +48,7 @@ def test_wrapper_name_joins_the_prefilter():
 def test_message_names_the_wrapper():
     rule = RequestsNoTimeout({"timeout-functions": ["mycompany.http.fetch"]})
     findings = Linter([rule]).lint_text(SOURCE, "m.py")
-    assert "`mycompany.http.fetch` is listed in timeout-functions" in findings[0].message
+    assert "`mycompany.http.fetch` is listed in `timeout-functions`" in findings[0].message
 
 
 def test_option_read_from_pyproject(tmp_path):

@@ -16,7 +16,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind
-from leaklint.rules._common import argument, expected_to_fail, is_none
+from leaklint.rules._common import SNIPPET_LIMIT, argument, expected_to_fail, is_none
 
 # Functions returning an event loop.
 LOOP_FACTORIES = frozenset({
@@ -390,10 +390,12 @@ def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str)
         expr, suffix = expr.func, "()"
     else:
         suffix = ""
-    text = " ".join(index.module.code_for_node(expr).split())
-    if len(text) > 60:
+    text = " ".join(index.module.code_for_node(expr).split()) + suffix
+    if isinstance(expr, (cst.Name, cst.Attribute)) and what == "run_in_executor":
+        text += "()"
+    if len(text) > SNIPPET_LIMIT:
         return ""
-    return f"`{text}{suffix}`"
+    return f"`{text}`"
 
 
 LOOP_CALLBACK_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later",
@@ -466,6 +468,24 @@ def holder(index: FileIndex, call: cst.Call, lifecycle) -> str:
     return "discarded"
 
 
+def never_iterated(index: FileIndex, call: cst.Call) -> bool:
+    """The creation is the element of a generator expression nobody iterates (`(create_task(
+    f(x)) for x in xs)` as a statement, or bound to a name never used): the calls never run,
+    so no task exists."""
+    genexp = index.parent.get(call)
+    if not isinstance(genexp, cst.GeneratorExp) or genexp.elt is not call:
+        return False
+    holder = index.parent.get(genexp)
+    if isinstance(holder, cst.Expr):
+        return True
+    if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+        target = holder.targets[0].target
+        if isinstance(target, cst.Name):
+            owner = index.target_scope(target)
+            return owner is not None and not index.uses(owner, target.value)
+    return False
+
+
 def noun(what: str) -> str:
     return "executor future" if what == "run_in_executor" else "task"
 
@@ -486,7 +506,7 @@ _EARLY = ("FIRST_COMPLETED", "FIRST_EXCEPTION")
 
 
 def early_return_reason(index: FileIndex, call: cst.Call) -> str:
-    """For asyncio.wait(): "return_when=FIRST_COMPLETED" / "a timeout" when it may return
+    """For asyncio.wait(): "return_when=FIRST_COMPLETED" / "timeout=..." when it may return
     while tasks are still pending, else ""."""
     for arg in call.args:
         if arg.keyword is None:
@@ -503,27 +523,30 @@ def early_return_reason(index: FileIndex, call: cst.Call) -> str:
             if text in _EARLY:
                 return f"return_when={text}"
         elif key == "timeout" and not is_none(arg.value):
-            return "a timeout"
+            return "timeout=..."
     return ""
 
 
-def _pending_dropped(index: FileIndex, call: cst.Call) -> bool:
-    """`await asyncio.wait(...)` as a statement, or `done, _ = await asyncio.wait(...)`
-    with the pending set never read."""
+def dropped_pending_set(index: FileIndex, call: cst.Call) -> Optional[str]:
+    """What becomes of asyncio.wait()'s pending set when nothing reads it: "" for `await
+    asyncio.wait(...)` as a statement (the set is discarded), the name it is bound to for
+    `done, _ = await asyncio.wait(...)` or `done, pending = ...` with `pending` never
+    read; None when the pending set is read (or its fate is not understood)."""
     awaited = index.parent.get(call)
     if not isinstance(awaited, cst.Await):
-        return False
+        return None
     holder = index.parent.get(awaited)
     if isinstance(holder, cst.Expr):
-        return True
+        return ""
     if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
         target = holder.targets[0].target
         if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
             pending = target.elements[1].value
             if isinstance(pending, cst.Name):
                 owner = index.target_scope(pending)
-                return owner is not None and not index.uses(owner, pending.value)
-    return False
+                if owner is not None and not index.uses(owner, pending.value):
+                    return pending.value
+    return None
 
 
 def _waited_creations(index: FileIndex, expr, creations, out, depth=0) -> None:
@@ -569,7 +592,7 @@ def pending_after_wait(index: FileIndex):
         if index.call_name(call) not in WAITERS:
             continue
         reason = early_return_reason(index, call)
-        if not reason or not _pending_dropped(index, call):
+        if not reason or dropped_pending_set(index, call) is None:
             continue
         if creations is None:
             creations = {c: (what, coro) for c, what, coro in task_creations(index)}

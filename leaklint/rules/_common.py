@@ -156,3 +156,37 @@ def made_daemon(lifecycle) -> bool:
         return True
     return any(not (c.args and is_false(c.args[0].value))
                for c in lifecycle.method_calls.get("setDaemon", ()))
+
+
+# -- message parts -------------------------------------------------------------------
+# Messages say what leaks in one short line (the fix travels in Report.fix); code in
+# them is always quoted with backticks, and a quoted snippet is at most this long, so
+# that no message grows past 160 characters.
+SNIPPET_LIMIT = 32
+
+
+def held_as(holder: str, creation: cst.CSTNode, index: FileIndex) -> str:
+    """Where a message says a resource is kept: " `t`" (a name), " in `threads`" (an
+    element of a container), or "" (discarded, or a name too long to quote)."""
+    if not (holder.startswith("'") and holder.endswith("'")):
+        return ""
+    name = holder.strip("'")
+    if len(name) > SNIPPET_LIMIT:
+        return ""
+    parent = index.parent.get(creation)
+    if isinstance(parent, (cst.Arg, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        return f" in `{name}`"
+    return f" `{name}`"
+
+
+def owned_by_class(holder: str) -> bool:
+    """The resource is kept on `self` (or `cls`): every method of the class could release it."""
+    return holder.strip("'").startswith(("self.", "cls."))
+
+
+def never(holder: str, past: str, present: str) -> str:
+    """"never joined", or for a resource kept on `self`, "no method of the class joins
+    it" (past: "joined", present: "joins it")."""
+    if owned_by_class(holder):
+        return f"no method of the class {present}"
+    return f"never {past}"

@@ -26,7 +26,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import NEUTRAL_BUILTINS
-from leaklint.rules._common import keyword
+from leaklint.rules._common import SNIPPET_LIMIT, keyword
 
 THREAD_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
                            "queue.SimpleQueue"})
@@ -723,15 +723,11 @@ def first_in_source(index: FileIndex, nodes) -> cst.CSTNode:
     return min(nodes, key=lambda n: order.get(id(n), 1 << 30))
 
 
-def where(index: FileIndex, info: QueueInfo) -> str:
-    """Where the queue was made, for messages."""
-    if info.scope_kind == "global":
-        return "a module global"
-    path = index.enclosing_path(info.creation)
-    if info.scope_kind == "self":
-        cls = path.split(".")[0] if path else ""
-        return f"kept on the {cls} instance" if cls else "kept on the instance"
-    return f"created in `{path}`" if path else "created at module level"
+def quoted_holder(info: QueueInfo) -> str:
+    """The queue as a message names it: `results`, or "the queue" (no name, or too long)."""
+    if info.holder and len(info.holder) <= SNIPPET_LIMIT:
+        return f"`{info.holder}`"
+    return "the queue"
 
 
 def nonblocking_put(put: cst.Call) -> bool:

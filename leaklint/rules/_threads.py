@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._common import keyword
+from leaklint.rules._common import SNIPPET_LIMIT, keyword
 
 THREAD_CLASSES = frozenset({"threading.Thread"})
 TIMER_CLASSES = frozenset({"threading.Timer"})
@@ -25,6 +25,8 @@ def thread_creations(index: FileIndex, classes) -> Iterator[Tuple[cst.Call, Opti
 
 
 def describe_target(index: FileIndex, call: cst.Call, subclass, positional: int) -> str:
+    """What the thread runs, quoted: `download()` for `target=download`, `self.beat()` for
+    `target=self.beat`, the expression itself otherwise (a lambda); "" when unknown."""
     if subclass is not None:
         return f"`{subclass.name.value}`"
     arg = keyword(call, "target") or keyword(call, "function")
@@ -35,4 +37,6 @@ def describe_target(index: FileIndex, call: cst.Call, subclass, positional: int)
     if arg is None:
         return ""
     text = " ".join(index.module.code_for_node(arg.value).split())
-    return f"`{text}`" if len(text) <= 60 else ""
+    if isinstance(arg.value, (cst.Name, cst.Attribute)):
+        text += "()"
+    return f"`{text}`" if len(text) <= SNIPPET_LIMIT else ""

@@ -19,7 +19,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._common import has_star_kwargs, is_none, keyword, short_source
+from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs, is_none, keyword, short_source
 
 
 # Appended to every LKL4xx rule's documentation: the contexts all of them trust.
@@ -208,7 +208,7 @@ def short(index: FileIndex, node: cst.CSTNode, limit: int = 50) -> str:
 
 def call_label(index: FileIndex, call: cst.Call) -> str:
     """`requests.get(...)` style: the callee as written."""
-    return short(index, call.func, 60) + "(...)"
+    return short(index, call.func, SNIPPET_LIMIT) + "(...)"
 
 
 # ===================================================================== value typing

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from leaklint.index import FileIndex
 from dataclasses import replace
 
+from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, self_releasing_methods, track
-from leaklint.rules._common import class_starts_itself, created_as_daemon, made_daemon
+from leaklint.rules._common import (class_starts_itself, created_as_daemon, held_as,
+                                    made_daemon, never)
 from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, describe_target,
                                      thread_creations)
 from leaklint.rules.base import Report, Rule
@@ -96,21 +97,20 @@ class ThreadNotJoined(Rule):
                 continue
             if made_daemon(lifecycle):
                 continue
+            release = "`cancel()` or `join()`" if is_timer else "`join()`"
             yield Report(call, self._message(index, call, subclass, is_timer, lifecycle.holder),
-                         fix="join it before its owner is done, or create it with daemon=True")
+                         fix=f"call {release} on it before its owner is done, or pass "
+                             f"`daemon=True` if it may be killed at exit")
 
     @staticmethod
     def _message(index, call, subclass, is_timer, holder) -> str:
-        target = describe_target(index, call, subclass, 1 if is_timer else 1)
         what = "timer" if is_timer else "thread"
-        running = f" running {target}" if target and not subclass else (f" {target}" if target else "")
-        if holder == "discarded":
-            kept = "the object is discarded"
-        elif holder.startswith("'self."):
-            kept = f"kept in {holder.strip(chr(39))}, but no method of the class joins it"
+        if subclass is not None:
+            what = f"{what} `{subclass.name.value}`"
+        target = describe_target(index, call, subclass, 1)
+        running = f" running {target}" if target and subclass is None else ""
+        if is_timer:
+            left = never(holder, "cancelled or joined", "cancels or joins it")
         else:
-            kept = f"kept in {holder}, never joined"
-        release = "cancel() or join()" if is_timer else "join()"
-        return (f"non-daemon {what}{running} is started but never joined ({kept}); "
-                f"call {release} on it before its owner finishes, or pass daemon=True "
-                f"if it may be killed at exit")
+            left = never(holder, "joined", "joins it")
+        return f"{what}{held_as(holder, call, index)}{running} is started but {left}"

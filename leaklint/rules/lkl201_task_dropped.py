@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._asyncio import describe_coroutine, dropped_tasks, holder
+from leaklint.rules._asyncio import describe_coroutine, dropped_tasks, holder, never_iterated
 from leaklint.rules.base import Report, Rule
 
 
@@ -29,7 +29,10 @@ class TaskDropped(Rule):
         "ignores what a callback returns. `ensure_future(x)` is reported only when `x` is "
         "provably a coroutine (a call of an `async def` of the file or of an asyncio "
         "coroutine function): given a future it creates no task. Nothing inside `with "
-        "self.assertRaises(...)` / `pytest.raises(...)` is reported.")
+        "self.assertRaises(...)` / `pytest.raises(...)` is reported. A generator "
+        "expression of `create_task(...)` calls that nothing iterates (a statement, or bound "
+        "to a name never used) creates no task at all: that is reported as what it is, work "
+        "that never starts.")
     why_bad = (
         "The event loop keeps only a weak reference to a task: a task nobody references can "
         "be garbage-collected mid-flight (\"Task was destroyed but it is pending!\"). Nobody "
@@ -82,21 +85,27 @@ class TaskDropped(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
+            target = describe_coroutine(index, coro, what)
+            running = f" running {target}" if target else ""
+            if never_iterated(index, call):
+                # A generator expression nobody iterates never calls create_task(): there
+                # is no task to drop, but the work the code meant to start never starts.
+                lost = f"{target} never runs" if target else "no task is created"
+                yield Report(call, f"generator of `{what}()` calls is never iterated: {lost}",
+                             fix="iterate it, e.g. `await asyncio.gather(*tasks)` over a list of "
+                                 "the tasks, or drop it")
+                continue
             if holder(index, call, lifecycle) not in ("discarded", "'_'"):
                 continue
-            target = describe_coroutine(index, coro, what)
             if what == "run_in_executor":
-                running = f" running {target}" if target else ""
-                message = (f"the future of run_in_executor(){running} is discarded: nobody waits "
-                           f"for the call and its exception is never retrieved; await the "
-                           f"future (or keep it and check its result)")
-                fix = "await the future returned by run_in_executor()"
+                # The executor holds the work item and asyncio chains the futures, so the
+                # call runs to the end; what is lost is its outcome.
+                message = (f"future of `run_in_executor()`{running} is dropped: its result "
+                           f"and exception are lost")
+                fix = "await the future, or keep it and check its result"
             else:
-                running = f" running {target}" if target else ""
-                message = (f"the task{running} from {what}() is discarded: the event loop keeps "
-                           f"only a weak reference, so it may be garbage-collected mid-flight and "
-                           f"its exception is never seen; keep a reference and await or cancel "
-                           f"it (or add it to a set with add_done_callback(set.discard), or use "
-                           f"an asyncio.TaskGroup)")
-                fix = "keep a reference to the task and await or cancel it"
+                message = (f"task{running} is dropped: it may be garbage-collected "
+                           f"mid-flight, its exception unseen")
+                fix = ("keep a reference and await or cancel it (a set plus "
+                       "`add_done_callback(set.discard)`, or an `asyncio.TaskGroup`)")
             yield Report(call, message, fix=fix)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._asyncio import describe_coroutine, dropped_tasks, pending_after_wait
+from leaklint.rules._asyncio import (describe_coroutine, dropped_pending_set, dropped_tasks,
+                                     early_return_reason, never_iterated, pending_after_wait)
 from leaklint.rules._asyncio import holder as kept_in
+from leaklint.rules._common import SNIPPET_LIMIT, owned_by_class
 from leaklint.rules.base import Report, Rule
 
 
@@ -28,7 +30,7 @@ class TaskNeverAwaited(Rule):
         "`finally` count as releases (the analysis is flow-insensitive). Tasks handed only "
         "to `asyncio.wait(..., return_when=FIRST_COMPLETED / FIRST_EXCEPTION)` or "
         "`asyncio.wait(..., timeout=...)` whose pending set is then dropped (`done, _ = "
-        "await asyncio.wait(...)`) are reported too, once per `wait()` call: the losers "
+        "await asyncio.wait(...)`) are reported too, once, at the `wait()` call: the losers "
         "run on. A task whose `cancelled()` state is checked, or whose `done()` is asserted, "
         "is taken to be finished by someone else (a runner's cancel-all at shutdown); a "
         "container the code prunes with `remove()` / `discard()` is the keep-a-reference "
@@ -97,39 +99,37 @@ class TaskNeverAwaited(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
             holder = kept_in(index, call, lifecycle)
-            if holder in ("discarded", "'_'"):  # LKL201's
+            if holder in ("discarded", "'_'") or never_iterated(index, call):  # LKL201's
                 continue
             target = describe_coroutine(index, coro, what)
+            running = f" running {target}" if target else ""
+            thing = "future of `run_in_executor()`" if what == "run_in_executor" else "task"
             bare = holder.strip("'").split("[")[0]
-            if what == "run_in_executor":
-                thing = f"the future of run_in_executor(){f' running {target}' if target else ''}"
+            kept = f" is kept in `{bare}`" if len(bare) <= SNIPPET_LIMIT else " is kept"
+            if owned_by_class(bare):
+                left = "but no method of the class awaits or cancels it"
             else:
-                thing = f"the task{f' running {target}' if target else ''} from {what}()"
-            if bare.startswith("self."):
-                kept = f"is kept in {bare}, but no method of the class awaits, gathers or cancels it"
-            else:
-                kept = f"is kept in '{bare}' but never awaited, gathered or cancelled"
-            message = (f"{thing} {kept}: it runs on after its owner is done and its exception "
-                       f"is never seen; await it (asyncio.gather/wait), or cancel() it in a "
-                       f"finally block or close method")
-            yield Report(call, message, fix="await or cancel the task before its owner finishes")
+                left = "but never awaited or cancelled"
+            yield Report(call, f"{thing}{running}{kept} {left}",
+                         fix="await it (`asyncio.gather()`/`wait()`), or `cancel()` it in a "
+                             "`finally` block or close method")
         groups: dict = {}
         for call, what, coro, wait_call, reason in pending_after_wait(index):
-            groups.setdefault(wait_call, []).append((call, what, coro, reason))
+            groups.setdefault(wait_call, []).append(call)
         for wait_call, tasks in groups.items():
-            call, what, coro, reason = tasks[0]
-            names = [describe_coroutine(index, c, w) for _, w, c, _ in tasks]
-            names = [n for n in dict.fromkeys(names) if n]
-            if len(tasks) == 1:
-                thing = f"the task{f' running {names[0]}' if names else ''} from {what}()"
-                verb = "is"
+            reason = early_return_reason(index, wait_call)
+            pending = dropped_pending_set(index, wait_call)
+            count = f"{len(tasks)} tasks" if len(tasks) > 1 else "a task"
+            # One finding per wait() call: only the tasks it leaves pending leak.
+            if pending:
+                fate = f"`{pending}` gets them and nobody cancels them"
+                fix = f"cancel what it leaves pending: `for t in {pending}: t.cancel()`"
+                if pending == "_":
+                    fix = ("bind the pending set to a name and cancel its tasks: "
+                           "`for t in pending: t.cancel()`")
             else:
-                thing = f"{len(tasks)} tasks{' running ' + ', '.join(names) if names else ''}"
-                verb = "are"
-            # One finding per wait() call, at its first task: only the losers leak.
-            yield Report(call, (
-                f"{thing} {verb} handed only to asyncio.wait() with {reason}, which returns "
-                f"while tasks are still pending, and the pending ones are never cancelled: "
-                f"they run on after their owner is done; cancel them "
-                f"(`for t in pending: t.cancel()`)"),
-                fix="cancel the tasks asyncio.wait() leaves pending")
+                fate = "the pending set is discarded"
+                fix = ("bind the pending set (`done, pending = await asyncio.wait(...)`) "
+                       "and cancel its tasks: `for t in pending: t.cancel()`")
+            yield Report(wait_call, f"`asyncio.wait(..., {reason})` may leave {count} "
+                                    f"pending: {fate}", fix=fix)

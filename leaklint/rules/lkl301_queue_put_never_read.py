@@ -4,8 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import (analyze, first_in_source,
-                                    outlives_call, where)
+from leaklint.rules._queues import analyze, first_in_source, outlives_call, quoted_holder
 from leaklint.rules.base import Report, Rule
 
 
@@ -81,11 +80,10 @@ class QueuePutNeverRead(Rule):
             if not outlives_call(index, info):
                 continue  # a local queue filled without blocking dies with its frame
             put = first_in_source(index, info.puts)
-            holder = f"`{info.holder}`" if info.holder else "the queue"
+            holder = quoted_holder(info)
+            blocks = " and `put()` blocks once it is full" if info.maxsize != 0 else ""
             yield Report(
                 put,
-                f"{holder} ({info.name}, {where(index, info)}) is put to but never read: "
-                f"nothing gets from it and it is not handed to anything that could, so its "
-                f"items pile up{' and the producer blocks once it is full' if info.maxsize != 0 else ''}; "
-                f"consume it with get() (a reader thread/task or a drain loop), or drop the queue",
-                fix="read the queue with get(), or remove it")
+                f"{holder} is put to but never read: its items pile up{blocks}",
+                fix="consume it with `get()` (a reader thread or task, or a drain loop), or "
+                    "drop the queue")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import analyze, first_in_source, where
+from leaklint.rules._common import SNIPPET_LIMIT
+from leaklint.rules._queues import analyze, first_in_source
 from leaklint.rules.base import Report, Rule
 
 
@@ -67,11 +68,9 @@ class QueueJoinWithoutTaskDone(Rule):
             if not info.joinable:
                 continue
             join = first_in_source(index, info.joins)
-            holder = f"`{info.holder}.join()`" if info.holder else "join()"
+            name = info.holder if info.holder and len(info.holder) <= SNIPPET_LIMIT else ""
+            waits = f"`{name}.join()`" if name else "`join()`"
             yield Report(
                 join,
-                f"{holder} ({info.name}, {where(index, info)}) waits for a task_done() "
-                f"for every item put, but nothing calls task_done() on it, so the join blocks "
-                f"forever; call {info.holder or 'q'}.task_done() after handling each item taken "
-                f"with get()",
-                fix="call task_done() once per item got from the queue")
+                f"{waits} waits forever: nothing calls `task_done()` on the queue",
+                fix=f"call `{name or 'q'}.task_done()` after handling each item taken with `get()`")

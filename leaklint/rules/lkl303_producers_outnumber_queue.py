@@ -7,9 +7,10 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
+from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._queues import (TASK_FACTORIES, TASK_METHODS, THREAD_FACTORIES, QueueInfo,
-                                    analyze, function_of, keyword, positional, repeat_count,
-                                    spawned_callable)
+                                    analyze, function_of, keyword, positional, quoted_holder,
+                                    repeat_count, spawned_callable)
 from leaklint.rules.base import Report, Rule
 
 _STARTABLE = ResourceKind("thread", release_methods=frozenset(), activate_methods=frozenset({"start"}))
@@ -170,16 +171,15 @@ class ProducersOutnumberQueue(Rule):
             blocked = producers - maxsize - taken
             if blocked <= 0:
                 continue
-            holder = f"`{info.holder}`" if info.holder else "the queue"
+            holder = quoted_holder(info)
             for producer, put in puts.items():
                 who = (f"`{producer.name.value}`" if isinstance(producer, cst.FunctionDef)
-                       else "a lambda")
+                       and len(producer.name.value) <= SNIPPET_LIMIT else
+                       "a lambda" if isinstance(producer, cst.Lambda) else "one function")
                 yield Report(
                     put,
-                    f"{producers} producers ({who}) put to {holder} (maxsize={maxsize}) but "
-                    f"only {taken} item{'s are' if taken != 1 else ' is'} taken: {blocked} "
-                    f"producer{'s stay' if blocked != 1 else ' stays'} blocked in put() "
-                    f"forever; take every item (get() {producers} times), give the queue "
-                    f"room for all of them (maxsize={producers} or unbounded), or put with "
-                    f"put_nowait()/a timeout",
-                    fix="take every item, or make the queue large enough")
+                    f"{producers} producers ({who}) put to {holder} (`maxsize={maxsize}`) but "
+                    f"{taken} item{'s are' if taken != 1 else ' is'} taken: {blocked} "
+                    f"{'stay' if blocked != 1 else 'stays'} blocked in `put()` forever",
+                    fix=f"take every item (`get()` {producers} times), make room for all "
+                        f"(`maxsize={producers}` or unbounded), or use `put_nowait()`")

@@ -8,8 +8,9 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._queues import (analyze, function_of, source_order, spawned_callable,
-                                    text_of, QueueTracer)
+from leaklint.rules._common import SNIPPET_LIMIT
+from leaklint.rules._queues import (QueueTracer, analyze, function_of, quoted_holder,
+                                    source_order, spawned_callable, text_of)
 from leaklint.rules.base import Report, Rule
 
 _PROCESS = ResourceKind("process", release_methods=frozenset())
@@ -18,6 +19,37 @@ _PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.contex
 
 def _inside(index: FileIndex, node: cst.CSTNode, func: cst.CSTNode) -> bool:
     return node is func or any(a is func for a in index.ancestors(node))
+
+
+# Anything that repeats: a put inside it may run any number of times.
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+# A constant at most this long (as written) pickles to a few dozen bytes.
+_SMALL_CONSTANT = 100
+
+
+def _only_small_constants(index: FileIndex, puts, func: cst.CSTNode) -> bool:
+    """Every put of the child puts a short literal (`q.put(None)`, `q.put("done")`) and
+    none repeats: the data are far below the pipe buffer (64 KiB on Linux), so the child's
+    feeder thread flushes them and the child exits; joining first cannot deadlock."""
+    if not puts:
+        return False
+    for put in puts:
+        if not isinstance(put, cst.Call) or len(put.args) < 1 or put.args[0].star:
+            return False
+        value = put.args[0].value
+        if isinstance(value, cst.Name):
+            if value.value not in ("None", "True", "False"):
+                return False
+        elif not isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+            return False
+        if len(index.module.code_for_node(value)) > _SMALL_CONSTANT:
+            return False
+        for ancestor in index.ancestors(put):
+            if ancestor is func:
+                break
+            if isinstance(ancestor, _LOOPS):
+                return False
+    return True
 
 
 class ProcessJoinedBeforeQueueDrained(Rule):
@@ -29,7 +61,9 @@ class ProcessJoinedBeforeQueueDrained(Rule):
         "puts to a `multiprocessing.Queue` passed to it, when the parent calls `join()` on "
         "the process before its first `get()` from that queue. Reported at the join. "
         "Manager queues do not have the problem and are not reported; a `join(timeout)` "
-        "is not reported.")
+        "is not reported, nor is a child that only puts a few short literals (`q.put(None)`, "
+        "`q.put('done')`, none of them in a loop): they fit in the pipe buffer, so the child "
+        "exits and the join returns.")
     why_bad = (
         "A process that has put items on a multiprocessing queue does not terminate until "
         "its feeder thread has flushed them into the pipe, and the pipe only drains when "
@@ -64,6 +98,10 @@ class ProcessJoinedBeforeQueueDrained(Rule):
         "    return [q.get() for _ in procs]\n",
     )
     valid = (
+        "import multiprocessing\n\ndef work(q):\n    q.put('done')\n\ndef main():\n"
+        "    q = multiprocessing.Queue()\n"
+        "    p = multiprocessing.Process(target=work, args=(q,))\n    p.start()\n"
+        "    p.join()\n    return q.get()\n",
         "import multiprocessing\n\ndef work(q):\n    q.put(1)\n\ndef main():\n"
         "    q = multiprocessing.Manager().Queue()\n"
         "    p = multiprocessing.Process(target=work, args=(q,))\n    p.start()\n"
@@ -105,6 +143,8 @@ class ProcessJoinedBeforeQueueDrained(Rule):
                     continue
                 if any(_inside(index, get, func) for get in info.gets):
                     continue
+                if _only_small_constants(index, [p for p in info.puts if _inside(index, p, func)], func):
+                    continue  # a few bytes always fit in the pipe: the child exits
                 lifecycle = track(index, call, _PROCESS)
                 joins = [j for j in lifecycle.method_calls.get("join", ())
                          if not j.args and function_of(index, j) is reader]
@@ -116,14 +156,12 @@ class ProcessJoinedBeforeQueueDrained(Rule):
                 if order.get(id(first_join), 1 << 30) >= first_get:
                     continue
                 target = text_of(index, spawn[0])
-                holder = f"`{info.holder}`" if info.holder else "the queue"
+                running = f" running `{target}()`" if len(target) <= SNIPPET_LIMIT else ""
                 yield Report(
                     first_join,
-                    f"process running `{target}` puts to {holder} but is joined before the "
-                    f"parent gets from it: a child does not exit until its queued items are "
-                    f"flushed into the pipe, so this join can deadlock; get() the items "
-                    f"first, then join()",
-                    fix="drain the queue before joining the process")
+                    f"process{running} is joined before {quoted_holder(info)} is drained: can "
+                    f"deadlock once the queued data exceed the pipe buffer",
+                    fix="`get()` every item the child puts first, then `join()` it")
 
     @staticmethod
     def _is_process(index: FileIndex, call: cst.Call) -> bool:

@@ -6,6 +6,7 @@ from typing import Iterator
 import libcst as cst
 
 from leaklint.index import FileIndex
+from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, REQUESTS_FUNCTIONS,
                                       REQUESTS_SESSION_CLASSES, REQUESTS_SESSION_METHODS,
                                       attribute_stored_on, call_label, class_defines,
@@ -15,7 +16,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, RE
 from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
-FIX = "pass timeout=(connect, read), e.g. timeout=(3.05, 30)"
+FIX = "pass `timeout=(connect, read)`, e.g. `timeout=(3.05, 30)` (requests has no default)"
 
 
 class RequestsNoTimeout(Rule):
@@ -103,7 +104,7 @@ class RequestsNoTimeout(Rule):
                 state, _ = timeout_arg(call, None)
                 if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._wrapper_message(index, call, name, state),
-                                 fix="pass timeout=<seconds>")
+                                 fix="pass `timeout=<seconds>`")
                 continue
             if not isinstance(func, cst.Attribute):
                 continue
@@ -151,18 +152,17 @@ class RequestsNoTimeout(Rule):
     # ------------------------------------------------------------------ messages
     @staticmethod
     def _problem(state: str) -> str:
-        return "passes timeout=None" if state == "none" else "has no timeout"
+        return "passes `timeout=None`" if state == "none" else "has no timeout"
 
     def _function_message(self, index, call, state) -> str:
-        return (f"`{call_label(index, call)}` {self._problem(state)}: requests falls back to "
-                f"no timeout at all and can block this thread forever on a server that "
-                f"never answers; {FIX}")
+        return (f"`{call_label(index, call)}` {self._problem(state)}: a server that never "
+                f"answers blocks this thread forever")
 
     def _session_message(self, index, call, state) -> str:
-        return (f"`{call_label(index, call)}` on a requests.Session {self._problem(state)}: "
-                f"a Session has no session-wide timeout, so requests falls back to none and "
-                f"can block this thread forever; {FIX}")
+        return (f"`{call_label(index, call)}` on a `requests.Session` {self._problem(state)}: "
+                f"it can block this thread forever")
 
     def _wrapper_message(self, index, call, name, state) -> str:
-        return (f"`{call_label(index, call)}` {self._problem(state)}: `{name}` is listed in "
-                f"timeout-functions (it may block forever without one); pass timeout=<seconds>")
+        listed = f"`{name}`" if len(name) <= SNIPPET_LIMIT else "it"
+        return (f"`{call_label(index, call)}` {self._problem(state)}: {listed} is listed in "
+                f"`timeout-functions`")

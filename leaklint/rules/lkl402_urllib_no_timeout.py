@@ -12,7 +12,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, method_calls_on, URL
 from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
-FIX = "pass timeout= (the third positional argument), e.g. urlopen(url, timeout=30)"
+FIX = "pass `timeout=` (the third positional argument), e.g. `urlopen(url, timeout=30)`"
 
 
 class UrllibNoTimeout(Rule):
@@ -84,13 +84,10 @@ class UrllibNoTimeout(Rule):
                 continue
             if not opener and _installs_custom_opener(index):
                 continue
-            problem = "passes timeout=None" if state == "none" else "has no timeout"
-            what = "an urllib opener's open()" if opener else "urlopen()"
+            problem = "passes `timeout=None`" if state == "none" else "has no timeout"
             yield Report(call, (
-                f"`{call_label(index, call)}` ({what}) {problem}: urllib falls back to the "
-                f"socket default timeout, which is none unless socket.setdefaulttimeout() "
-                f"is called, so a server that never answers blocks this thread forever; "
-                f"{FIX}"), fix=FIX)
+                f"`{call_label(index, call)}` {problem}: the socket default is none, so it can "
+                f"block this thread forever"), fix=FIX)
 
 
 def _known_handlers(index: FileIndex, args) -> bool:

@@ -101,7 +101,7 @@ class StdlibClientNoTimeout(Rule):
                         continue
                     if "timeout" in lifecycle.attribute_stores:
                         continue
-                    later = f", nor does its {method}() call"
+                    later = f", nor does its `{method}()`"
             else:
                 lifecycle = track(index, call, _CLIENT)
                 if "timeout" in lifecycle.attribute_stores:
@@ -112,13 +112,13 @@ class StdlibClientNoTimeout(Rule):
                     continue  # a connectivity probe: connect() is bounded by the OS
             if trusted_context(index, call, qual):
                 continue
-            problem = "passes timeout=None" if state == "none" else "has no timeout"
-            default = entry.default
+            problem = "passes `timeout=None`" if state == "none" else "has no timeout"
+            label = call_label(index, call)
+            # `(http.client.HTTPConnection)` when the call spells it otherwise (an alias).
+            what = "" if label == f"{qual}(...)" else f" (`{qual}`)"
             yield Report(call, (
-                f"`{call_label(index, call)}` ({qual}) {problem}{later}: {entry.library} "
-                f"falls back to {default}, so a peer that never answers blocks this thread "
-                f"forever; pass timeout=<seconds>{self._hint(qual)}"),
-                fix="pass timeout=<seconds>")
+                f"`{label}`{what} {problem}{later}: it can block this thread forever"),
+                fix=f"pass `timeout=<seconds>`{self._hint(qual)}")
 
     @staticmethod
     def _hint(qual: str) -> str:

@@ -14,8 +14,8 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, attribute_stored_on,
 from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
-FIX = ("pass timeout=urllib3.Timeout(connect=..., read=...) to the PoolManager / "
-       "connection pool, or timeout= to the request")
+FIX = ("pass `timeout=urllib3.Timeout(connect=..., read=...)` to the `PoolManager` or "
+       "connection pool, or `timeout=` to the request")
 # Constructors returning a connection pool (not a manager): their urlopen() takes the
 # timeout as the 8th positional.
 _POOL_CLASSES = frozenset(n for n in URLLIB3_POOLS if "ConnectionPool" in n
@@ -81,10 +81,9 @@ class Urllib3NoTimeout(Rule):
             if name in ("urllib3.request",):
                 if _timeout_state(index, call, None) == "none":
                     yield Report(call, (
-                        f"`{call_label(index, call)}` passes timeout=None: that disables "
-                        f"urllib3.request()'s 3-second default, so a server that never "
-                        f"answers blocks this thread forever; pass timeout=<seconds>"),
-                        fix="pass timeout=<seconds>")
+                        f"`{call_label(index, call)}` passes `timeout=None`, disabling "
+                        f"`urllib3.request()`'s 3-second default: it can block forever"),
+                        fix="pass `timeout=<seconds>`, or leave it out for the default")
                 continue
             if not isinstance(func, cst.Attribute) or func.attr.value not in URLLIB3_REQUEST_METHODS:
                 continue
@@ -102,11 +101,10 @@ class Urllib3NoTimeout(Rule):
                 pool_states = [_chain_state(index, chain) for chain in pools]
                 if all(s == "given" for s in pool_states):
                     continue
-                problem = ("has no timeout, and its pool " +
-                           ("was created with timeout=None" if "none" in pool_states
-                            else "was created without one"))
+                problem = ("has no timeout, nor has its pool" if "none" not in pool_states
+                           else "has no timeout, and its pool has `timeout=None`")
             else:
-                problem = "passes timeout=None"
+                problem = "passes `timeout=None`"
             if sets_default_socket_timeout(index):
                 return
             if trusted_context(index, call, None, func.value):
@@ -115,10 +113,7 @@ class Urllib3NoTimeout(Rule):
             if attribute_stored_on(index, func.value, _RECONFIGURED):
                 continue
             yield Report(call, (
-                f"`{call_label(index, call)}` (urllib3) {problem}: urllib3 falls back to "
-                f"Timeout.DEFAULT_TIMEOUT, the socket default, which is no timeout unless "
-                f"socket.setdefaulttimeout() is called, so a server that never answers "
-                f"blocks this thread forever; {FIX}"), fix=FIX)
+                f"`{call_label(index, call)}` {problem}: it can block this thread forever"), fix=FIX)
 
 
 def _timeout_state(index: FileIndex, call: cst.Call, position: Optional[int]) -> str:

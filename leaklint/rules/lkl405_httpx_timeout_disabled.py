@@ -14,7 +14,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, HTTPX_CLIENTS, HTTPX
 from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
-FIX = "pass a bound instead, e.g. timeout=httpx.Timeout(10.0, connect=5.0), or drop it for the 5 s default"
+FIX = "pass a bound, e.g. `timeout=httpx.Timeout(10.0, connect=5.0)`, or leave it out for the 5 s default"
 _BOUNDS = ("connect", "read", "write", "pool")
 _CLIENT = ResourceKind("httpx client", release_methods=frozenset())
 
@@ -82,7 +82,7 @@ class HttpxTimeoutDisabled(Rule):
                 continue
             if name in HTTPX_CLIENTS:
                 if _state(index, call) == "none" and not self._every_request_overrides(index, call):
-                    yield self._report(index, call, " for every request made with the client")
+                    yield self._report(index, call, " for all its requests")
                 continue
             func = call.func
             if not isinstance(func, cst.Attribute) or func.attr.value not in HTTPX_METHODS:
@@ -105,6 +105,5 @@ class HttpxTimeoutDisabled(Rule):
     @staticmethod
     def _report(index: FileIndex, call: cst.Call, scope: str) -> Report:
         return Report(call, (
-            f"`{call_label(index, call)}` disables httpx's timeout{scope} (timeout=None): "
-            f"httpx would otherwise fall back to its 5-second default; with no bound a "
-            f"server that never answers blocks forever; {FIX}"), fix=FIX)
+            f"`{call_label(index, call)}` passes `timeout=None`, disabling httpx's 5 s "
+            f"default{scope}: it can block forever"), fix=FIX)

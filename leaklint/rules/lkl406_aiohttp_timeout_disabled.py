@@ -13,7 +13,7 @@ from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, AIOHTTP_METHODS, AIO
 from leaklint.rules._timeouts import TEST_CODE_REASON
 from leaklint.rules.base import Report, Rule
 
-FIX = "pass aiohttp.ClientTimeout(total=..., sock_read=...) with at least one bound"
+FIX = "pass `aiohttp.ClientTimeout(total=..., sock_read=...)` with at least one bound"
 
 
 def _disabled(index: FileIndex, value: Optional[cst.CSTNode]) -> bool:
@@ -87,12 +87,10 @@ class AiohttpTimeoutDisabled(Rule):
             if name in AIOHTTP_SESSIONS or name in AIOHTTP_REQUEST:
                 _, value = timeout_arg(call, None)
                 if _disabled(index, value):
-                    what = "session" if name in AIOHTTP_SESSIONS else "aiohttp.request()"
+                    what = "session" if name in AIOHTTP_SESSIONS else "request"
                     yield Report(call, (
-                        f"`{call_label(index, call)}` gives the {what} a ClientTimeout whose "
-                        f"bounds are all None: aiohttp would otherwise fall back to its "
-                        f"default ClientTimeout(total=300, sock_connect=30); with no bound a "
-                        f"server that never answers suspends the task forever; {FIX}"), fix=FIX)
+                        f"`{call_label(index, call)}` gives the {what} a `ClientTimeout` with "
+                        f"every bound None: a request can hang forever"), fix=FIX)
                 continue
             func = call.func
             if not isinstance(func, cst.Attribute) or func.attr.value not in AIOHTTP_METHODS:
@@ -102,14 +100,11 @@ class AiohttpTimeoutDisabled(Rule):
                 continue
             state, value = timeout_arg(call, None)
             if state == "none":
-                problem = ("passes timeout=None, which aiohttp turns into "
-                           "ClientTimeout(total=None): no bound at all")
+                problem = "passes `timeout=None` (no bound at all)"
             elif _disabled(index, value):
-                problem = "passes a ClientTimeout whose bounds are all None"
+                problem = "passes a `ClientTimeout` with every bound None"
             else:
                 continue
             yield Report(call, (
-                f"`{call_label(index, call)}` on an aiohttp.ClientSession {problem}, "
-                f"overriding the session's timeout (by default ClientTimeout(total=300, "
-                f"sock_connect=30)); a server that never answers suspends the task "
-                f"forever; {FIX}, or leave timeout out"), fix=FIX)
+                f"`{call_label(index, call)}` {problem}, overriding the session's: it can "
+                f"hang forever"), fix=FIX + ", or leave `timeout` out for the session's")

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import (argument, class_starts_itself, created_as_daemon,
-                                    made_daemon, short_source)
-from leaklint.rules._processes import (PROCESS_CLASSES, creations, deliberate, holder_ref,
-                                       kept_phrase, kind_for, on)
+from leaklint.rules._common import (SNIPPET_LIMIT, argument, class_starts_itself,
+                                    created_as_daemon, held_as, made_daemon, never,
+                                    short_source)
+from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
 # `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
@@ -99,7 +101,8 @@ class ProcessNotJoined(Rule):
             if made_daemon(lifecycle):
                 continue
             yield Report(call, self._message(index, call, subclass, lifecycle.holder),
-                         fix="join it before its owner is done, or create it with daemon=True")
+                         fix="call `join()` on it before its owner is done (`terminate()` first "
+                             "to stop it early), or pass `daemon=True` if it may be killed at exit")
 
     @staticmethod
     def _message(index, call, subclass, holder) -> str:
@@ -107,11 +110,9 @@ class ProcessNotJoined(Rule):
             what = f"process `{subclass.name.value}`"
         else:
             target = argument(call, "target", 1)
-            text = short_source(index, target) if target is not None else ""
-            what = f"process running `{text}`" if text else "process"
-        ref = holder_ref(holder, call, index)
-        return (f"non-daemon {what} is started but never joined "
-                f"({kept_phrase(holder, 'joins it', 'joined')}): the child is left running and "
-                f"unreaped, and the parent blocks at exit until it ends; call "
-                f"{on(ref, 'join()')} before its owner finishes (terminate() first to stop "
-                f"it early), or pass daemon=True if it may be killed at exit")
+            text = short_source(index, target, SNIPPET_LIMIT) if target is not None else ""
+            if text and isinstance(target, (cst.Name, cst.Attribute)):
+                text += "()"
+            what = f"process{held_as(holder, call, index)}"
+            what += f" running `{text}`" if text else ""
+        return f"{what} is started but {never(holder, 'joined', 'joins it')}: the child is never reaped"

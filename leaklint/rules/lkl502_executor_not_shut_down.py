@@ -5,8 +5,8 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._processes import (EXECUTOR_CLASSES, creations, deliberate,
-                                       holder_ref, kept_phrase, kind_for, on)
+from leaklint.rules._common import held_as, never
+from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
@@ -82,7 +82,7 @@ class ExecutorNotShutDown(Rule):
             if deliberate(index, call, qualname, lifecycle):
                 continue
             yield Report(call, self._message(index, call, qualname, subclass, lifecycle.holder),
-                         fix="use the executor in a `with` block, or call shutdown() when done")
+                         fix="use the executor in a `with` block, or call `shutdown()` on it when done")
 
     @staticmethod
     def _message(index, call, qualname, subclass, holder) -> str:
@@ -90,8 +90,7 @@ class ExecutorNotShutDown(Rule):
         workers = "processes" if "Process" in qualname else "threads"
         if subclass is not None:
             workers = "threads or processes"
-        ref = holder_ref(holder, call, index)
-        return (f"{cls} is given work but never shut down "
-                f"({kept_phrase(holder, 'shuts it down', 'shut down')}): its worker {workers} "
-                f"stay alive after the work is done; use it in a `with` block or call "
-                f"{on(ref, 'shutdown()')} when done")
+        held = held_as(holder, call, index)
+        what = f"executor{held}" if held else f"`{cls}`"
+        return (f"{what} is given work but {never(holder, 'shut down', 'shuts it down')}: "
+                f"its worker {workers} outlive the work")

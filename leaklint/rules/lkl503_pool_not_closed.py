@@ -5,8 +5,9 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
+from leaklint.rules._common import held_as, never
 from leaklint.rules._processes import (POOL_CLASSES, THREAD_POOL_CLASSES, creations,
-                                       deliberate, holder_ref, kept_phrase, kind_for, on)
+                                       deliberate, kind_for)
 from leaklint.rules.base import Report, Rule
 
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is
@@ -82,21 +83,20 @@ class PoolNotClosed(Rule):
             threads = qualname in THREAD_POOL_CLASSES or (
                 subclass is not None and index.class_inherits(subclass, THREAD_POOL_CLASSES))
             yield Report(call, self._message(index, call, threads, lifecycle, subclass),
-                         fix="use `with`, or call close() then join() (or terminate()) when done")
+                         fix="use it in a `with` block, or call `close()` then `join()` (or "
+                             "`terminate()`) on it when done")
 
     @staticmethod
     def _message(index, call, threads, lifecycle, subclass) -> str:
         holder = lifecycle.holder
-        what = f"`{subclass.name.value}`" if subclass is not None else (
-            "ThreadPool" if threads else "multiprocessing Pool")
         workers = "worker threads" if threads else "worker processes"
-        ref = holder_ref(holder, call, index)
-        if "close" in lifecycle.method_calls:
-            state = (f"is closed but never joined ({kept_phrase(holder, 'joins it', 'joined')}): "
-                     f"nobody waits for its {workers}; call {on(ref, 'join()')} after close()")
+        held = held_as(holder, call, index)
+        if subclass is not None:
+            what = f"pool `{subclass.name.value}`"
         else:
-            state = (f"is never closed and joined, nor terminated "
-                     f"({kept_phrase(holder, 'closes it', 'closed')}): its {workers} stay "
-                     f"alive after the work is done; use it in a `with` block, or call "
-                     f"{on(ref, 'close()', 'join()', joiner=' then ')} (or terminate())")
-        return f"{what} {state}"
+            what = f"pool{held}" if held else ("`ThreadPool`" if threads else "`multiprocessing.Pool`")
+        if "close" in lifecycle.method_calls:
+            return (f"{what} is closed but {never(holder, 'joined', 'joins it')}: "
+                    f"nobody waits for its {workers}")
+        return (f"{what} is created but {never(holder, 'closed', 'closes it')}: "
+                f"its {workers} outlive the work")

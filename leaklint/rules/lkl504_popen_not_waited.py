@@ -5,9 +5,9 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import argument, short_source
-from leaklint.rules._processes import (POPEN_CLASSES, creations, deliberate, holder_ref,
-                                       kept_phrase, kind_for, on)
+from leaklint.rules._common import (SNIPPET_LIMIT, argument, held_as, never,
+                                    owned_by_class, short_source)
+from leaklint.rules._processes import POPEN_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
@@ -76,24 +76,20 @@ class PopenNotWaited(Rule):
             if deliberate(index, call, qualname, lifecycle):
                 continue
             yield Report(call, self._message(index, call, subclass, lifecycle),
-                         fix="call wait() or communicate() on it, or use it in a `with` block")
+                         fix="call `wait()` or `communicate(timeout=...)` on it, or use it in a "
+                             "`with` block")
 
     @staticmethod
     def _message(index, call, subclass, lifecycle) -> str:
         holder = lifecycle.holder
         command = argument(call, "args", 0)
-        text = short_source(index, command) if command is not None else ""
-        name = f"`{subclass.name.value}`" if subclass is not None else "subprocess.Popen"
-        what = f"{name} child `{text}`" if text else f"{name} child"
-        ref = holder_ref(holder, call, index)
+        text = short_source(index, command, SNIPPET_LIMIT) if command is not None else ""
+        what = f"`{subclass.name.value}` child" if subclass is not None else "child process"
+        what += held_as(holder, call, index)
+        what += f" running `{text}`" if text else ""
+        waited = never(holder, "waited for", "waits for it")
         killed = [m for m in ("kill", "terminate", "send_signal") if m in lifecycle.method_calls]
         if killed:
-            state = (f"is sent {killed[0]}() but never waited for "
-                     f"({kept_phrase(holder, 'waits for it', 'waited for')}): the dead child stays "
-                     f"a zombie; call {on(ref, 'wait()')} after {killed[0]}()")
-        else:
-            state = (f"is never waited for ({kept_phrase(holder, 'waits for it', 'waited for')}): "
-                     f"it is left running, then a zombie, and its exit status is lost; call "
-                     f"{on(ref, 'wait()', 'communicate(timeout=...)')}, or use it in a "
-                     f"`with` block")
-        return f"{what} {state}"
+            waited = waited if owned_by_class(holder) else "is " + waited
+            return f"{what} gets `{killed[0]}()` but {waited}: it stays a zombie"
+        return f"{what} is started but {waited}: it is left a zombie"
