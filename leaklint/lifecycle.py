@@ -507,3 +507,140 @@ def _fresh_container(index: FileIndex, binding) -> bool:
                           cst.DictComp)):
         return True
     return isinstance(value, cst.Call) and index.call_name(value) in _FRESH_CONTAINER_CALLS
+
+
+# -- stop signals ---------------------------------------------------------------------
+# A resource nobody releases may still be told to stop by its owner, in a way that
+# really reaches it: a worker thread that loops on `self.Q.get()` and leaves its loop on a
+# sentinel, while another method of the class puts that sentinel on that same queue
+# (`def stop(self): self.Q.put(None)`). The worker then ends by itself. Only that shape
+# is learned: a sentinel put on another queue, or one sentinel for several workers, stops
+# nothing; and closing a socket the worker blocks on does not wake it (see LKL101's docs).
+QUEUE_PUTS = frozenset({"put", "put_nowait"})
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def worker_method(index: FileIndex, target: Optional[cst.CSTNode],
+                  subclass: Optional[cst.ClassDef]):
+    """(ClassInfo, method) a thread runs: `target=self.m` gives `m` of self's class, a
+    Thread subclass defined in the file its `run`; None when it is anything else."""
+    if subclass is not None:
+        info, name = index.classes.get(subclass), "run"
+    elif isinstance(target, cst.Attribute):
+        info, name = index.class_of_self(target.value), target.attr.value
+    else:
+        return None
+    if info is None:
+        return None
+    for member in index.class_family(info):
+        method = member.methods.get(name)
+        if method is not None:
+            return info, method
+    return None
+
+
+def stopped_by_sentinel(index: FileIndex, creation: cst.CSTNode, info, method) -> bool:
+    """The worker `method` of class `info` leaves its loop on a sentinel got from
+    `self.Q`, and another method of the class puts that sentinel on `self.Q` (once per
+    worker when `creation` makes several)."""
+    reads = _sentinel_reads(index, info, method)
+    if not reads:
+        return False
+    several = _repeats(index, creation, None)
+    for member in index.class_family(info):
+        for method_scope, param in member.self_params:
+            if method_scope.node is method:
+                continue
+            for use in index.uses(method_scope, param):
+                put = _self_queue_call(index, use, QUEUE_PUTS)
+                if put is None or not put[1].args or put[1].args[0].star:
+                    continue
+                queue_name, call = put
+                value = call.args[0].value
+                if not _constant_like(index, value):
+                    continue
+                text = index.module.code_for_node(value)
+                if (queue_name, text) in reads and (not several or _repeats(index, call, method_scope.node)):
+                    return True
+    return False
+
+
+def _self_queue_call(index: FileIndex, self_use: cst.Name, methods):
+    """For `self` in `self.Q.m(...)` with `m` in `methods`: ("Q", the call)."""
+    queue_attr = index.parent.get(self_use)
+    if not (isinstance(queue_attr, cst.Attribute) and queue_attr.value is self_use):
+        return None
+    method = index.parent.get(queue_attr)
+    if not (isinstance(method, cst.Attribute) and method.value is queue_attr
+            and method.attr.value in methods):
+        return None
+    call = index.parent.get(method)
+    if isinstance(call, cst.Call) and call.func is method:
+        return queue_attr.attr.value, call
+    return method  # the bound method itself (`iter(self.Q.get, None)`)
+
+
+def _sentinel_reads(index: FileIndex, info, method) -> Set[tuple]:
+    """{(queue attribute, sentinel source)} the worker stops on: `iter(self.Q.get, S)`,
+    or `self.Q.get()` in a loop of `method` together with a comparison `x is S` / `x == S`
+    in it."""
+    param_scope = next((scope for member in index.class_family(info)
+                        for scope, _ in member.self_params if scope.node is method), None)
+    if param_scope is None:
+        return set()
+    param = next(p for member in index.class_family(info)
+                 for scope, p in member.self_params if scope is param_scope)
+    looped_gets: Set[str] = set()
+    reads: Set[tuple] = set()
+    for use in index.uses(param_scope, param):
+        found = _self_queue_call(index, use, frozenset({"get"}))
+        if isinstance(found, tuple):
+            if _repeats(index, found[1], method):
+                looped_gets.add(found[0])
+        elif isinstance(found, cst.Attribute):  # `iter(self.Q.get, S)`
+            arg = index.parent.get(found)
+            call = index.parent.get(arg) if isinstance(arg, cst.Arg) else None
+            if (isinstance(call, cst.Call) and index.call_name(call) == "builtins.iter"
+                    and len(call.args) == 2 and call.args[0] is arg):
+                queue_attr = found.value
+                reads.add((queue_attr.attr.value, index.module.code_for_node(call.args[1].value)))
+    if looped_gets:
+        code = index.module.code_for_node
+        for node in _walk_function(method):
+            if (isinstance(node, cst.Comparison) and len(node.comparisons) == 1
+                    and isinstance(node.comparisons[0].operator, (cst.Is, cst.Equal))):
+                for side in (node.left, node.comparisons[0].comparator):
+                    reads.update((queue, code(side)) for queue in looped_gets)
+    return reads
+
+
+def _walk_function(function: cst.FunctionDef):
+    from leaklint.index import walk
+
+    return walk(function.body)
+
+
+def _repeats(index: FileIndex, node: cst.CSTNode, within: Optional[cst.CSTNode]) -> bool:
+    """`node` sits in a loop or comprehension (inside `within`, or inside its function)."""
+    for ancestor in index.ancestors(node):
+        if ancestor is within or (within is None and isinstance(ancestor, cst.FunctionDef)):
+            return False
+        if isinstance(ancestor, _LOOPS):
+            return True
+    return False
+
+
+def _constant_like(index: FileIndex, value: cst.CSTNode) -> bool:
+    """A sentinel: a literal (`None`, `"stop"`, `0`), a module-level or class-level name
+    (`_STOP = object()`), or an attribute of `self` or of a name (`self._sentinel`,
+    `Worker.STOP`); never a local variable or parameter, which carries data."""
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    if isinstance(value, cst.Name):
+        if value.value in ("None", "True", "False", "Ellipsis"):
+            return True
+        scope = index.binding_scope(value)
+        return scope is not None and scope.kind in ("module", "class")
+    if isinstance(value, cst.Attribute):
+        return isinstance(value.value, cst.Name)
+    return isinstance(value, cst.Ellipsis)

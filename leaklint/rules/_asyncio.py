@@ -418,6 +418,32 @@ def _loop_callback_result(index: FileIndex, call: cst.Call) -> bool:
     return _resolver(index).is_loop(outer.func.value)
 
 
+# asyncio.run() cancels every task still pending when its coroutine returns, waits for
+# them, and hands their exceptions to the loop's exception handler.
+RUNNERS = frozenset({"asyncio.run", "asyncio.runners.run"})
+
+
+def run_by_asyncio_run(index: FileIndex, node: cst.CSTNode) -> bool:
+    """`node` is directly in the body of an `async def` that is only ever run as
+    `asyncio.run(main())` (every use of its name is that call): a task it keeps in a local
+    variable and leaves pending is cancelled at the end of the run, not leaked."""
+    scope = index.enclosing_function(node)
+    if scope is None or not _is_async_def(scope.node) or scope.parent is None:
+        return False
+    uses = index.uses(scope.parent, scope.node.name.value)
+    if not uses:
+        return False
+    for use in uses:
+        call = index.parent.get(use)
+        arg = index.parent.get(call)
+        runner = index.parent.get(arg)
+        if not (isinstance(call, cst.Call) and call.func is use and isinstance(arg, cst.Arg)
+                and arg.keyword is None and not arg.star and isinstance(runner, cst.Call)
+                and runner.args[0] is arg and index.call_name(runner) in RUNNERS):
+            return False
+    return True
+
+
 def dropped_tasks(index: FileIndex):
     """(call, what, coroutine, lifecycle) of every task creation that is never awaited,
     gathered, cancelled or handed off. Computed once per file for both LKL2xx rules."""
@@ -439,10 +465,18 @@ def dropped_tasks(index: FileIndex):
             continue
         lifecycle = track(index, call, TASK)
         if (lifecycle.dropped(TASK) and not finished_elsewhere(index, lifecycle)
-                and not pruned_container(index, call)):
+                and not pruned_container(index, call)
+                and not (_kept_locally(index, call, lifecycle) and run_by_asyncio_run(index, call))):
             result.append((call, what, coro, lifecycle))
     index._leaklint_dropped_tasks = result  # type: ignore[attr-defined]
     return result
+
+
+def _kept_locally(index: FileIndex, call: cst.Call, lifecycle) -> bool:
+    """Kept in a local variable or container (not discarded: a task nobody references may
+    be garbage-collected before any shutdown cancels it; not on `self`)."""
+    kept = holder(index, call, lifecycle)
+    return kept not in ("discarded", "'_'") and not kept.strip("'").startswith(("self.", "cls."))
 
 
 def holder(index: FileIndex, call: cst.Call, lifecycle) -> str:
@@ -594,6 +628,8 @@ def pending_after_wait(index: FileIndex):
         reason = early_return_reason(index, call)
         if not reason or dropped_pending_set(index, call) is None:
             continue
+        if run_by_asyncio_run(index, call):
+            continue  # the run cancels the losers when its coroutine returns
         if creations is None:
             creations = {c: (what, coro) for c, what, coro in task_creations(index)}
         first = argument(call, "fs", 0)

@@ -6,9 +6,10 @@ from typing import Iterator
 from dataclasses import replace
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, self_releasing_methods, track
+from leaklint.lifecycle import (ResourceKind, self_releasing_methods, stopped_by_sentinel,
+                                track, worker_method)
 from leaklint.rules._common import (class_starts_itself, created_as_daemon, held_as,
-                                    made_daemon, never)
+                                    keyword, made_daemon, never)
 from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, describe_target,
                                      thread_creations)
 from leaklint.rules.base import Report, Rule
@@ -29,7 +30,17 @@ class ThreadNotJoined(Rule):
         "and are never joined: not where they are created, not through a list they are "
         "kept in, and not in any method of the class when kept on `self`. A thread that "
         "is returned, stored in a registry or container that leaves the function, or "
-        "passed to another function is assumed to be joined there and is not reported.")
+        "passed to another function is assumed to be joined there and is not reported. "
+        "A thread told to stop in a way that really reaches it is not reported either: its "
+        "worker method loops on `self.Q.get()` and leaves the loop on a sentinel (`if job "
+        "is None: return`, `iter(self.Q.get, STOP)`) that another method of the class puts "
+        "on that same queue (`def stop(self): self.Q.put(None)`), once per thread when "
+        "several share the queue. Still reported, on purpose: a sentinel put on another "
+        "queue; closing the socket the thread blocks on (on Linux, `close()` from another "
+        "thread does not wake a thread blocked in `accept()` or `recv()`: it blocks on); "
+        "and short helper threads (leaklint cannot prove a target finishes soon, the "
+        "thread's exception is lost all the same, and `join()` or `daemon=True` states "
+        "the intent at no cost).")
     why_bad = (
         "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
         "interpreter blocks at exit until every non-daemon thread finishes. Threads "
@@ -97,10 +108,23 @@ class ThreadNotJoined(Rule):
                 continue
             if made_daemon(lifecycle):
                 continue
+            if not is_timer and self._told_to_stop(index, call, subclass):
+                continue
             release = "`cancel()` or `join()`" if is_timer else "`join()`"
             yield Report(call, self._message(index, call, subclass, is_timer, lifecycle.holder),
                          fix=f"call {release} on it before its owner is done, or pass "
                              f"`daemon=True` if it may be killed at exit")
+
+    @staticmethod
+    def _told_to_stop(index, call, subclass) -> bool:
+        """The thread's worker method loops on `self.Q.get()` until a sentinel another
+        method of the class puts on that same queue: the stop reaches the thread."""
+        target = keyword(call, "target")
+        positionals = [a for a in call.args if a.keyword is None and not a.star]
+        if target is None and len(positionals) > 1:
+            target = positionals[1]
+        worker = worker_method(index, target.value if target is not None else None, subclass)
+        return worker is not None and stopped_by_sentinel(index, call, *worker)
 
     @staticmethod
     def _message(index, call, subclass, is_timer, holder) -> str:

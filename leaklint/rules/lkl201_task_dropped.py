@@ -29,7 +29,9 @@ class TaskDropped(Rule):
         "ignores what a callback returns. `ensure_future(x)` is reported only when `x` is "
         "provably a coroutine (a call of an `async def` of the file or of an asyncio "
         "coroutine function): given a future it creates no task. Nothing inside `with "
-        "self.assertRaises(...)` / `pytest.raises(...)` is reported. A generator "
+        "self.assertRaises(...)` / `pytest.raises(...)` is reported. A task dropped in "
+        "the coroutine given to `asyncio.run()` is still reported: the run cancels it at "
+        "the end, but until then nothing references it. A generator "
         "expression of `create_task(...)` calls that nothing iterates (a statement, or bound "
         "to a name never used) creates no task at all: that is reported as what it is, work "
         "that never starts.")

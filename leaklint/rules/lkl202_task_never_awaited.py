@@ -34,7 +34,15 @@ class TaskNeverAwaited(Rule):
         "run on. A task whose `cancelled()` state is checked, or whose `done()` is asserted, "
         "is taken to be finished by someone else (a runner's cancel-all at shutdown); a "
         "container the code prunes with `remove()` / `discard()` is the keep-a-reference "
-        "pattern and is not reported.")
+        "pattern and is not reported. A task kept in a local variable of the coroutine "
+        "given to `asyncio.run()` (when that is the only way the coroutine is run), and "
+        "the tasks an early-returning `asyncio.wait()` leaves pending there, are not "
+        "reported: `asyncio.run()` cancels every task still pending when the coroutine "
+        "returns and reports their exceptions (`loop.run_until_complete()` does neither). "
+        "Still reported, on purpose: a task kept on `self` only for its strong reference, "
+        "whose coroutine ends by itself when its connection closes. The reference keeps "
+        "it from being garbage-collected, but only the peer can end it, its exception is "
+        "never retrieved, and the owner's close cannot stop it: cancel it there.")
     why_bad = (
         "A task nobody awaits or cancels runs on after its owner is gone: a worker blocked "
         "on `queue.get()` stays pending forever (\"Task was destroyed but it is pending!\" at "
