@@ -553,8 +553,8 @@ def stopped_by_sentinel(index: FileIndex, creation: cst.CSTNode, info, method) -
                 continue
             for use in index.uses(method_scope, param):
                 put = _self_queue_call(index, use, QUEUE_PUTS)
-                if put is None or not put[1].args or put[1].args[0].star:
-                    continue
+                if not isinstance(put, tuple) or not put[1].args or put[1].args[0].star:
+                    continue  # not a call (`callback = self.Q.put`), or nothing put
                 queue_name, call = put
                 value = call.args[0].value
                 if not _constant_like(index, value):

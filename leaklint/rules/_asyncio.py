@@ -15,7 +15,7 @@ from typing import Dict, Iterator, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind
+from leaklint.lifecycle import ResourceKind, stopped_by_sentinel, worker_method
 from leaklint.rules._common import SNIPPET_LIMIT, argument, expected_to_fail, is_none
 
 # Functions returning an event loop.
@@ -466,10 +466,21 @@ def dropped_tasks(index: FileIndex):
         lifecycle = track(index, call, TASK)
         if (lifecycle.dropped(TASK) and not finished_elsewhere(index, lifecycle)
                 and not pruned_container(index, call)
-                and not (_kept_locally(index, call, lifecycle) and run_by_asyncio_run(index, call))):
+                and not (_kept_locally(index, call, lifecycle) and run_by_asyncio_run(index, call))
+                and not _told_to_stop(index, call, what, coro)):
             result.append((call, what, coro, lifecycle))
     index._leaklint_dropped_tasks = result  # type: ignore[attr-defined]
     return result
+
+
+def _told_to_stop(index: FileIndex, call: cst.Call, what: str, coro) -> bool:
+    """The task runs a method (`create_task(self._listen())`, `run_in_executor(None,
+    self._work)`) that loops on `self.Q.get()` until a sentinel another method of the
+    class puts on that same queue: the owner's stop reaches it (the shared rule of
+    lifecycle.stopped_by_sentinel, as for threads)."""
+    method = coro.func if isinstance(coro, cst.Call) and what != "run_in_executor" else coro
+    worker = worker_method(index, method, None)
+    return worker is not None and stopped_by_sentinel(index, call, *worker)
 
 
 def _kept_locally(index: FileIndex, call: cst.Call, lifecycle) -> bool:
