@@ -133,3 +133,21 @@ def test_join_before_drain_can_deadlock_only_past_the_pipe_buffer():
     # ... but not when they repeat, nor when a constant is large.
     assert lint(template.format(body="    for _ in range(10**6):\n        q.put(1)"), "LKL304")
     assert lint(template.format(body=f"    q.put('{'x' * 200}')"), "LKL304")
+
+
+def test_a_long_method_call_is_named_by_the_method():
+    source = ("import asyncio\n\nclass Ring:\n    async def _fanout_multi_ring_request(self):\n"
+              "        pass\n\n    async def on_event(self):\n"
+              "        asyncio.create_task(self._fanout_multi_ring_request())\n")
+    (finding,) = lint(source, "LKL201")
+    assert finding.message.startswith("task running `_fanout_multi_ring_request()` is dropped")
+
+
+def test_messages_do_not_overclaim_what_happens_to_a_process_or_task():
+    (process,) = lint("import multiprocessing\n\ndef f():\n"
+                      "    multiprocessing.Process(target=print).start()\n", "LKL501")
+    # multiprocessing reaps finished children when another starts, and joins at exit.
+    assert "reap" not in process.message
+    (task,) = lint("import asyncio\n\nasync def f():\n    asyncio.create_task(g())\n", "LKL201")
+    # The coroutine may log its own errors; only the reference rule always holds.
+    assert task.message == "task running `g()` is dropped: it may be garbage-collected mid-flight"

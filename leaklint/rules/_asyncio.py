@@ -16,7 +16,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, stopped_by_sentinel, worker_method
-from leaklint.rules._common import SNIPPET_LIMIT, argument, expected_to_fail, is_none
+from leaklint.rules._common import argument, expected_to_fail, is_none, quote_callable
 
 # Functions returning an event loop.
 LOOP_FACTORIES = frozenset({
@@ -387,15 +387,10 @@ def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str)
     if expr is None:
         return ""
     if isinstance(expr, cst.Call) and what != "run_in_executor":
-        expr, suffix = expr.func, "()"
-    else:
-        suffix = ""
-    text = " ".join(index.module.code_for_node(expr).split()) + suffix
-    if isinstance(expr, (cst.Name, cst.Attribute)) and what == "run_in_executor":
-        text += "()"
-    if len(text) > SNIPPET_LIMIT:
-        return ""
-    return f"`{text}`"
+        return quote_callable(index, expr.func)
+    if isinstance(expr, (cst.Name, cst.Attribute)):  # run_in_executor's function
+        return quote_callable(index, expr)
+    return quote_callable(index, expr, "")
 
 
 LOOP_CALLBACK_METHODS = frozenset({"call_soon", "call_soon_threadsafe", "call_later",

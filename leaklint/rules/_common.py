@@ -165,6 +165,15 @@ def made_daemon(lifecycle) -> bool:
 SNIPPET_LIMIT = 32
 
 
+def quote_callable(index: FileIndex, func: cst.CSTNode, suffix: str = "()") -> str:
+    """`download()`, `self.beat()`: what a thread or task runs, quoted; when too long, the
+    method's own name (`_fanout_multi_ring_request()`); "" when that is too long too."""
+    text = " ".join(index.module.code_for_node(func).split()) + suffix
+    if len(text) > SNIPPET_LIMIT and isinstance(func, cst.Attribute):
+        text = func.attr.value + suffix
+    return f"`{text}`" if len(text) <= SNIPPET_LIMIT else ""
+
+
 def held_as(holder: str, creation: cst.CSTNode, index: FileIndex) -> str:
     """Where a message says a resource is kept: " `t`" (a name), " in `threads`" (an
     element of a container), or "" (discarded, or a name too long to quote)."""

@@ -6,7 +6,7 @@ from typing import Iterator, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._common import SNIPPET_LIMIT, keyword
+from leaklint.rules._common import keyword, quote_callable
 
 THREAD_CLASSES = frozenset({"threading.Thread"})
 TIMER_CLASSES = frozenset({"threading.Timer"})
@@ -36,7 +36,6 @@ def describe_target(index: FileIndex, call: cst.Call, subclass, positional: int)
             arg = positionals[positional]
     if arg is None:
         return ""
-    text = " ".join(index.module.code_for_node(arg.value).split())
     if isinstance(arg.value, (cst.Name, cst.Attribute)):
-        text += "()"
-    return f"`{text}`" if len(text) <= SNIPPET_LIMIT else ""
+        return quote_callable(index, arg.value)
+    return quote_callable(index, arg.value, "")

@@ -106,8 +106,8 @@ class TaskDropped(Rule):
                            f"and exception are lost")
                 fix = "await the future, or keep it and check its result"
             else:
-                message = (f"task{running} is dropped: it may be garbage-collected "
-                           f"mid-flight, its exception unseen")
+                # Only what always holds: a coroutine may well log its own errors.
+                message = f"task{running} is dropped: it may be garbage-collected mid-flight"
                 fix = ("keep a reference and await or cancel it (a set plus "
                        "`add_done_callback(set.discard)`, or an `asyncio.TaskGroup`)")
             yield Report(call, message, fix=fix)

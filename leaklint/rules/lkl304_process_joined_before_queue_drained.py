@@ -27,22 +27,46 @@ _LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.Gener
 _SMALL_CONSTANT = 100
 
 
+# Calls that return a number (or a bool): a few bytes once pickled.
+_SCALAR_CALLS = frozenset({
+    "builtins.int", "builtins.float", "builtins.bool", "builtins.len", "builtins.abs",
+    "builtins.round", "random.randint", "random.random", "random.uniform",
+    "random.randrange", "os.getpid", "time.time", "time.monotonic",
+})
+
+
+def _small_value(index: FileIndex, value: cst.CSTNode, depth: int = 0) -> bool:
+    """A literal of at most _SMALL_CONSTANT characters, a number from a call in
+    _SCALAR_CALLS, or a local name every assignment of which is one of those."""
+    if depth > 3:
+        return False
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus):
+        value = value.expression
+    if isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
+        return len(index.module.code_for_node(value)) <= _SMALL_CONSTANT
+    if isinstance(value, cst.Call):
+        return index.call_name(value) in _SCALAR_CALLS
+    if isinstance(value, cst.Name):
+        if value.value in ("None", "True", "False"):
+            return True
+        bindings = index.bindings_of(value)
+        return bool(bindings) and all(
+            b.kind == "assign" and b.value is not None and _small_value(index, b.value, depth + 1)
+            for b in bindings)
+    return False
+
+
 def _only_small_constants(index: FileIndex, puts, func: cst.CSTNode) -> bool:
-    """Every put of the child puts a short literal (`q.put(None)`, `q.put("done")`) and
-    none repeats: the data are far below the pipe buffer (64 KiB on Linux), so the child's
-    feeder thread flushes them and the child exits; joining first cannot deadlock."""
+    """Every put of the child puts a small scalar (`q.put(None)`, `q.put("done")`,
+    `q.put(delay)` with `delay = randint(1, 60)`) and none repeats: the data are far below
+    the pipe buffer (64 KiB on Linux), so the child's feeder thread flushes them and the
+    child exits; joining first cannot deadlock."""
     if not puts:
         return False
     for put in puts:
         if not isinstance(put, cst.Call) or len(put.args) < 1 or put.args[0].star:
             return False
-        value = put.args[0].value
-        if isinstance(value, cst.Name):
-            if value.value not in ("None", "True", "False"):
-                return False
-        elif not isinstance(value, (cst.Integer, cst.Float, cst.SimpleString)):
-            return False
-        if len(index.module.code_for_node(value)) > _SMALL_CONSTANT:
+        if not _small_value(index, put.args[0].value):
             return False
         for ancestor in index.ancestors(put):
             if ancestor is func:
@@ -61,9 +85,9 @@ class ProcessJoinedBeforeQueueDrained(Rule):
         "puts to a `multiprocessing.Queue` passed to it, when the parent calls `join()` on "
         "the process before its first `get()` from that queue. Reported at the join. "
         "Manager queues do not have the problem and are not reported; a `join(timeout)` "
-        "is not reported, nor is a child that only puts a few short literals (`q.put(None)`, "
-        "`q.put('done')`, none of them in a loop): they fit in the pipe buffer, so the child "
-        "exits and the join returns.")
+        "is not reported, nor is a child that only puts a few small scalars (`q.put(None)`, "
+        "`q.put('done')`, `q.put(delay)` with `delay = randint(1, 60)`, none of them in a "
+        "loop): they fit in the pipe buffer, so the child exits and the join returns.")
     why_bad = (
         "A process that has put items on a multiprocessing queue does not terminate until "
         "its feeder thread has flushed them into the pipe, and the pipe only drains when "

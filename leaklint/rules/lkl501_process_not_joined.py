@@ -7,9 +7,8 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import (SNIPPET_LIMIT, argument, class_starts_itself,
-                                    created_as_daemon, held_as, made_daemon, never,
-                                    short_source)
+from leaklint.rules._common import (argument, class_starts_itself, created_as_daemon,
+                                    held_as, made_daemon, never, quote_callable)
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
@@ -110,9 +109,12 @@ class ProcessNotJoined(Rule):
             what = f"process `{subclass.name.value}`"
         else:
             target = argument(call, "target", 1)
-            text = short_source(index, target, SNIPPET_LIMIT) if target is not None else ""
-            if text and isinstance(target, (cst.Name, cst.Attribute)):
-                text += "()"
+            running = ""
+            if target is not None:
+                suffix = "()" if isinstance(target, (cst.Name, cst.Attribute)) else ""
+                running = quote_callable(index, target, suffix)
             what = f"process{held_as(holder, call, index)}"
-            what += f" running `{text}`" if text else ""
-        return f"{what} is started but {never(holder, 'joined', 'joins it')}: the child is never reaped"
+            what += f" running {running}" if running else ""
+        # Not "never reaped": multiprocessing reaps finished children when another one
+        # starts, and joins the rest at exit.
+        return f"{what} is started but {never(holder, 'joined', 'joins it')}"
