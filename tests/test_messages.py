@@ -151,3 +151,13 @@ def test_messages_do_not_overclaim_what_happens_to_a_process_or_task():
     (task,) = lint("import asyncio\n\nasync def f():\n    asyncio.create_task(g())\n", "LKL201")
     # The coroutine may log its own errors; only the reference rule always holds.
     assert task.message == "task running `g()` is dropped: it may be garbage-collected mid-flight"
+
+
+def test_a_module_global_queue_is_only_said_to_be_unread_in_this_module():
+    # Another module may import it and read it (idlelib's rpc.request_queue): one file
+    # cannot show that, so the message says only what the file shows.
+    source = "import queue\n\nrequests = queue.Queue()\n\ndef ask(x):\n    requests.put(x)\n"
+    (finding,) = lint(source, "LKL301")
+    assert finding.message == "`requests` is put to but never read in this module: its items pile up"
+    local = "import queue, threading\n\ndef f(x):\n    q = queue.Queue()\n    threading.Thread(target=q.put, args=(x,)).start()\n"
+    assert all("in this module" not in f.message for f in lint(local, "LKL301"))

@@ -19,8 +19,10 @@ class QueuePutNeverRead(Rule):
         "reads it) anywhere the queue is visible: the function and its nested functions "
         "for a local, every method of the class for a private `self._attribute`, the "
         "module for a global. A queue kept on a public attribute may be read by users of "
-        "the class, and a public global that another module of the same package mentions "
-        "may be read there: neither is reported. A queue that escapes (returned, yielded, stored elsewhere, passed to a "
+        "the class: not reported. A module global listed in `__all__` is not reported "
+        "either; any other global is, as 'never read in this module': a queue read only "
+        "by a module that imports it is a known false positive of one-file analysis "
+        "(leaklint never reads other files; silence it with `# noqa: LKL301`). A queue that escapes (returned, yielded, stored elsewhere, passed to a "
         "function this file does not define) is assumed to be read there and is not "
         "reported. A local queue that only the function itself fills, without ever "
         "blocking (non-blocking puts, an unbounded queue, or no more puts than it holds), "
@@ -82,8 +84,11 @@ class QueuePutNeverRead(Rule):
             put = first_in_source(index, info.puts)
             holder = quoted_holder(info)
             blocks = " and `put()` blocks once it is full" if info.maxsize != 0 else ""
+            # A module global may be read by a module that imports it, which one file
+            # cannot show: say only what this file shows.
+            where = " in this module" if info.scope_kind == "global" else ""
             yield Report(
                 put,
-                f"{holder} is put to but never read: its items pile up{blocks}",
+                f"{holder} is put to but never read{where}: its items pile up{blocks}",
                 fix="consume it with `get()` (a reader thread or task, or a drain loop), or "
                     "drop the queue")
