@@ -27,7 +27,7 @@ from typing import Dict, FrozenSet, List, Optional, Set
 
 import libcst as cst
 
-from leaklint.index import FileIndex
+from leaklint.index import FileIndex, walk
 
 # Builtins that look at a value without keeping it.
 NEUTRAL_BUILTINS = frozenset({
@@ -539,14 +539,15 @@ def worker_method(index: FileIndex, target: Optional[cst.CSTNode],
     return None
 
 
-def stopped_by_sentinel(index: FileIndex, creation: cst.CSTNode, info, method) -> bool:
+def stopped_by_sentinel(index: FileIndex, creation: Optional[cst.CSTNode], info, method) -> bool:
     """The worker `method` of class `info` leaves its loop on a sentinel got from
     `self.Q`, and another method of the class puts that sentinel on `self.Q` (once per
-    worker when `creation` makes several)."""
+    worker when `creation` makes several workers sharing the queue; `creation` is None
+    when each worker is its own instance, with its own queue)."""
     reads = _sentinel_reads(index, info, method)
     if not reads:
         return False
-    several = _repeats(index, creation, None)
+    several = creation is not None and _repeats(index, creation, None)
     for member in index.class_family(info):
         for method_scope, param in member.self_params:
             if method_scope.node is method:
@@ -606,18 +607,12 @@ def _sentinel_reads(index: FileIndex, info, method) -> Set[tuple]:
                 reads.add((queue_attr.attr.value, index.module.code_for_node(call.args[1].value)))
     if looped_gets:
         code = index.module.code_for_node
-        for node in _walk_function(method):
+        for node in walk(method.body):
             if (isinstance(node, cst.Comparison) and len(node.comparisons) == 1
                     and isinstance(node.comparisons[0].operator, (cst.Is, cst.Equal))):
                 for side in (node.left, node.comparisons[0].comparator):
                     reads.update((queue, code(side)) for queue in looped_gets)
     return reads
-
-
-def _walk_function(function: cst.FunctionDef):
-    from leaklint.index import walk
-
-    return walk(function.body)
 
 
 def _repeats(index: FileIndex, node: cst.CSTNode, within: Optional[cst.CSTNode]) -> bool:

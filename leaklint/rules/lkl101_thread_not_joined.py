@@ -124,7 +124,9 @@ class ThreadNotJoined(Rule):
         if target is None and len(positionals) > 1:
             target = positionals[1]
         worker = worker_method(index, target.value if target is not None else None, subclass)
-        return worker is not None and stopped_by_sentinel(index, call, *worker)
+        # Instances of a Thread subclass each read a queue of their own.
+        shared = call if subclass is None else None
+        return worker is not None and stopped_by_sentinel(index, shared, *worker)
 
     @staticmethod
     def _message(index, call, subclass, is_timer, holder) -> str:
