@@ -202,9 +202,25 @@ class Linter:
                         detail=traceback.format_exc()))
             if not reports:
                 return internal
+            reports = _one_per_conditional(index, reports)
             return internal + _locate(module, index, path, reports)
         finally:
             sys.setrecursionlimit(old_limit)
+
+
+def _one_per_conditional(index: FileIndex, reports):
+    """`FTP_TLS(...) if tls else FTP()` is one value: when a rule reports both branches
+    of one conditional expression, only the first report is kept."""
+    kept = []
+    seen = set()
+    for rule, report in reports:
+        root = index.conditional_root(report.node) if isinstance(report.node, cst.CSTNode) else None
+        if root is not None:
+            if (rule.code, root) in seen:
+                continue
+            seen.add((rule.code, root))
+        kept.append((rule, report))
+    return kept
 
 
 def trigger_pattern(rules: Sequence[Rule]) -> Optional["re.Pattern[str]"]:

@@ -394,10 +394,14 @@ class FileIndex:
         if isinstance(target, cst.Name):
             self._bind(scope, target.value, kind, target=target, value=value, node=node)
         elif isinstance(target, (cst.Tuple, cst.List)):
-            # Unpacking: the element values are not tracked individually.
-            for element in target.elements:
+            # Unpacking: a literal of the same shape on the right pairs element by element
+            # (`a, b = Pool(), Pool()`: `b` is bound to the second call); otherwise (a
+            # loop's target, `a, b = f()`) the element values are unknown.
+            pairs = unpacking_pairs(target, value) if kind == "assign" else None
+            for position, element in enumerate(target.elements):
                 self._link(element, target)
-                self._store(element.value, element, scope, kind, value=None, node=node)
+                element_value = pairs[position][1] if pairs is not None else None
+                self._store(element.value, element, scope, kind, value=element_value, node=node)
         elif isinstance(target, cst.StarredElement):
             self._store(target.value, target, scope, kind, value=None, node=node)
         else:  # Attribute, Subscript: loads of their parts
@@ -558,6 +562,38 @@ class FileIndex:
             yield current
             current = self.parent.get(current)
 
+    def unpacked_targets(self, value: cst.CSTNode) -> Optional[List[cst.CSTNode]]:
+        """For `value`, an element of a tuple/list literal assigned by unpacking
+        (`a, b = Pool(), Pool()`), the targets it is bound to (`b` for the second call),
+        one per assignment target; None when it is not such an element, or when one of
+        the targets does not pair with the literal (`x = a, b = ...`: `x` keeps the tuple)."""
+        element = self.parent.get(value)
+        if not isinstance(element, cst.Element) or element.value is not value:
+            return None
+        literal = self.parent.get(element)
+        assign = self.parent.get(literal) if literal is not None else None
+        if not isinstance(assign, cst.Assign) or assign.value is not literal:
+            return None
+        targets = []
+        for assign_target in assign.targets:
+            pairs = unpacking_pairs(assign_target.target, literal)
+            if pairs is None:
+                return None
+            targets.extend(target for target, paired in pairs if paired is value)
+        return targets
+
+    def conditional_root(self, node: cst.CSTNode) -> Optional[cst.IfExp]:
+        """The outermost conditional expression `node` is one branch of (`FTP_TLS() if tls
+        else FTP()`: both calls give the same root), or None. The test is not a branch."""
+        root = None
+        current = node
+        parent = self.parent.get(current)
+        while isinstance(parent, cst.IfExp) and parent.test is not current:
+            root = parent
+            current = parent
+            parent = self.parent.get(current)
+        return root
+
     def class_of_self(self, expr: cst.CSTNode) -> Optional[ClassInfo]:
         """For `self` (the first parameter of a method, also seen from closures inside the
         method), the ClassInfo of its class."""
@@ -611,6 +647,19 @@ class FileIndex:
                     family.append(other)
                     changed = True
         return family
+
+
+def unpacking_pairs(target: cst.CSTNode, value: Optional[cst.CSTNode]
+                    ) -> Optional[List[Tuple[cst.CSTNode, cst.CSTNode]]]:
+    """[(target element, value element)] for `a, b = x, y` (tuple or list on either side,
+    same length, no starred element); None for any other shape."""
+    if not (isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List))):
+        return None
+    if len(target.elements) != len(value.elements):
+        return None
+    if any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)):
+        return None
+    return [(t.value, v.value) for t, v in zip(target.elements, value.elements)]
 
 
 def _dotted(node: cst.CSTNode) -> str:

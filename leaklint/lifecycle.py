@@ -158,6 +158,9 @@ class _Tracer:
 
     # -- holders ------------------------------------------------------------------
     def describe_holder(self, node: cst.CSTNode) -> str:
+        unpacked_into = self.index.unpacked_targets(node)
+        if unpacked_into:  # `a, b = Pool(), Pool()`: the second is kept in `b`
+            return "'" + self.index.module.code_for_node(unpacked_into[0]) + "'"
         parent = self.parent.get(node)
         if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Assign):
             assign = parent if isinstance(parent, cst.Assign) else self.parent.get(parent)
@@ -229,6 +232,11 @@ class _Tracer:
             elif parent.asname is not None:
                 self.bind_target(parent.asname.name, mode)
         elif isinstance(parent, (cst.Element, cst.StarredElement)) and parent.value is node:
+            unpacked_into = self.index.unpacked_targets(node)
+            if unpacked_into is not None:  # `a, b = Pool(), Pool()`: follow `b` alone
+                for target in unpacked_into:
+                    self.bind_target(target, mode)
+                return True
             holder = self.parent.get(parent)
             if mode == "item" and isinstance(holder, (cst.List, cst.Tuple, cst.Set)):
                 self.trace(holder, "container")
@@ -262,8 +270,9 @@ class _Tracer:
             elif _is_target(parent, holder):
                 value = _assigned_value(parent, holder, self.parent)
                 self.result.attribute_stores.setdefault(attr, []).append(value)
-            elif attr in kind.release_methods:
-                # `atexit.register(executor.shutdown)`: the release is handed out.
+            elif attr in kind.release_methods and not isinstance(holder, _LOOKED_AT):
+                # `atexit.register(executor.shutdown)`: the release is handed out. A bare
+                # `t.join` statement or a test of it (`if t.join:`) calls nothing.
                 self.release()
             else:
                 self.result.attribute_reads.setdefault(attr, []).append(parent)
@@ -470,6 +479,11 @@ class _Tracer:
             self.trace(node, mode)
             if self.done():
                 return
+
+
+# Contexts where a value is only evaluated or tested, never kept or called later.
+_LOOKED_AT = (cst.Expr, cst.If, cst.While, cst.Assert, cst.Comparison, cst.ComparisonTarget,
+              cst.UnaryOperation, cst.FormattedStringExpression)
 
 
 def _is_target(node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> bool:
