@@ -1,4 +1,4 @@
-"""LKL501: a started, non-daemon multiprocessing.Process never joined, terminated or killed."""
+"""LKL501: a started, non-daemon multiprocessing.Process never joined."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -8,14 +8,16 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import (argument, class_starts_itself, created_as_daemon,
-                                    held_as, made_daemon, never, quote_callable)
+                                    held_as, made_daemon, never, owned_by_class,
+                                    quote_callable)
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
 # `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
-# reading `exitcode` does.
+# reading `exitcode` does. `terminate()` and `kill()` only send a signal: the killed child
+# is not reaped until someone joins it (or the next process starts, or the parent exits).
 PROCESS = ResourceKind("process",
-                       release_methods=frozenset({"join", "terminate", "kill", "is_alive"}),
+                       release_methods=frozenset({"join", "is_alive"}),
                        activate_methods=frozenset({"start"}),
                        follow_local_functions=True)
 
@@ -23,16 +25,18 @@ PROCESS = ResourceKind("process",
 class ProcessNotJoined(Rule):
     code = "LKL501"
     name = "process-not-joined"
-    summary = "A non-daemon multiprocessing.Process is started but never joined, terminated or killed."
+    summary = "A non-daemon multiprocessing.Process is started but never joined."
     what_it_does = (
         "Finds `multiprocessing.Process` objects (also `multiprocessing.get_context(...)"
         ".Process`, through a context variable or chained, and subclasses of `Process` "
         "defined in the same module) that are started, are not daemon processes, and are "
-        "never joined, terminated, killed or polled (`is_alive()`, `exitcode`, which reap "
-        "an exited child): not where they are created, not through a "
+        "never joined or polled (`is_alive()`, `exitcode`, which reap an exited child): "
+        "not where they are created, not through a "
         "list they are kept in, and not in any method of the class when kept on `self`. "
         "A process that is returned, stored in a container or object that leaves the "
-        "function, or passed to another function is assumed to be handled there.")
+        "function, or passed to another function is assumed to be handled there. "
+        "`terminate()` or `kill()` alone does not count: they only send a signal, and the "
+        "killed child still has to be joined.")
     why_bad = (
         "Nobody waits for the child process: its exit status is never collected (it stays "
         "a zombie until the parent exits), its failure goes unnoticed, and the parent "
@@ -65,6 +69,8 @@ class ProcessNotJoined(Rule):
         "    def run(self):\n        pass\n\nWorker().start()\n",
         "import multiprocessing\n\nclass S:\n    def start(self):\n"
         "        self._p = multiprocessing.Process(target=print)\n        self._p.start()\n",
+        "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
+        "    p.start()\n    p.terminate()\n",
     )
     valid = (
         "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
@@ -76,7 +82,7 @@ class ProcessNotJoined(Rule):
         "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
         "    p.start()\n    return p\n",
         "import multiprocessing\n\ndef f():\n    p = multiprocessing.Process(target=print)\n"
-        "    p.start()\n    p.terminate()\n",
+        "    p.start()\n    p.terminate()\n    p.join()\n",
         "import multiprocessing\n\nclass S:\n    def start(self):\n"
         "        self._p = multiprocessing.Process(target=print)\n        self._p.start()\n"
         "    def close(self):\n        self._p.join()\n",
@@ -99,12 +105,13 @@ class ProcessNotJoined(Rule):
                 continue  # reading exitcode polls (and reaps) the child
             if made_daemon(lifecycle):
                 continue
-            yield Report(call, self._message(index, call, subclass, lifecycle.holder),
+            yield Report(call, self._message(index, call, subclass, lifecycle),
                          fix="call `join()` on it before its owner is done (`terminate()` first "
                              "to stop it early), or pass `daemon=True` if it may be killed at exit")
 
     @staticmethod
-    def _message(index, call, subclass, holder) -> str:
+    def _message(index, call, subclass, lifecycle) -> str:
+        holder = lifecycle.holder
         if subclass is not None:
             what = f"process `{subclass.name.value}`"
         else:
@@ -117,4 +124,9 @@ class ProcessNotJoined(Rule):
             what += f" running {running}" if running else ""
         # Not "never reaped": multiprocessing reaps finished children when another one
         # starts, and joins the rest at exit.
-        return f"{what} is started but {never(holder, 'joined', 'joins it')}"
+        joined = never(holder, "joined", "joins it")
+        killed = [m for m in ("terminate", "kill") if m in lifecycle.method_calls]
+        if killed:
+            joined = joined if owned_by_class(holder) else "is " + joined
+            return f"{what} gets `{killed[0]}()` but {joined}: it stays a zombie"
+        return f"{what} is started but {joined}"
