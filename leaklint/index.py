@@ -582,6 +582,45 @@ class FileIndex:
             targets.extend(target for target, paired in pairs if paired is value)
         return targets
 
+    def assigned_value(self, target: cst.CSTNode) -> Tuple[bool, Optional[cst.CSTNode]]:
+        """(True, value) when `target` (a name, `self.x`, `d[k]`) is being assigned, with
+        the value it gets: the right-hand side, or its own element when a literal is
+        unpacked (`self.a, self.b = Pool(), Pool()`); the value is None when unknown (an
+        augmented assignment, `a, b = f()`). (False, None) when `target` is not assigned."""
+        holder = self.parent.get(target)
+        if isinstance(holder, cst.AssignTarget) and holder.target is target:
+            assign = self.parent.get(holder)
+            return True, assign.value if isinstance(assign, cst.Assign) else None
+        if isinstance(holder, cst.AnnAssign) and holder.target is target:
+            return True, holder.value
+        if isinstance(holder, cst.AugAssign) and holder.target is target:
+            return True, None
+        if isinstance(holder, (cst.Element, cst.StarredElement)) and holder.value is target:
+            literal = self.parent.get(holder)
+            assign_target = self.parent.get(literal) if literal is not None else None
+            if isinstance(assign_target, cst.AssignTarget) and assign_target.target is literal:
+                assign = self.parent.get(assign_target)
+                value = assign.value if isinstance(assign, cst.Assign) else None
+                pairs = unpacking_pairs(literal, value)
+                paired = [v for t, v in pairs or () if t is target]
+                return True, paired[0] if paired else None
+        return False, None
+
+    def alternatives(self, expr: cst.CSTNode, target: Optional[cst.CSTNode] = None
+                     ) -> List[cst.CSTNode]:
+        """The expressions `expr` may evaluate to: each branch of `a if c else b` and each
+        operand of `a or b`, recursively; otherwise `expr` itself. With the `target`
+        `expr` is assigned to, an operand that reads the target back (`x = x or Pool()`,
+        `self.http = self.http or PoolManager()`) is left out: its values are the
+        target's other assignments."""
+        if isinstance(expr, cst.IfExp):
+            return [*self.alternatives(expr.body, target), *self.alternatives(expr.orelse, target)]
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            return [*self.alternatives(expr.left, target), *self.alternatives(expr.right, target)]
+        if target is not None and _same_reference(expr, target):
+            return []
+        return [expr]
+
     def conditional_root(self, node: cst.CSTNode) -> Optional[cst.IfExp]:
         """The outermost conditional expression `node` is one branch of (`FTP_TLS() if tls
         else FTP()`: both calls give the same root), or None. The test is not a branch."""
@@ -660,6 +699,15 @@ def unpacking_pairs(target: cst.CSTNode, value: Optional[cst.CSTNode]
     if any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements)):
         return None
     return [(t.value, v.value) for t, v in zip(target.elements, value.elements)]
+
+
+def _same_reference(expr: cst.CSTNode, target: cst.CSTNode) -> bool:
+    """`x` and `x`, `self.http` and `self.http`: the same name or attribute chain."""
+    if isinstance(expr, cst.Name) and isinstance(target, cst.Name):
+        return expr.value == target.value
+    if isinstance(expr, cst.Attribute) and isinstance(target, cst.Attribute):
+        return expr.attr.value == target.attr.value and _same_reference(expr.value, target.value)
+    return False
 
 
 def _dotted(node: cst.CSTNode) -> str:

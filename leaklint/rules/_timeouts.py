@@ -213,17 +213,12 @@ def call_label(index: FileIndex, call: cst.Call) -> str:
 
 # ===================================================================== value typing
 def _assigned_value(index: FileIndex, target: cst.CSTNode):
-    """The value assigned to an assignment target; (False, None) when not an assignment."""
-    holder = index.parent.get(target)
-    if isinstance(holder, cst.AssignTarget) and holder.target is target:
-        assign = index.parent.get(holder)
-        if isinstance(assign, cst.Assign):
-            return True, assign.value
-    if isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is target:
-        if isinstance(holder, cst.AugAssign):
-            return True, holder  # unknown value
-        return True, holder.value
-    return False, None
+    """The value assigned to an assignment target; (False, None) when not an assignment.
+    An unknown value (`self.s += x`, `self.s, n = f()`) is the statement itself."""
+    is_store, value = index.assigned_value(target)
+    if is_store and value is None:
+        return True, index.parent.get(target)  # unknown value
+    return is_store, value
 
 
 def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Optional[List[cst.Call]]:
@@ -234,12 +229,23 @@ def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Option
         return None
     if isinstance(expr, cst.Call):
         return [expr]
+    if isinstance(expr, (cst.IfExp, cst.BooleanOperation)):
+        branches = index.alternatives(expr)
+        if branches == [expr]:
+            return None  # `a and b`
+        return _sources_of_values(index, branches, depth)
     if isinstance(expr, cst.Name):
         bindings = index.bindings_of(expr)
         if not bindings:
             return None
-        return _sources_of_values(index, [b.value if b.kind in ("assign", "annassign", "with", "walrus")
-                                          else b for b in bindings], depth)
+        values: List = []
+        for b in bindings:
+            if b.kind in ("assign", "annassign", "walrus") and b.value is not None:
+                # `s = Session() if a else None`, `s = s or Session()`: each branch
+                values.extend(index.alternatives(b.value, b.target))
+            else:
+                values.append(b.value if b.kind in ("assign", "annassign", "with", "walrus") else b)
+        return _sources_of_values(index, values, depth)
     if isinstance(expr, cst.Attribute):
         info = index.class_of_self(expr.value)
         if info is None:
@@ -253,10 +259,13 @@ def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Option
         for node in own:
             is_store, value = _assigned_value(index, node)
             if is_store:
-                values.append(value)
-        # Stored from outside the class (`client.session = other`): unknown.
+                # `self.http = self.http or PoolManager()`: the other stores, and the call
+                values.extend(index.alternatives(value, node))
+        # Stored from outside the class (`client.session = other`): unknown. Another
+        # class's own `self.session` is another object's attribute: it does not count.
+        all_self = index.self_attribute_nodes()
         for node in index.attributes_by_name.get(attr, ()):
-            if node not in own and _assigned_value(index, node)[0]:
+            if node not in own and node not in all_self and _assigned_value(index, node)[0]:
                 return None
         # A class-level default (`session = None` in the class body).
         for member in family:
