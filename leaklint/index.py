@@ -621,6 +621,30 @@ class FileIndex:
             return []
         return [expr]
 
+    def class_constant(self, expr: cst.CSTNode) -> Optional[cst.CSTNode]:
+        """For `self.X` in a method, the value X has when the class body sets it
+        (`daemon_threads = False`) and nothing changes it: every class-level assignment of
+        X in the class's family gives the same value, and no `obj.X = ...` is stored
+        anywhere in the file. None otherwise."""
+        if not isinstance(expr, cst.Attribute):
+            return None
+        info = self.class_of_self(expr.value)
+        if info is None:
+            return None
+        name = expr.attr.value
+        for node in self.attributes_by_name.get(name, ()):
+            if self.assigned_value(node)[0]:
+                return None  # `self.X = ...` somewhere: not a constant
+        values = []
+        for member in self.class_family(info):
+            for binding in member.scope.bindings.get(name, ()):
+                if binding.kind != "assign" or binding.value is None:
+                    return None
+                values.append(binding.value)
+        if not values or len({self.module.code_for_node(v) for v in values}) != 1:
+            return None
+        return values[0]
+
     def conditional_root(self, node: cst.CSTNode) -> Optional[cst.IfExp]:
         """The outermost conditional expression `node` is one branch of (`FTP_TLS() if tls
         else FTP()`: both calls give the same root), or None. The test is not a branch."""

@@ -51,6 +51,14 @@ def is_false(expr: Optional[cst.CSTNode]) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
 
 
+def is_false_flag(index: Optional[FileIndex], expr: Optional[cst.CSTNode]) -> bool:
+    """`False`/`None`, or `self.X` where the class body sets `X = False` and nothing
+    changes it (`t.daemon = self.daemon_threads` with `daemon_threads = False`)."""
+    if is_false(expr):
+        return True
+    return index is not None and expr is not None and is_false(index.class_constant(expr))
+
+
 def short_source(index: FileIndex, node: cst.CSTNode, limit: int = 60, ellipsis: bool = False) -> str:
     """The node's code on one line; longer than `limit`: cut with "..." or, without
     `ellipsis`, the empty string (the caller then leaves it out of the message)."""
@@ -138,23 +146,24 @@ def class_starts_itself(classdef: cst.ClassDef) -> bool:
     return False
 
 
-def created_as_daemon(call: cst.Call, subclass: Optional[cst.ClassDef]) -> bool:
+def created_as_daemon(call: cst.Call, subclass: Optional[cst.ClassDef],
+                      index: Optional[FileIndex] = None) -> bool:
     """`daemon=<not False>` at creation, `**options` that may carry it, or a subclass that
     makes itself a daemon."""
     daemon = keyword(call, "daemon")
     if daemon is not None:
-        return not is_false(daemon.value)
+        return not is_false_flag(index, daemon.value)
     if has_star_kwargs(call):
         return True
     return subclass is not None and class_sets_daemon(subclass)
 
 
-def made_daemon(lifecycle) -> bool:
+def made_daemon(lifecycle, index: Optional[FileIndex] = None) -> bool:
     """`t.daemon = <not False>` or `t.setDaemon(<not False>)` somewhere on its way."""
-    if any(value is None or not is_false(value)
+    if any(value is None or not is_false_flag(index, value)
            for value in lifecycle.attribute_stores.get("daemon", ())):
         return True
-    return any(not (c.args and is_false(c.args[0].value))
+    return any(not (c.args and is_false_flag(index, c.args[0].value))
                for c in lifecycle.method_calls.get("setDaemon", ()))
 
 

@@ -26,8 +26,9 @@ class ThreadNotJoined(Rule):
     summary = "A non-daemon thread or timer is started but never joined (or cancelled)."
     what_it_does = (
         "Finds `threading.Thread` and `threading.Timer` objects (and subclasses of "
-        "`Thread` defined in the same module) that are started, are not daemon threads, "
-        "and are never joined: not where they are created, not through a list they are "
+        "`Thread` defined in the same module) that are started, are not daemon threads "
+        "(`t.daemon = self.daemon_threads` with `daemon_threads = False` in the class body, "
+        "never changed, is not a daemon), and are never joined: not where they are created, not through a list they are "
         "kept in, and not in any method of the class when kept on `self`. A thread that "
         "is returned, stored in a registry or container that leaves the function, or "
         "passed to another function is assumed to be joined there and is not reported. "
@@ -96,7 +97,7 @@ class ThreadNotJoined(Rule):
             is_timer = subclass is None and index.call_name(call) in TIMER_CLASSES
             if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
                 is_timer = True
-            if created_as_daemon(call, subclass):
+            if created_as_daemon(call, subclass, index):
                 continue
             kind = TIMER if is_timer else THREAD
             if subclass is not None:  # `def stop(self): self.join()` releases too
@@ -106,7 +107,7 @@ class ThreadNotJoined(Rule):
             lifecycle = track(index, call, kind, activated=started)
             if not lifecycle.dropped(kind):
                 continue
-            if made_daemon(lifecycle):
+            if made_daemon(lifecycle, index):
                 continue
             if not is_timer and self._told_to_stop(index, call, subclass):
                 continue

@@ -92,7 +92,7 @@ class ProcessNotJoined(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, PROCESS_CLASSES, ("Process",)):
-            if created_as_daemon(call, subclass):
+            if created_as_daemon(call, subclass, index):
                 continue
             started = subclass is not None and class_starts_itself(subclass)
             kind = kind_for(index, PROCESS, subclass)
@@ -103,7 +103,7 @@ class ProcessNotJoined(Rule):
                 continue
             if "exitcode" in lifecycle.attribute_reads:
                 continue  # reading exitcode polls (and reaps) the child
-            if made_daemon(lifecycle):
+            if made_daemon(lifecycle, index):
                 continue
             yield Report(call, self._message(index, call, subclass, lifecycle),
                          fix="call `join()` on it before its owner is done (`terminate()` first "
