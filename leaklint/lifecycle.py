@@ -295,7 +295,11 @@ class _Tracer:
             attr = parent.attr.value
             holder = self.parent.get(parent)
             if isinstance(holder, cst.Call) and holder.func is parent:
-                if attr in CONTAINER_TAKERS:
+                if attr in self.kind.release_methods:
+                    # A collection of its own kind with the release method (socketserver's
+                    # `self._threads.join()`): it releases what it holds.
+                    self.release()
+                elif attr in CONTAINER_TAKERS:
                     self.trace(holder, "item")
                 elif attr in CONTAINER_VIEWS:
                     self.trace(holder, "container")
