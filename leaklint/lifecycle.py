@@ -162,6 +162,10 @@ class _Tracer:
         if unpacked_into:  # `a, b = Pool(), Pool()`: the second is kept in `b`
             return "'" + self.index.module.code_for_node(unpacked_into[0]) + "'"
         parent = self.parent.get(node)
+        # `p = Pool() if n else None`, `self.pool = self.pool or Pool()`: kept in `p`
+        while (isinstance(parent, cst.BooleanOperation)
+               or isinstance(parent, cst.IfExp) and parent.test is not node):
+            node, parent = parent, self.parent.get(parent)
         if isinstance(parent, cst.AssignTarget) or isinstance(parent, cst.Assign):
             assign = parent if isinstance(parent, cst.Assign) else self.parent.get(parent)
             if isinstance(assign, cst.Assign) and assign.targets:

@@ -161,3 +161,16 @@ def test_a_module_global_queue_is_only_said_to_be_unread_in_this_module():
     assert finding.message == "`requests` is put to but never read in this module: its items pile up"
     local = "import queue, threading\n\ndef f(x):\n    q = queue.Queue()\n    threading.Thread(target=q.put, args=(x,)).start()\n"
     assert all("in this module" not in f.message for f in lint(local, "LKL301"))
+
+
+@pytest.mark.parametrize("source,holder", [
+    ("from multiprocessing import Pool\n\ndef f():\n    a, b = Pool(), Pool()\n    a.close()\n    a.join()\n", "`b`"),
+    ("from multiprocessing import Pool\n\ndef f(n):\n    p = Pool() if n else None\n", "`p`"),
+    ("from multiprocessing import Pool\n\nclass C:\n    pool = None\n\n    def run(self):\n"
+     "        self.pool = self.pool or Pool()\n", "`self.pool`"),
+])
+def test_message_names_where_a_value_arriving_by_another_road_is_kept(source, holder):
+    # Unpacked, conditional and `x or Pool()` values are named by the target they go to.
+    findings = [f for f in Linter([rule() for rule in RULES]).lint_text(source, "m.py")
+                if f.code == "LKL503"]
+    assert len(findings) == 1 and f"pool {holder} is created" in findings[0].message
