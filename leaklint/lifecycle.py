@@ -129,9 +129,12 @@ def self_releasing_methods(index: FileIndex, classdef: cst.ClassDef,
 
 
 def track(index: FileIndex, creation: cst.CSTNode, kind: ResourceKind,
-          activated: bool = False) -> Lifecycle:
-    """Follow the value produced by `creation` and classify its lifecycle."""
+          activated: bool = False, every_use: bool = False) -> Lifecycle:
+    """Follow the value produced by `creation` and classify its lifecycle. With
+    `every_use`, keep following after a release or an escape, to collect every method
+    called on it (the blocking-wait rules want each `join()`, not the first)."""
     tracer = _Tracer(index, kind)
+    tracer.every_use = every_use
     tracer.result = Lifecycle(creation=creation, activated=activated)
     tracer.result.holder = tracer.describe_holder(creation)
     tracer.trace(creation, "item")
@@ -145,6 +148,7 @@ class _Tracer:
         self.parent = index.parent
         self.result: Lifecycle
         self._seen: Set[tuple] = set()
+        self.every_use = False
 
     # -- events -------------------------------------------------------------------
     def release(self) -> None:
@@ -154,6 +158,8 @@ class _Tracer:
         self.result.escaped = True
 
     def done(self) -> bool:
+        if self.every_use:
+            return False
         return self.result.released or self.result.escaped
 
     # -- holders ------------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""LKL605 (off by default): a blocking `acquire()` on a lock or semaphore with no timeout."""
+from __future__ import annotations
+
+from typing import Iterator, Tuple
+
+import libcst as cst
+
+from leaklint.index import FileIndex
+from leaklint.rules._processes import is_mp_context
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+                                   local_subclass_creations, receiver_text, waits_on)
+
+KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+CLASSES = frozenset(f"{module}.{kind}" for module in ("threading", "multiprocessing")
+                    for kind in KINDS)
+# threading: acquire(blocking=True, timeout=-1); multiprocessing: acquire(block=True, timeout=None)
+METHODS = {"acquire": Signature(1, 0, ("blocking", "block"))}
+
+
+def _creations(index: FileIndex):
+    yield from local_subclass_creations(index, CLASSES)
+    for call in index.calls:
+        func = call.func
+        if (isinstance(func, cst.Attribute) and func.attr.value in KINDS
+                and is_mp_context(index, func.value)):
+            yield call, "multiprocessing." + func.attr.value
+
+
+class AcquireWithoutTimeout(WaitRule):
+    code = "LKL605"
+    name = "acquire-without-timeout"
+    summary = "A blocking `acquire()` on a lock or semaphore with no timeout."
+    what_it_does = (
+        "Finds `acquire()` that blocks with no timeout (no `timeout=`, not "
+        "`blocking=False` / `block=False`) on a `threading` or `multiprocessing` `Lock`, "
+        "`RLock`, `Semaphore` or `BoundedSemaphore` created in the file. `with lock:` is "
+        "not reported: it has no way to take a timeout, and the lock is released on every "
+        "path." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+    why_bad = (
+        "An explicit `acquire()` is usually paired with a `release()` that an exception "
+        "path can skip; the next acquire then waits forever. A semaphore whose holders "
+        "leak their slot starves every later caller.")
+    example = (
+        "import threading\n\n"
+        "SLOTS = threading.Semaphore(4)\n\n"
+        "def download(url):\n"
+        "    SLOTS.acquire()\n"
+        "    try:\n"
+        "        return fetch(url)\n"
+        "    finally:\n"
+        "        SLOTS.release()\n")
+    use_instead = (
+        "import threading\n\n"
+        "SLOTS = threading.Semaphore(4)\n\n"
+        "def download(url):\n"
+        "    if not SLOTS.acquire(timeout=60):\n"
+        "        raise TimeoutError('no download slot')\n"
+        "    try:\n"
+        "        return fetch(url)\n"
+        "    finally:\n"
+        "        SLOTS.release()\n")
+    invalid = (
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n    LOCK.acquire()\n"
+        "    try:\n        pass\n    finally:\n        LOCK.release()\n",
+    )
+    valid = (
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n"
+        "    if LOCK.acquire(False):\n        LOCK.release()\n",
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n"
+        "    if LOCK.acquire(timeout=1):\n        LOCK.release()\n",
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n    with LOCK:\n        pass\n",
+        "def f(lock):\n    lock.acquire()\n",
+    )
+    trigger_words = ("Lock", "Semaphore")
+
+    def waits(self, index: FileIndex) -> Iterator[Wait]:
+        return waits_on(index, _creations(index), METHODS)
+
+    def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
+        return (f"{receiver_text(index, wait.call)} on a {wait.what} waits with no timeout "
+                f"for a holder that may never release it",
+                "acquire(timeout=...) and handle a False result")
