@@ -16,8 +16,8 @@ Shapes where an unbounded wait is fine are not reported by any LKL6xx rule:
 - it runs inside a call or `with` of a helper listed in `wait-functions-ok`;
 - it runs where the program ends: at module level, under `if __name__ == "__main__":`,
   or in a function named `main`;
-- (queue gets) it is the get of a worker loop that stops on a sentinel: the item it
-  returns is tested in an `if` that leaves the loop.
+- (queue gets) it is the get of a worker loop: in a `while` loop, or in a loop that
+  stops on a sentinel (the item it returns is tested in an `if` that leaves the loop).
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import argument, has_star_kwargs, is_none, keyword, short_source
-from leaklint.rules._timeouts import bounded_elsewhere, value_sources
+from leaklint.rules._timeouts import (_assigned_value, _sources_of_values, bounded_elsewhere,
+                                      value_sources)
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 WAIT_FUNCTIONS_OK = Option(
@@ -112,6 +113,35 @@ def method_calls(index: FileIndex, creation: cst.Call) -> Dict[str, List[cst.Cal
     return calls
 
 
+def receiver_sources(index: FileIndex, expr: cst.CSTNode) -> Optional[List[cst.Call]]:
+    """The calls `expr` provably evaluates to the result of (see
+    `_timeouts.value_sources`), where a `self` attribute is typed by the assignments in
+    its own class family only: `self._queue` of another class is another object."""
+    if not isinstance(expr, cst.Attribute):
+        return value_sources(index, expr)
+    info = index.class_of_self(expr.value)
+    if info is None:
+        return None
+    attr = expr.attr.value
+    family = index.class_family(info)
+    own = {node for member in family for node in member.self_attrs.get(attr, ())}
+    values = []
+    for node in own:
+        is_store, value = _assigned_value(index, node)
+        if is_store:
+            values.append(value)
+    every_self = index.self_attribute_nodes()
+    for node in index.attributes_by_name.get(attr, ()):
+        if node not in own and node not in every_self and _assigned_value(index, node)[0]:
+            return None  # `worker._queue = other`: stored from outside the class
+    for member in family:
+        for binding in member.scope.bindings.get(attr, ()):
+            values.append(binding.value if binding.kind in ("assign", "annassign") else binding)
+    if not values:
+        return None
+    return _sources_of_values(index, values, 0)
+
+
 def known_receiver(index: FileIndex, call: cst.Call, creations) -> bool:
     """The receiver of `call` has no origin besides the creations of this kind: a name
     also bound to a parameter or to `x or Lock()` is of unknown kind."""
@@ -119,7 +149,7 @@ def known_receiver(index: FileIndex, call: cst.Call, creations) -> bool:
     if receiver is None:
         return False
     if isinstance(receiver, (cst.Name, cst.Attribute)):
-        sources = value_sources(index, receiver)
+        sources = receiver_sources(index, receiver)
         if sources is not None:
             ids = {id(c) for c in creations}
             return all(id(s) in ids for s in sources)
@@ -212,6 +242,15 @@ def at_program_end(index: FileIndex, node: cst.CSTNode) -> bool:
     return True
 
 
+def worker_loop_get(index: FileIndex, get: cst.CSTNode) -> bool:
+    """The get of a worker loop: in a `while` loop (waiting for work is its idle state;
+    it is stopped by a sentinel or lives as long as the process), or in any loop that
+    leaves on a sentinel."""
+    function = next((a for a in index.ancestors(get)
+                     if isinstance(a, (cst.FunctionDef, cst.Lambda, cst.While))), None)
+    return isinstance(function, cst.While) or stops_on_sentinel(index, get)
+
+
 def stops_on_sentinel(index: FileIndex, get: cst.CSTNode) -> bool:
     """`item = q.get()` in a loop that leaves (break/return/raise) in an `if` testing
     `item`: a worker loop stopped by a sentinel put on the queue."""
@@ -258,8 +297,8 @@ class WaitRule(Rule):
 
     default_enabled = False
     options = (WAIT_FUNCTIONS_OK,)
-    # Whether a queue get in a worker loop stopped by a sentinel is fine.
-    sentinel_loops_ok: bool = False
+    # Whether a queue get in a worker loop is fine (see `worker_loop_get`).
+    worker_loops_ok: bool = False
 
     def __init__(self, settings=None) -> None:
         super().__init__(settings)
@@ -278,7 +317,7 @@ class WaitRule(Rule):
                 continue
             if inside_helper(index, call, self.helpers) or at_program_end(index, call):
                 continue
-            if self.sentinel_loops_ok and stops_on_sentinel(index, call):
+            if self.worker_loops_ok and worker_loop_get(index, call):
                 continue
             message, fix = self.message(index, wait)
             yield Report(call, message, fix=fix)

@@ -23,10 +23,10 @@ class QueueGetWithoutTimeout(WaitRule):
     what_it_does = (
         "Finds `get()` that blocks with no timeout (no `timeout=`, or `timeout=None`, and "
         "not `block=False`) on a `queue.Queue` (Lifo, Priority, Simple), a "
-        "`multiprocessing` queue or a `Manager().Queue()`. The get of a worker loop that "
-        "stops on a sentinel (`item = q.get()` and an `if` testing `item` that leaves the "
-        "loop) is how a consumer is meant to wait and is not reported. asyncio queues are "
-        "LKL607." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "`multiprocessing` queue or a `Manager().Queue()`. The get of a worker loop is how "
+        "a consumer is meant to wait for work and is not reported: a get in a `while` "
+        "loop, or in a loop that stops on a sentinel (`item = q.get()` and an `if` "
+        "testing `item` that leaves the loop). asyncio queues are LKL607." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
     why_bad = (
         "The get returns only when someone puts. If every producer has died, or the "
         "result it waits for was never sent because of an exception on the other side, "
@@ -59,7 +59,7 @@ class QueueGetWithoutTimeout(WaitRule):
         "        item = q.get()\n        if item is None:\n            break\n        print(item)\n",
     )
     trigger_words = ("Queue",)
-    sentinel_loops_ok = True
+    worker_loops_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         return waits_on(index, _creations(index), GET)

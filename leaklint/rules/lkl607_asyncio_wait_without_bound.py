@@ -10,9 +10,8 @@ from leaklint.index import FileIndex
 from leaklint.rules._asyncio import _resolver
 from leaklint.rules._common import short_source
 from leaklint.rules._queues import ASYNC_QUEUES
-from leaklint.rules._timeouts import value_sources
 from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
-                                   local_subclass_creations, waits_on)
+                                   local_subclass_creations, receiver_sources, waits_on)
 
 PLAIN = Signature(None)
 QUEUE_METHODS = {"get": PLAIN}
@@ -42,7 +41,7 @@ def _awaited_futures(index: FileIndex) -> Iterator[Wait]:
     for node in index.parent:
         if not isinstance(node, cst.Await) or not isinstance(node.expression, (cst.Name, cst.Attribute)):
             continue
-        sources = value_sources(index, node.expression)
+        sources = receiver_sources(index, node.expression)
         if sources and all(_future_creation(index, s) for s in sources):
             yield Wait(node, "await", sources[0], "asyncio future")
 
@@ -57,7 +56,8 @@ class AsyncioWaitWithoutBound(WaitRule):
         "and `await fut` on a future made by `asyncio.Future()` or `loop.create_future()`, "
         "created in the file, when nothing bounds the await (`asyncio.wait_for()`, "
         "`asyncio.timeout()`). Awaiting a task is not reported: the task is the peer, "
-        "and it runs. The get of a worker loop that stops on a sentinel is not reported."
+        "and it runs. The get of a worker loop (in a `while` loop, or in a loop that stops "
+        "on a sentinel) is not reported."
         + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
     why_bad = (
         "These awaits end only when another coroutine puts, sets, notifies or sets the "
@@ -96,7 +96,7 @@ class AsyncioWaitWithoutBound(WaitRule):
         "    return await task\n",
     )
     trigger_words = ("asyncio",)
-    sentinel_loops_ok = True
+    worker_loops_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         queues = local_subclass_creations(index, ASYNC_QUEUES)
