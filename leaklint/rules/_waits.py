@@ -30,7 +30,7 @@ from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import argument, has_star_kwargs, is_none, keyword, short_source
 from leaklint.rules._timeouts import (_assigned_value, _sources_of_values, bounded_elsewhere,
-                                      value_sources)
+                                      caller_decides_timeout, value_sources)
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 WAIT_FUNCTIONS_OK = Option(
@@ -47,7 +47,9 @@ SHARED_EXEMPTIONS_DOC = (
     "test marked `@pytest.mark.timeout`, or inside `pytest.raises(...)`); a wait inside a "
     "call or `with` of a helper listed in `wait-functions-ok`; and a wait where the program "
     "ends (module level, `if __name__ == \"__main__\":`, a function named `main`), where "
-    "blocking until the work is done is the point. A receiver whose origin is not "
+    "blocking until the work is done is the point; and a wait in a function that takes a "
+    "`timeout` parameter and tests it (`if timeout is None: cond.wait()`: the caller "
+    "asked for no bound). A receiver whose origin is not "
     "visible in the file (a parameter, `lock or Lock()`) is never reported.")
 
 TESTS_DOC = (
@@ -283,6 +285,29 @@ def stops_on_sentinel(index: FileIndex, get: cst.CSTNode) -> bool:
     return False
 
 
+def released_in_finally(index: FileIndex, acquire: cst.Call) -> bool:
+    """`lock.acquire()` as a statement followed by `try: ... finally: lock.release()`:
+    the spelling of `with lock:` from before `with`, released on every path."""
+    statement = index.parent.get(index.parent.get(acquire))
+    if not (isinstance(index.parent.get(acquire), cst.Expr)
+            and isinstance(statement, cst.SimpleStatementLine)):
+        return False
+    block = index.parent.get(statement)
+    body = list(getattr(block, "body", ()))
+    if statement not in body or body.index(statement) + 1 >= len(body):
+        return False
+    following = body[body.index(statement) + 1]
+    if not isinstance(following, cst.Try) or following.finalbody is None:
+        return False
+    receiver = " ".join(index.module.code_for_node(acquire.func.value).split())
+    for node in walk(following.finalbody):
+        if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                and node.func.attr.value == "release"
+                and " ".join(index.module.code_for_node(node.func.value).split()) == receiver):
+            return True
+    return False
+
+
 def _mentions(expr: cst.CSTNode, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk(expr))
 
@@ -299,6 +324,8 @@ class WaitRule(Rule):
     options = (WAIT_FUNCTIONS_OK,)
     # Whether a queue get in a worker loop is fine (see `worker_loop_get`).
     worker_loops_ok: bool = False
+    # Whether `x.acquire()` followed by `try: ... finally: x.release()` is fine.
+    finally_release_ok: bool = False
 
     def __init__(self, settings=None) -> None:
         super().__init__(settings)
@@ -318,6 +345,10 @@ class WaitRule(Rule):
             if inside_helper(index, call, self.helpers) or at_program_end(index, call):
                 continue
             if self.worker_loops_ok and worker_loop_get(index, call):
+                continue
+            if isinstance(call, cst.Call) and caller_decides_timeout(index, call):
+                continue  # `if timeout is None: cond.wait()`: the caller asked for no bound
+            if self.finally_release_ok and released_in_finally(index, call):
                 continue
             message, fix = self.message(index, wait)
             yield Report(call, message, fix=fix)

@@ -34,21 +34,21 @@ class AcquireWithoutTimeout(WaitRule):
         "Finds `acquire()` that blocks with no timeout (no `timeout=`, not "
         "`blocking=False` / `block=False`) on a `threading` or `multiprocessing` `Lock`, "
         "`RLock`, `Semaphore` or `BoundedSemaphore` created in the file. `with lock:` is "
-        "not reported: it has no way to take a timeout, and the lock is released on every "
-        "path." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "not reported (it has no way to take a timeout, and the lock is released on every "
+        "path), nor is its older spelling: `lock.acquire()` directly followed by `try:` "
+        "whose `finally:` calls `lock.release()`." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
     why_bad = (
-        "An explicit `acquire()` is usually paired with a `release()` that an exception "
-        "path can skip; the next acquire then waits forever. A semaphore whose holders "
-        "leak their slot starves every later caller.")
+        "An `acquire()` whose `release()` is not in a `finally:` is skipped by an "
+        "exception (or an early return) in between; the next acquire then waits forever. "
+        "A semaphore whose holders leak their slot starves every later caller.")
     example = (
         "import threading\n\n"
         "SLOTS = threading.Semaphore(4)\n\n"
         "def download(url):\n"
         "    SLOTS.acquire()\n"
-        "    try:\n"
-        "        return fetch(url)\n"
-        "    finally:\n"
-        "        SLOTS.release()\n")
+        "    data = fetch(url)  # raises: the slot is never given back\n"
+        "    SLOTS.release()\n"
+        "    return data\n")
     use_instead = (
         "import threading\n\n"
         "SLOTS = threading.Semaphore(4)\n\n"
@@ -60,8 +60,10 @@ class AcquireWithoutTimeout(WaitRule):
         "    finally:\n"
         "        SLOTS.release()\n")
     invalid = (
-        "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n    LOCK.acquire()\n"
-        "    try:\n        pass\n    finally:\n        LOCK.release()\n",
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f(work):\n    LOCK.acquire()\n"
+        "    work()\n    LOCK.release()\n",
+        "import threading\n\nLOCK = threading.RLock()\n\ndef f(work):\n    LOCK.acquire()\n"
+        "    try:\n        work()\n    finally:\n        print('done')\n    LOCK.release()\n",
     )
     valid = (
         "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n"
@@ -69,9 +71,12 @@ class AcquireWithoutTimeout(WaitRule):
         "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n"
         "    if LOCK.acquire(timeout=1):\n        LOCK.release()\n",
         "import threading\n\nLOCK = threading.Lock()\n\ndef f():\n    with LOCK:\n        pass\n",
+        "import threading\n\nLOCK = threading.Lock()\n\ndef f(work):\n    LOCK.acquire()\n"
+        "    try:\n        work()\n    finally:\n        LOCK.release()\n",
         "def f(lock):\n    lock.acquire()\n",
     )
     trigger_words = ("Lock", "Semaphore")
+    finally_release_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         return waits_on(index, _creations(index), METHODS)
