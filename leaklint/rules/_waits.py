@@ -308,6 +308,27 @@ def released_in_finally(index: FileIndex, acquire: cst.Call) -> bool:
     return False
 
 
+KILLERS = frozenset({"kill", "terminate"})
+
+
+def after_kill(index: FileIndex, wait: cst.Call) -> bool:
+    """`p.kill()` (or `terminate()`) on the same receiver earlier in the same block: the
+    wait only reaps a child that was just told to die."""
+    statement = index.statement_of(wait)
+    block = index.parent.get(statement)
+    body = list(getattr(block, "body", ()))
+    if statement not in body or not isinstance(wait.func, cst.Attribute):
+        return False
+    receiver = " ".join(index.module.code_for_node(wait.func.value).split())
+    for earlier in body[: body.index(statement)]:
+        for node in walk(earlier):
+            if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+                    and node.func.attr.value in KILLERS
+                    and " ".join(index.module.code_for_node(node.func.value).split()) == receiver):
+                return True
+    return False
+
+
 def _mentions(expr: cst.CSTNode, name: str) -> bool:
     return any(isinstance(n, cst.Name) and n.value == name for n in walk(expr))
 
@@ -326,6 +347,8 @@ class WaitRule(Rule):
     worker_loops_ok: bool = False
     # Whether `x.acquire()` followed by `try: ... finally: x.release()` is fine.
     finally_release_ok: bool = False
+    # Whether a wait right after `kill()`/`terminate()` on the same receiver is fine.
+    after_kill_ok: bool = False
 
     def __init__(self, settings=None) -> None:
         super().__init__(settings)
@@ -349,6 +372,8 @@ class WaitRule(Rule):
             if isinstance(call, cst.Call) and caller_decides_timeout(index, call):
                 continue  # `if timeout is None: cond.wait()`: the caller asked for no bound
             if self.finally_release_ok and released_in_finally(index, call):
+                continue
+            if self.after_kill_ok and after_kill(index, call):
                 continue
             message, fix = self.message(index, wait)
             yield Report(call, message, fix=fix)

@@ -34,7 +34,9 @@ class JoinWithoutTimeout(WaitRule):
         "Finds `join()` without a timeout (or with `timeout=None`) on a `threading.Thread`, "
         "`threading.Timer`, `multiprocessing.Process` (also `get_context().Process`) or a "
         "subclass of one defined in the file, wherever the object is followed to (a local, "
-        "a list of them, a `self` attribute)." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "a list of them, a `self` attribute). A join right after `terminate()` / `kill()` "
+        "on the same process in the same block only reaps it and is not reported."
+        + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
     why_bad = (
         "A thread or process that is stuck - waiting on a dead peer, a lock, a socket - "
         "never ends, and the join waits with it: `stop()` or `close()` never returns and "
@@ -75,6 +77,7 @@ class JoinWithoutTimeout(WaitRule):
         "    t.start()\n    t.join()\n",
     )
     trigger_words = ("Thread", "Timer", "Process")
+    after_kill_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         return waits_on(index, _creations(index), JOIN)

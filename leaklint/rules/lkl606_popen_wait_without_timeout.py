@@ -19,7 +19,9 @@ class PopenWaitWithoutTimeout(WaitRule):
         "Finds `wait()` and `communicate()` with no timeout (or `timeout=None`) on a "
         "`subprocess.Popen` (or a subclass defined in the file) created in the file. "
         "`subprocess.run()` and `check_output()` without a timeout are not reported: "
-        "they are the usual way to run a command to completion."
+        "they are the usual way to run a command to completion. A wait right after "
+        "`kill()` / `terminate()` on the same child in the same block only reaps it and "
+        "is not reported."
         + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
     why_bad = (
         "A child that hangs - waiting for input, a network peer, a lock held by a dead "
@@ -50,6 +52,7 @@ class PopenWaitWithoutTimeout(WaitRule):
         "def f(p):\n    return p.wait()\n",
     )
     trigger_words = ("Popen",)
+    after_kill_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         return waits_on(index, local_subclass_creations(index, CLASSES), METHODS)
