@@ -52,9 +52,11 @@ SHARED_EXEMPTIONS_DOC = (
     "asked for no bound). A receiver whose origin is not "
     "visible in the file (a parameter, `lock or Lock()`) is never reported.")
 
-TESTS_DOC = (
-    " Not applied to test files: a test that hangs is stopped and reported by the test "
-    "runner's own timeout, and tests wait on their own threads by design.")
+TEST_CODE_REASON = (
+    "Not reported in test files by default (it is in the default `test-ignore`): a test "
+    "waits for its own threads, servers and children by design, and a wait that hangs "
+    "is stopped and reported by the suite's own timeout (pytest-timeout, the CI job's "
+    "limit). Set `test-ignore = []` to report it there too.")
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,8 @@ class WaitRule(Rule):
     """An LKL6xx rule: subclasses say which waits they report (`waits`) and how."""
 
     default_enabled = False
+    applies_to_tests = False
+    test_code_reason = TEST_CODE_REASON
     options = (WAIT_FUNCTIONS_OK,)
     # Whether a queue get in a worker loop is fine (see `worker_loop_get`).
     worker_loops_ok: bool = False

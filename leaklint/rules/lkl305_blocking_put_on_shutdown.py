@@ -114,6 +114,9 @@ class BlockingPutOnShutdown(Rule):
         "    def stop(self):\n        self._q.put(None)\n",
     )
     trigger_words = ("Queue",)
+    test_code_reason = (
+        "Reported in test files too: a test blocked forever in a put or a join hangs the "
+        "whole suite, and the fix is as cheap there.")
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:

@@ -7,7 +7,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (JOIN, SHARED_EXEMPTIONS_DOC, TESTS_DOC, Wait, WaitRule,
+from leaklint.rules._waits import (JOIN, SHARED_EXEMPTIONS_DOC, Wait, WaitRule,
                                    local_subclass_creations, receiver_text, waits_on)
 
 THREADS = frozenset({"threading.Thread", "threading.Timer"})
@@ -35,8 +35,7 @@ class JoinWithoutTimeout(WaitRule):
         "`threading.Timer`, `multiprocessing.Process` (also `get_context().Process`) or a "
         "subclass of one defined in the file, wherever the object is followed to (a local, "
         "a list of them, a `self` attribute). A join right after `terminate()` / `kill()` "
-        "on the same process in the same block only reaps it and is not reported."
-        + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "on the same process in the same block only reaps it and is not reported." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "A thread or process that is stuck - waiting on a dead peer, a lock, a socket - "
         "never ends, and the join waits with it: `stop()` or `close()` never returns and "

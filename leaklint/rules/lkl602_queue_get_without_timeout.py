@@ -5,7 +5,7 @@ from typing import Iterator, Tuple
 
 from leaklint.index import FileIndex
 from leaklint.rules._queues import classify_creation
-from leaklint.rules._waits import (GET, SHARED_EXEMPTIONS_DOC, TESTS_DOC, Wait, WaitRule,
+from leaklint.rules._waits import (GET, SHARED_EXEMPTIONS_DOC, Wait, WaitRule,
                                    receiver_text, waits_on)
 
 
@@ -26,7 +26,7 @@ class QueueGetWithoutTimeout(WaitRule):
         "`multiprocessing` queue or a `Manager().Queue()`. The get of a worker loop is how "
         "a consumer is meant to wait for work and is not reported: a get in a `while` "
         "loop, or in a loop that stops on a sentinel (`item = q.get()` and an `if` "
-        "testing `item` that leaves the loop). asyncio queues are LKL607." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "testing `item` that leaves the loop). asyncio queues are LKL607." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "The get returns only when someone puts. If every producer has died, or the "
         "result it waits for was never sent because of an exception on the other side, "

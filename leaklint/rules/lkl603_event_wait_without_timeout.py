@@ -7,7 +7,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
                                    local_subclass_creations, receiver_text, waits_on)
 
 KINDS = ("Event", "Condition", "Barrier")
@@ -32,7 +32,7 @@ class EventWaitWithoutTimeout(WaitRule):
     what_it_does = (
         "Finds `wait()` / `wait_for(predicate)` with no timeout (or `timeout=None`) on a "
         "`threading` or `multiprocessing` `Event`, `Condition` or `Barrier` (also from "
-        "`get_context()`). asyncio's are LKL607." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "`get_context()`). asyncio's are LKL607." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "The wait ends only when another thread sets the event or notifies the condition. "
         "If that thread died on an exception first, the waiter is blocked forever; a "

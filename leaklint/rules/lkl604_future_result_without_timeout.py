@@ -8,7 +8,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
                                    method_calls, receiver_text, waits_on)
 
 EXECUTORS = frozenset({
@@ -55,8 +55,7 @@ class FutureResultWithoutTimeout(WaitRule):
         "`ProcessPoolExecutor` created in the file, and `get()` / `wait()` with no timeout "
         "on the AsyncResult of `apply_async()` / `map_async()` / `starmap_async()` on a "
         "`multiprocessing` pool created in the file. A future taken from `as_completed()` "
-        "or given to a done-callback is finished already and is not followed."
-        + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "or given to a done-callback is finished already and is not followed." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "A job that hangs - a stuck network call, a worker process killed so its result "
         "never arrives (a pool's AsyncResult then waits forever) - blocks the caller with "

@@ -7,7 +7,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
                                    local_subclass_creations, receiver_text, waits_on)
 
 KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
@@ -36,7 +36,7 @@ class AcquireWithoutTimeout(WaitRule):
         "`RLock`, `Semaphore` or `BoundedSemaphore` created in the file. `with lock:` is "
         "not reported (it has no way to take a timeout, and the lock is released on every "
         "path), nor is its older spelling: `lock.acquire()` directly followed by `try:` "
-        "whose `finally:` calls `lock.release()`." + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "whose `finally:` calls `lock.release()`." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "An `acquire()` whose `release()` is not in a `finally:` is skipped by an "
         "exception (or an early return) in between; the next acquire then waits forever. "

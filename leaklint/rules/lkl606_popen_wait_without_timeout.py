@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator, Tuple
 
 from leaklint.index import FileIndex
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
                                    local_subclass_creations, receiver_text, waits_on)
 
 CLASSES = frozenset({"subprocess.Popen"})
@@ -21,8 +21,7 @@ class PopenWaitWithoutTimeout(WaitRule):
         "`subprocess.run()` and `check_output()` without a timeout are not reported: "
         "they are the usual way to run a command to completion. A wait right after "
         "`kill()` / `terminate()` on the same child in the same block only reaps it and "
-        "is not reported."
-        + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "is not reported." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "A child that hangs - waiting for input, a network peer, a lock held by a dead "
         "process - hangs its parent with it, holding the pipes and the child's "

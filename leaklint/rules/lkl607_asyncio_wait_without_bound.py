@@ -10,7 +10,7 @@ from leaklint.index import FileIndex
 from leaklint.rules._asyncio import _resolver
 from leaklint.rules._common import short_source
 from leaklint.rules._queues import ASYNC_QUEUES
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, TESTS_DOC, Signature, Wait, WaitRule,
+from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
                                    local_subclass_creations, receiver_sources, waits_on)
 
 PLAIN = Signature(None)
@@ -57,8 +57,7 @@ class AsyncioWaitWithoutBound(WaitRule):
         "created in the file, when nothing bounds the await (`asyncio.wait_for()`, "
         "`asyncio.timeout()`). Awaiting a task is not reported: the task is the peer, "
         "and it runs. The get of a worker loop (in a `while` loop, or in a loop that stops "
-        "on a sentinel) is not reported."
-        + SHARED_EXEMPTIONS_DOC + TESTS_DOC)
+        "on a sentinel) is not reported." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "These awaits end only when another coroutine puts, sets, notifies or sets the "
         "future's result. If that coroutine was cancelled or died on an exception, the "
