@@ -7,15 +7,15 @@ WAIT_CODES = {rule.code for rule in all_rules() if rule.code.startswith("LKL6")}
 
 GET_IN_HELPERS = (
     "import queue\n"
-    "from mycompany.sync import deadline, run_bounded\n\n"
+    "from mycompany.sync import watchdog, run_bounded\n\n"
     "def f(start):\n"
     "    q = queue.Queue()\n"
     "    start(q)\n"
-    "    with deadline(30):\n"
+    "    with watchdog(30):\n"
     "        first = q.get()\n"
     "    second = run_bounded(lambda: q.get(), 30)\n"
-    "    return first, second, local_deadline(lambda: q.get())\n\n"
-    "def local_deadline(fn):\n"
+    "    return first, second, local_watchdog(lambda: q.get())\n\n"
+    "def local_watchdog(fn):\n"
     "    return fn()\n")
 
 
@@ -46,8 +46,8 @@ def test_list_rules_shows_them_off_and_extend_select_turns_them_on(run_cli, tmp_
 def test_wait_functions_ok_silences_waits_inside_listed_helpers():
     assert lines("LKL602", GET_IN_HELPERS) == [8, 9, 10]
     assert lines("LKL602", GET_IN_HELPERS, **{"wait-functions-ok": [
-        "mycompany.sync.deadline", "mycompany.sync.run_bounded", "project.local_deadline"]}) == []
-    assert lines("LKL602", GET_IN_HELPERS, **{"wait-functions-ok": ["mycompany.sync.deadline"]}) == [9, 10]
+        "mycompany.sync.watchdog", "mycompany.sync.run_bounded", "project.local_watchdog"]}) == []
+    assert lines("LKL602", GET_IN_HELPERS, **{"wait-functions-ok": ["mycompany.sync.watchdog"]}) == [9, 10]
 
 
 def test_a_wait_after_the_object_escapes_is_still_found():

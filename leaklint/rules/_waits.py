@@ -43,14 +43,17 @@ WAIT_FUNCTIONS_OK = Option(
 
 SHARED_EXEMPTIONS_DOC = (
     " Never reported: a wait bounded from outside (inside `with Timeout(...)`, "
-    "`asyncio.timeout()`, anyio/trio `fail_after()`, passed to `asyncio.wait_for()`, in a "
-    "test marked `@pytest.mark.timeout`, or inside `pytest.raises(...)`); a wait inside a "
-    "call or `with` of a helper listed in `wait-functions-ok`; and a wait where the program "
-    "ends (module level, `if __name__ == \"__main__\":`, a function named `main`), where "
-    "blocking until the work is done is the point; and a wait in a function that takes a "
-    "`timeout` parameter and tests it (`if timeout is None: cond.wait()`: the caller "
-    "asked for no bound). A receiver whose origin is not "
-    "visible in the file (a parameter, `lock or Lock()`) is never reported.")
+    "`asyncio.timeout()`, anyio/trio `fail_after()` or a `with` of something spelled "
+    "`*timer` or `*deadline`; passed to `asyncio.wait_for()`; in a test marked "
+    "`@pytest.mark.timeout`; inside `pytest.raises(...)`); a wait inside a call or `with` "
+    "of a helper listed in `wait-functions-ok`; a wait where the program ends (module "
+    "level, `if __name__ == \"__main__\":`, a function named `main`), where blocking until "
+    "the work is done is the point; a wait in a function that takes a `timeout` "
+    "parameter and tests it (`if timeout is None: cond.wait()`: the caller asked for no "
+    "bound); and a wait in a method that is itself a blocking API (named `join`, `wait`, "
+    "`wait_for`, `result`, `get`, `acquire`, `communicate`, `__enter__`): its callers "
+    "choose the bound. A receiver whose origin is not visible in the file (a parameter, "
+    "`lock or Lock()`) is never reported.")
 
 TEST_CODE_REASON = (
     "Not reported in test files by default (it is in the default `test-ignore`): a test "
@@ -225,6 +228,37 @@ def inside_helper(index: FileIndex, node: cst.CSTNode, helpers) -> bool:
     return False
 
 
+# `with self._timer:` (aiohttp's TimerContext), `with deadline(5):`: a timeout scope by
+# its spelling, trusted as `_timeouts.bounded_elsewhere` trusts `with Timeout(5):`.
+TIMEOUT_SCOPE_SUFFIXES = ("timer", "deadline")
+
+
+def inside_timer_scope(index: FileIndex, node: cst.CSTNode) -> bool:
+    child = node
+    for ancestor in index.ancestors(node):
+        if isinstance(ancestor, cst.With) and child is ancestor.body:
+            for item in ancestor.items:
+                expr = item.item.func if isinstance(item.item, cst.Call) else item.item
+                if _last_spelled(expr).lower().endswith(TIMEOUT_SCOPE_SUFFIXES):
+                    return True
+        elif isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+            return False
+        child = ancestor
+    return False
+
+
+# A method with one of these names is itself a blocking API (`def join(self):
+# self._worker.join()`, `def acquire(self): self.lock.acquire()`): its callers choose.
+WRAPPER_NAMES = frozenset({"join", "wait", "wait_for", "result", "get", "acquire",
+                           "communicate", "__enter__", "__aenter__"})
+
+
+def in_wrapper_of_same_api(index: FileIndex, node: cst.CSTNode) -> bool:
+    function = next((a for a in index.ancestors(node)
+                     if isinstance(a, (cst.FunctionDef, cst.Lambda))), None)
+    return isinstance(function, cst.FunctionDef) and function.name.value in WRAPPER_NAMES
+
+
 def _is_main_guard(test: cst.CSTNode) -> bool:
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return False
@@ -288,17 +322,25 @@ def stops_on_sentinel(index: FileIndex, get: cst.CSTNode) -> bool:
 
 
 def released_in_finally(index: FileIndex, acquire: cst.Call) -> bool:
-    """`lock.acquire()` as a statement followed by `try: ... finally: lock.release()`:
-    the spelling of `with lock:` from before `with`, released on every path."""
+    """`lock.acquire()` as a statement followed by `try: ... finally: lock.release()` (or
+    first in that `try:`): the spelling of `with lock:` from before `with`, released on
+    every path."""
     statement = index.parent.get(index.parent.get(acquire))
     if not (isinstance(index.parent.get(acquire), cst.Expr)
             and isinstance(statement, cst.SimpleStatementLine)):
         return False
     block = index.parent.get(statement)
     body = list(getattr(block, "body", ()))
-    if statement not in body or body.index(statement) + 1 >= len(body):
+    if statement not in body:
         return False
-    following = body[body.index(statement) + 1]
+    position = body.index(statement)
+    owner = index.parent.get(block)
+    if position == 0 and isinstance(owner, cst.Try) and owner.body is block:
+        following = owner  # `try: lock.acquire(); ... finally: lock.release()`
+    elif position + 1 < len(body):
+        following = body[position + 1]
+    else:
+        return False
     if not isinstance(following, cst.Try) or following.finalbody is None:
         return False
     receiver = " ".join(index.module.code_for_node(acquire.func.value).split())
@@ -311,11 +353,14 @@ def released_in_finally(index: FileIndex, acquire: cst.Call) -> bool:
 
 
 KILLERS = frozenset({"kill", "terminate"})
+# `p.communicate()` waits for the child to exit: a `p.wait()` after it returns at once.
+ENDERS = {"wait": KILLERS | {"communicate"}}
 
 
 def after_kill(index: FileIndex, wait: cst.Call) -> bool:
     """`p.kill()` (or `terminate()`) on the same receiver earlier in the same block: the
-    wait only reaps a child that was just told to die."""
+    wait only reaps a child that was just told to die. For `wait()`, an earlier
+    `communicate()` too: the child has exited already."""
     statement = index.statement_of(wait)
     block = index.parent.get(statement)
     body = list(getattr(block, "body", ()))
@@ -325,7 +370,7 @@ def after_kill(index: FileIndex, wait: cst.Call) -> bool:
     for earlier in body[: body.index(statement)]:
         for node in walk(earlier):
             if (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
-                    and node.func.attr.value in KILLERS
+                    and node.func.attr.value in ENDERS.get(wait.func.attr.value, KILLERS)
                     and " ".join(index.module.code_for_node(node.func.value).split()) == receiver):
                 return True
     return False
@@ -367,7 +412,9 @@ class WaitRule(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for wait in self.waits(index):
             call = wait.call
-            if bounded_elsewhere(index, call):
+            if bounded_elsewhere(index, call) or inside_timer_scope(index, call):
+                continue
+            if in_wrapper_of_same_api(index, call):
                 continue
             if inside_helper(index, call, self.helpers) or at_program_end(index, call):
                 continue

@@ -46,7 +46,7 @@ class QueueGetWithoutTimeout(WaitRule):
     invalid = (
         "import queue\n\ndef f(start):\n    q = queue.Queue()\n    start(q)\n    return q.get()\n",
         "import multiprocessing\n\nclass C:\n    def __init__(self):\n"
-        "        self._results = multiprocessing.Queue()\n\n    def result(self):\n"
+        "        self._results = multiprocessing.Queue()\n\n    def latest(self):\n"
         "        return self._results.get(True, None)\n",
     )
     valid = (

@@ -21,7 +21,7 @@ class PopenWaitWithoutTimeout(WaitRule):
         "`subprocess.run()` and `check_output()` without a timeout are not reported: "
         "they are the usual way to run a command to completion. A wait right after "
         "`kill()` / `terminate()` on the same child in the same block only reaps it and "
-        "is not reported." + SHARED_EXEMPTIONS_DOC)
+        "is not reported, nor is a `wait()` after `communicate()` (the child has exited)." + SHARED_EXEMPTIONS_DOC)
     why_bad = (
         "A child that hangs - waiting for input, a network peer, a lock held by a dead "
         "process - hangs its parent with it, holding the pipes and the child's "
