@@ -60,3 +60,19 @@ def test_a_receiver_also_bound_to_a_parameter_is_of_unknown_kind():
     text = ("import threading\n\ndef f(lock=None):\n    lock = lock or threading.Lock()\n"
             "    lock.acquire()\n")
     assert lines("LKL605", text) == []
+
+
+def test_flake8_runs_the_wait_rules_only_when_their_family_is_selected(tmp_path, capsys):
+    from flake8.main.application import Application
+
+    path = tmp_path / "m.py"
+    path.write_text("import threading\n\ndef f(work):\n    t = threading.Thread(target=work)\n"
+                    "    t.start()\n    t.join()\n")
+
+    def flake8(*argv):
+        app = Application()
+        app.run(["--isolated", "--jobs=1", *argv, str(path)])
+        return capsys.readouterr().out
+
+    assert "LKL601" not in flake8("--select", "LKL")
+    assert ":6:5: LKL601 " in flake8("--select", "LKL", "--extend-select", "LKL6")
