@@ -61,9 +61,10 @@ test files:
 {textwrap.fill(
     "Files matching the test-file patterns (matched as exclude patterns are) are linted "
     "with every rule, but the findings of the codes in test-ignore are held back there. "
-    "Its default is the rules that do not apply to tests: the network timeouts "
-    f"({', '.join(default_test_ignore()) or 'none'}), as a test talks to local fixtures "
-    "and the suite's own timeout guards it. --test-ignore= (empty) reports every rule in "
+    "Its default is the rules that do not apply to tests: the network timeouts and the "
+    f"unbounded waits ({', '.join(default_test_ignore()) or 'none'}), as a test talks to "
+    "local fixtures, waits for its own threads and children by design, and the suite's "
+    "own timeout guards it. --test-ignore= (empty) reports every rule in "
     "tests; --statistics counts what was held back. Default test files: "
     f"{', '.join(DEFAULT_TEST_FILES)}.", width=88, initial_indent="  ", subsequent_indent="  ")}
 

@@ -427,7 +427,7 @@ def test_verbose_shows_the_effective_options_first(run_cli, tmp_path, fake_rules
         f"leaklint: exclude: {', '.join(defaults)}, gen/x (from ..), old",
         f"leaklint: test files: {', '.join(DEFAULT_TEST_FILES)}, qa/* (from ..)",
         "leaklint: held back in test files (test-ignore): LKL401, LKL402, LKL403, LKL404, "
-        "LKL405, LKL406",
+        "LKL405, LKL406, LKL601, LKL602, LKL603, LKL604, LKL605, LKL606, LKL607",
         "leaklint: jobs: 3",
         "leaklint: cache folder: c",
     ]
