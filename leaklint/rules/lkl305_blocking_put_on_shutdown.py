@@ -137,4 +137,4 @@ class BlockingPutOnShutdown(Rule):
                 call,
                 f"`{holder}.put()` in {where} blocks forever if the {name} (maxsize={size}) "
                 f"is full and its consumer is gone",
-                fix="put_nowait() with a fallback when full, or put(item, timeout=...)")
+                fix="`put_nowait()` with a fallback when full, or `put(item, timeout=...)`")

@@ -210,6 +210,6 @@ class QueueJoinConsumerCanExit(Rule):
                 yield Report(
                     join,
                     f"`{holder}.join()` can wait forever: if `{call}(...)` in {who} raises, "
-                    f"that item is never marked task_done()",
-                    fix="call task_done() in a finally: around the handling of each item")
+                    f"that item is never marked `task_done()`",
+                    fix="call `task_done()` in a `finally:` around the handling of each item")
                 break

@@ -84,4 +84,4 @@ class JoinWithoutTimeout(WaitRule):
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
         return (f"{receiver_text(index, wait.call)} waits with no timeout for a {wait.what} that "
                 f"may never end",
-                "join(timeout=...) and check is_alive() afterwards")
+                "`join(timeout=...)`, then check `is_alive()`")

@@ -65,6 +65,6 @@ class QueueGetWithoutTimeout(WaitRule):
         return waits_on(index, _creations(index), GET)
 
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
-        return (f"{receiver_text(index, wait.call)} on a {wait.what} waits with no timeout "
+        return (f"{receiver_text(index, wait.call)} on a `{wait.what}` waits with no timeout "
                 f"for an item that may never come",
-                "get(timeout=...) and handle queue.Empty")
+                "`get(timeout=...)`, and handle `queue.Empty`")

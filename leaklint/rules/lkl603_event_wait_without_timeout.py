@@ -73,6 +73,6 @@ class EventWaitWithoutTimeout(WaitRule):
         return waits_on(index, _creations(index), METHODS)
 
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
-        return (f"{receiver_text(index, wait.call)} on a {wait.what} waits with no timeout "
+        return (f"{receiver_text(index, wait.call)} on a `{wait.what}` waits with no timeout "
                 f"for a signal that may never come",
-                "wait(timeout=...) and handle the timeout")
+                "`wait(timeout=...)`, and handle the timeout")

@@ -27,10 +27,10 @@ def _futures(index: FileIndex):
     for call in index.calls:
         name = index.call_name(call)
         if name in FUTURES:
-            yield call, "Future"
+            yield call, "a `Future`"
         elif name in EXECUTORS:
             for submit in method_calls(index, call).get("submit", ()):
-                yield submit, "future from submit()"
+                yield submit, "a future from `submit()`"
 
 
 def _async_results(index: FileIndex):
@@ -42,7 +42,7 @@ def _async_results(index: FileIndex):
             calls = method_calls(index, call)
             for method in ASYNC_SUBMITS:
                 for submit in calls.get(method, ()):
-                    yield submit, f"AsyncResult from {method}()"
+                    yield submit, f"an AsyncResult from `{method}()`"
 
 
 class FutureResultWithoutTimeout(WaitRule):
@@ -94,6 +94,6 @@ class FutureResultWithoutTimeout(WaitRule):
         yield from waits_on(index, _async_results(index), ASYNC_RESULT_METHODS)
 
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
-        return (f"{receiver_text(index, wait.call)} on a {wait.what} waits with no timeout "
+        return (f"{receiver_text(index, wait.call)} on {wait.what} waits with no timeout "
                 f"for a job that may never finish",
-                f"{wait.method}(timeout=...) and handle the TimeoutError")
+                f"`{wait.method}(timeout=...)`, and handle `TimeoutError`")

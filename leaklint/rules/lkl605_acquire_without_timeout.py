@@ -82,6 +82,6 @@ class AcquireWithoutTimeout(WaitRule):
         return waits_on(index, _creations(index), METHODS)
 
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
-        return (f"{receiver_text(index, wait.call)} on a {wait.what} waits with no timeout "
+        return (f"{receiver_text(index, wait.call)} on a `{wait.what}` waits with no timeout "
                 f"for a holder that may never release it",
-                "acquire(timeout=...) and handle a False result")
+                "`acquire(timeout=...)`, and handle a `False` result")

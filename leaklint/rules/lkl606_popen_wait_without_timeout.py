@@ -59,4 +59,4 @@ class PopenWaitWithoutTimeout(WaitRule):
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
         return (f"{receiver_text(index, wait.call)} waits with no timeout for a child "
                 f"process that may never exit",
-                f"{wait.method}(timeout=...), then kill() the child on TimeoutExpired")
+                f"`{wait.method}(timeout=...)`, then `kill()` the child on `TimeoutExpired`")

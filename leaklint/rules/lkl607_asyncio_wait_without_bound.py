@@ -108,8 +108,8 @@ class AsyncioWaitWithoutBound(WaitRule):
         if isinstance(wait.call, cst.Await):
             text = short_source(index, wait.call, 40) or "await"
             return (f"`{text}` waits with no bound for a future whose result may never be set",
-                    "await asyncio.wait_for(fut, timeout=...)")
+                    "`await asyncio.wait_for(fut, timeout=...)`")
         what = wait.what.replace("asyncio.queues.", "asyncio.").replace("asyncio.locks.", "asyncio.")
         call = short_source(index, wait.call, 40) or wait.method + "()"
-        return (f"`await {call}` on an {what} waits with no bound for a peer that may be gone",
-                "wrap it in asyncio.wait_for(..., timeout=...) or asyncio.timeout()")
+        return (f"`await {call}` on an `{what}` waits with no bound for a peer that may be gone",
+                "wrap it in `asyncio.wait_for(..., timeout=...)` or `asyncio.timeout()`")
