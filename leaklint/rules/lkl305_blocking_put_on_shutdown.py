@@ -135,6 +135,6 @@ class BlockingPutOnShutdown(Rule):
             holder = " ".join(index.module.code_for_node(func.value).split())
             yield Report(
                 call,
-                f"`{holder}.put()` in {where} blocks forever if the {name} (maxsize={size}) "
+                f"`{holder}.put()` in {where} blocks forever if the `{name}` (`maxsize={size}`) "
                 f"is full and its consumer is gone",
                 fix="`put_nowait()` with a fallback when full, or `put(item, timeout=...)`")
