@@ -62,9 +62,11 @@ def _escape_path(index: FileIndex, risky: cst.Call, loop: cst.CSTNode, task_done
     for ancestor in index.ancestors(risky):
         if ancestor is loop:
             return True
-        if isinstance(ancestor, cst.Try) and child is ancestor.body:
+        if isinstance(ancestor, cst.Try) and child is not ancestor.finalbody:
+            # raised in the try, a handler or the else: the finally still marks it done
             if ancestor.finalbody is not None and _contains(ancestor.finalbody, task_dones):
                 return False
+        if isinstance(ancestor, cst.Try) and child is ancestor.body:
             broad = [h for h in ancestor.handlers if _is_broad(h)]
             if broad:
                 handler = broad[0]
