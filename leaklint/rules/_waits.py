@@ -29,8 +29,7 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import argument, has_star_kwargs, is_none, keyword, short_source
-from leaklint.rules._timeouts import (_assigned_value, _sources_of_values, bounded_elsewhere,
-                                      caller_decides_timeout, value_sources)
+from leaklint.rules._timeouts import bounded_elsewhere, caller_decides_timeout, value_sources
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 WAIT_FUNCTIONS_OK = Option(
@@ -120,35 +119,6 @@ def method_calls(index: FileIndex, creation: cst.Call) -> Dict[str, List[cst.Cal
     return calls
 
 
-def receiver_sources(index: FileIndex, expr: cst.CSTNode) -> Optional[List[cst.Call]]:
-    """The calls `expr` provably evaluates to the result of (see
-    `_timeouts.value_sources`), where a `self` attribute is typed by the assignments in
-    its own class family only: `self._queue` of another class is another object."""
-    if not isinstance(expr, cst.Attribute):
-        return value_sources(index, expr)
-    info = index.class_of_self(expr.value)
-    if info is None:
-        return None
-    attr = expr.attr.value
-    family = index.class_family(info)
-    own = {node for member in family for node in member.self_attrs.get(attr, ())}
-    values = []
-    for node in own:
-        is_store, value = _assigned_value(index, node)
-        if is_store:
-            values.append(value)
-    every_self = index.self_attribute_nodes()
-    for node in index.attributes_by_name.get(attr, ()):
-        if node not in own and node not in every_self and _assigned_value(index, node)[0]:
-            return None  # `worker._queue = other`: stored from outside the class
-    for member in family:
-        for binding in member.scope.bindings.get(attr, ()):
-            values.append(binding.value if binding.kind in ("assign", "annassign") else binding)
-    if not values:
-        return None
-    return _sources_of_values(index, values, 0)
-
-
 def known_receiver(index: FileIndex, call: cst.Call, creations) -> bool:
     """The receiver of `call` has no origin besides the creations of this kind: a name
     also bound to a parameter or to `x or Lock()` is of unknown kind."""
@@ -156,7 +126,7 @@ def known_receiver(index: FileIndex, call: cst.Call, creations) -> bool:
     if receiver is None:
         return False
     if isinstance(receiver, (cst.Name, cst.Attribute)):
-        sources = receiver_sources(index, receiver)
+        sources = value_sources(index, receiver)
         if sources is not None:
             ids = {id(c) for c in creations}
             return all(id(s) in ids for s in sources)

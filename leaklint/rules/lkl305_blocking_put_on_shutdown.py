@@ -7,7 +7,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._queues import classify_creation, maxsize_of, nonblocking_put
-from leaklint.rules._waits import receiver_sources
+from leaklint.rules._timeouts import value_sources
 from leaklint.rules.base import Report, Rule
 
 # Methods that stop or release something: they run when the consumer may be gone.
@@ -39,7 +39,7 @@ def bounded_queue(index: FileIndex, receiver: cst.CSTNode) -> Optional[tuple]:
     constant maxsize > 0; None otherwise (unbounded, unknown size or unknown origin)."""
     if not isinstance(receiver, (cst.Name, cst.Attribute)):
         return None
-    sources = receiver_sources(index, receiver)
+    sources = value_sources(index, receiver)
     if not sources:
         return None
     found = None

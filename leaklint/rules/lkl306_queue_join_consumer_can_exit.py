@@ -9,7 +9,7 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import LOGGING_METHODS, NEUTRAL_BUILTINS
 from leaklint.rules._queues import QueueInfo, analyze, first_in_source, function_of, source_order
-from leaklint.rules._waits import receiver_sources
+from leaklint.rules._timeouts import value_sources
 from leaklint.rules.base import Report, Rule
 
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
@@ -27,7 +27,7 @@ def _calls_on(index: FileIndex, info: QueueInfo, method: str) -> List[cst.Call]:
             found[id(call)] = call
             continue
         if isinstance(func.value, (cst.Name, cst.Attribute)):
-            sources = receiver_sources(index, func.value)
+            sources = value_sources(index, func.value)
             if sources and all(s is info.creation for s in sources):
                 found[id(call)] = call
     return list(found.values())

@@ -10,8 +10,9 @@ from leaklint.index import FileIndex
 from leaklint.rules._asyncio import _resolver
 from leaklint.rules._common import short_source
 from leaklint.rules._queues import ASYNC_QUEUES
+from leaklint.rules._timeouts import value_sources
 from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
-                                   local_subclass_creations, receiver_sources, waits_on)
+                                   local_subclass_creations, waits_on)
 
 PLAIN = Signature(None)
 QUEUE_METHODS = {"get": PLAIN}
@@ -41,7 +42,7 @@ def _awaited_futures(index: FileIndex) -> Iterator[Wait]:
     for node in index.parent:
         if not isinstance(node, cst.Await) or not isinstance(node.expression, (cst.Name, cst.Attribute)):
             continue
-        sources = receiver_sources(index, node.expression)
+        sources = value_sources(index, node.expression)
         if sources and all(_future_creation(index, s) for s in sources):
             yield Wait(node, "await", sources[0], "asyncio future")
 
