@@ -21,7 +21,7 @@ import leaklint
 from leaklint import interrupts, registry, report
 from leaklint.baseline import BaselineError, apply_baseline, write_baseline
 from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_start,
-                             find_config_file, load_config, validate_codes)
+                             find_config_file, load_config, root_without_config, validate_codes)
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
@@ -315,11 +315,13 @@ class Options:
 
 
 def _load_configuration(args) -> Config:
-    if args.isolated:
-        return Config()
     if args.config:
         return load_config(args.config)
-    return load_config(find_config_file(config_search_start(args.paths, args.stdin_filename)))
+    start = config_search_start(args.paths, args.stdin_filename)
+    config = Config() if args.isolated else load_config(find_config_file(start))
+    if config.path is None:
+        config.root = root_without_config(start)
+    return config
 
 
 def resolve_options(args, config: Config) -> Options:

@@ -7,7 +7,8 @@ holds every linted path and then its parents, as ruff does: `cd elsewhere && lea
 order: `.ruff.toml`, `ruff.toml`, `pyproject.toml`). Its directory is the *project
 root*: relative `exclude` / `per-file-ignores` / `test-files` patterns, the root-only
 default excludes and `cache-dir` are anchored there. Without a configuration file the
-root is the current directory.
+root is the current directory when the linted paths are inside it, else the folder that
+holds them (`cd /tmp && leaklint ~/proj` still knows ~/proj/tests for test code).
 
 Every problem is a `ConfigError` whose message is one line naming the file and the key.
 """
@@ -75,6 +76,15 @@ def config_search_start(paths: Sequence[str], stdin_filename: Optional[str] = No
         return os.path.commonpath(folders)
     except ValueError:  # Windows: C:\ and D:\ have nothing in common
         return os.getcwd()
+
+
+def root_without_config(start: str) -> str:
+    """The project root when no configuration file names one: the current directory if
+    `start` (the folder holding every linted path) is inside it, else `start` itself, so
+    folder patterns (`tests`, `build`) still match below the linted paths."""
+    cwd = os.getcwd()
+    start = os.path.abspath(start)
+    return cwd if start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep) else start
 
 
 def find_config_file(start: Optional[str] = None) -> Optional[str]:

@@ -5,6 +5,7 @@ held-back findings in --statistics; test findings marked in JSON, SARIF and GitH
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,18 @@ def test_a_timeout_in_a_test_file_is_held_back_by_default(run_cli, tmp_path):
     result = run_cli("--no-cache")
     assert reported(result.out) == {("client.py", "LKL401")}
     assert result.code == 1
+
+
+def test_test_folders_are_known_when_linting_a_project_from_outside(run_cli, tmp_path, monkeypatch):
+    """`cd /tmp && leaklint ~/proj` without a configuration file: ~/proj/tests/ is still
+    test code (the folder holding the linted paths stands for the project root)."""
+    write(tmp_path, {"proj/tests/helpers.py": NO_TIMEOUT, "proj/client.py": NO_TIMEOUT,
+                     "proj/build/gen.py": NO_TIMEOUT, "elsewhere/keep": ""})
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    for proj in (str(tmp_path / "proj"), "../proj"):
+        result = run_cli("--no-cache", proj)
+        assert [line.split(":")[0] for line in result.out.splitlines()] == [os.path.join(proj, "client.py")]
+        assert run_cli("--no-cache", "--isolated", proj).out == result.out
 
 
 def test_held_back_findings_alone_exit_0(run_cli, tmp_path):
