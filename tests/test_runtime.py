@@ -572,3 +572,14 @@ def test_pytest_is_no_runtime_dependency():
     project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]
     assert not [dep for dep in project["dependencies"] if dep.lower().startswith("pytest")]
     assert project["entry-points"]["pytest11"] == {"leaklint": "leaklint.runtime.pytest_plugin"}
+
+
+def test_the_linter_leaves_the_runtime_table_to_the_plugin(tmp_path):
+    from leaklint.config import ConfigError, load_config
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.leaklint]\nselect = ["LKL1"]\n[tool.leaklint.runtime]\nmax-wait = 2\n')
+    assert load_config(str(pyproject)).select == ["LKL1"]
+    pyproject.write_text('[tool.leaklint]\nruntime = 2\n')
+    with pytest.raises(ConfigError, match="runtime: expected a table"):
+        load_config(str(pyproject))
