@@ -314,10 +314,25 @@ def _frames_from(frame, limit: int = 200) -> List[Frame]:
     while frame is not None and len(frames) < limit:
         code = frame.f_code
         module = frame.f_globals.get("__name__", "")
-        qualname = getattr(code, "co_qualname", code.co_name)
+        qualname = _frame_qualname(frame)
         frames.append(Frame(code.co_filename, frame.f_lineno, code.co_name, f"{module}.{qualname}"))
         frame = frame.f_back
     return frames
+
+
+def _frame_qualname(frame) -> str:
+    code = frame.f_code
+    qualname = getattr(code, "co_qualname", None)  # Python 3.11+
+    if qualname:
+        return qualname
+    # Before 3.11 a method's class is found through its first argument (self or cls).
+    if code.co_argcount and code.co_varnames[0] in ("self", "cls"):
+        owner = frame.f_locals.get(code.co_varnames[0])
+        for klass in (owner if isinstance(owner, type) else type(owner)).__mro__:
+            function = vars(klass).get(code.co_name)
+            if getattr(getattr(function, "__func__", function), "__code__", None) is code:
+                return f"{klass.__qualname__}.{code.co_name}"
+    return code.co_name
 
 
 def _age(created_at: Optional[float]) -> str:
