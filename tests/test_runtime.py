@@ -515,6 +515,7 @@ def test_verify_none_as_a_context_manager():
         thread.join()
 
 
+@pytest.mark.no_leaklint  # leaky() leaks a task on purpose (`pytest --leaklint` would see it)
 def test_verify_none_as_a_decorator_of_an_async_function():
     @verify_none(max_wait=0)
     async def leaky():

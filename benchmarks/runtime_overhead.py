@@ -1,0 +1,76 @@
+"""What the runtime leak check costs: leaklint's own test suite with and without
+`--leaklint` (the plugin on for every test).
+
+    python benchmarks/runtime_overhead.py [--rounds 3] [-- PYTEST ARGS]
+
+Runs `python -m pytest -q -p no:cacheprovider -m "not slow" [PYTEST ARGS]` from the
+repository root, plain and with `--leaklint`, interleaved round by round (so that other
+load on the machine hits both alike), and prints per variant the median wall seconds and
+CPU seconds (user + sys of pytest and its children), the exit status of every run, and
+the verdict of issue 14: at most 10 % more wall time.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = 0.10
+
+
+def run_suite(extra: list) -> tuple:
+    """(wall seconds, CPU seconds, exit status) of one run of the suite."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *extra]
+    completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, completed.returncode
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
+    args = parser.parse_args(argv)
+    variants = {"plain": [], "--leaklint": ["--leaklint"]}
+    results = {name: [] for name in variants}
+    loads = []
+    for round_number in range(1, args.rounds + 1):
+        loads.append(os.getloadavg()[0])
+        for name, extra in variants.items():
+            wall, cpu, status = run_suite(extra + args.pytest_args)
+            results[name].append((wall, cpu, status))
+            print(f"round {round_number}: {name}: {wall:.1f} s wall, {cpu:.1f} s CPU, exit {status}",
+                  file=sys.stderr)
+    print("| variant | wall s (median) | CPU s (median) | exit statuses |")
+    print("|---|---:|---:|---|")
+    medians = {}
+    for name, runs in results.items():
+        wall = statistics.median(run[0] for run in runs)
+        cpu = statistics.median(run[1] for run in runs)
+        medians[name] = (wall, cpu)
+        print(f"| {name} | {wall:.1f} | {cpu:.1f} | {', '.join(str(run[2]) for run in runs)} |")
+    plain_wall, plain_cpu = medians["plain"]
+    checked_wall, checked_cpu = medians["--leaklint"]
+    wall_extra = checked_wall / plain_wall - 1
+    cpu_extra = checked_cpu / plain_cpu - 1
+    verdict = "PASS" if wall_extra <= LIMIT else "FAIL"
+    print(f"\n{verdict}: --leaklint adds {wall_extra:+.1%} wall time ({cpu_extra:+.1%} CPU time); "
+          f"limit {LIMIT:.0%}. Rounds: {args.rounds}; 1-minute load average at each round's "
+          f"start: {' '.join(f'{load:.1f}' for load in loads)}; CPUs: {os.cpu_count()}; "
+          f"Python {sys.version.split()[0]}.")
+    failed = [status for runs in results.values() for *_, status in runs if status != 0]
+    return 1 if failed or verdict == "FAIL" else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
