@@ -584,3 +584,20 @@ def test_the_linter_leaves_the_runtime_table_to_the_plugin(tmp_path):
     pyproject.write_text('[tool.leaklint]\nruntime = 2\n')
     with pytest.raises(ConfigError, match="runtime: expected a table"):
         load_config(str(pyproject))
+
+
+def test_docs_describe_every_option_and_their_example_is_valid():
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    text = (Path(__file__).parent.parent / "docs" / "runtime.md").read_text()
+    for option in fields(Options):
+        assert f"| `{option.name.replace('_', '-')}` |" in text, option.name
+    example = re.search(r"```toml\n(\[tool\.leaklint\.runtime\].*?)```", text, re.S).group(1)
+    table = tomllib.loads(example)["tool"]["leaklint"]["runtime"]
+    assert Options().updated(table).ignore_thread_names == ("sentry-*",)
