@@ -25,15 +25,19 @@ LIMIT = 0.10
 
 
 def run_suite(extra: list) -> tuple:
-    """(wall seconds, CPU seconds, exit status) of one run of the suite."""
+    """(wall seconds, CPU seconds, exit status, pytest's last line) of one run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow", *extra]
-    completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    completed = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, completed.returncode
+    lines = completed.stdout.strip().splitlines() or [""]
+    if completed.returncode:  # what failed, for the record
+        print("\n".join(line for line in lines if line.startswith(("FAILED", "ERROR"))), file=sys.stderr)
+    return wall, cpu, completed.returncode, lines[-1]
 
 
 def main(argv=None) -> int:
@@ -47,10 +51,10 @@ def main(argv=None) -> int:
     for round_number in range(1, args.rounds + 1):
         loads.append(os.getloadavg()[0])
         for name, extra in variants.items():
-            wall, cpu, status = run_suite(extra + args.pytest_args)
+            wall, cpu, status, summary = run_suite(extra + args.pytest_args)
             results[name].append((wall, cpu, status))
-            print(f"round {round_number}: {name}: {wall:.1f} s wall, {cpu:.1f} s CPU, exit {status}",
-                  file=sys.stderr)
+            print(f"round {round_number}: {name}: {wall:.1f} s wall, {cpu:.1f} s CPU, exit {status}: "
+                  f"{summary}", file=sys.stderr)
     print("| variant | wall s (median) | CPU s (median) | exit statuses |")
     print("|---|---:|---:|---|")
     medians = {}

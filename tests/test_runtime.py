@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import subprocess
 import sys
 import threading
@@ -121,15 +122,16 @@ def test_a_joined_thread_passes(run):
 
 def test_a_thread_that_ends_within_the_retry_bound_passes_and_not_without_it(run):
     source = """
-import threading, time
+import threading
+import leaklint_test_leftovers as L
 def test_short_thread():
-    threading.Thread(target=time.sleep, args=(0.15,)).start()
+    threading.Thread(target=L.stop.wait, args=(SECONDS,)).start()
 """
-    run(source, "--leaklint", ini="[tool.leaklint.runtime]\nmax-wait = 1\n").assert_outcomes(passed=1)
-    time.sleep(0.2)
-    result = run(source, "--leaklint", ini="[tool.leaklint.runtime]\nmax-wait = 0\n")
+    ends_soon = source.replace("SECONDS", "0.2")
+    run(ends_soon, "--leaklint", ini="[tool.leaklint.runtime]\nmax-wait = 10\n").assert_outcomes(passed=1)
+    ends_later = source.replace("SECONDS", "30")  # or when `leftovers` sets L.stop
+    result = run(ends_later, "--leaklint", ini="[tool.leaklint.runtime]\nmax-wait = 0.2\n")
     result.assert_outcomes(passed=1, errors=1)
-    time.sleep(0.2)
 
 
 def test_without_the_option_nothing_is_checked(run):
@@ -378,8 +380,10 @@ def test_a_running_process_fails_and_a_joined_one_passes(run):
 
 
 def test_an_exited_process_never_joined_is_reported_as_unreaped(run):
+    # waits for the child to exit without reaping it
     source = PROCESS_LEAK.replace("args=(60,)", "args=(0,)").replace(
-        "process.start()", "process.start(); time.sleep(0.3)")
+        "process.start()",
+        "process.start(); from multiprocessing.connection import wait; wait([process.sentinel], 30)")
     result = run(source, "--leaklint")
     result.assert_outcomes(passed=1, errors=1)
     assert "exited, never joined" in result.stdout.str()
@@ -433,6 +437,10 @@ def test_executor():
     run(fixed, "--leaklint").assert_outcomes(passed=1)
 
 
+WAIT_WITHOUT_REAPING = "    import os; os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "waitid"), reason="the state of a child is read with waitid")
 def test_a_popen_never_waited_for_fails_and_a_waited_one_passes(run):
     # dropped, a running Popen is kept by the subprocess module, an exited one is reaped
     source = """
@@ -449,10 +457,10 @@ def test_popen():
     exited = source.replace("time.sleep(60)", "pass").replace(
         "def test_popen():\n    subprocess.Popen(",
         "process = None\n\ndef test_popen():\n    global process\n    process = subprocess.Popen(",
-    ) + "    __import__('time').sleep(0.5)\n"
+    ) + WAIT_WITHOUT_REAPING
     result = run(exited, "--leaklint")
     assert "exited, never waited for (a zombie until reaped)" in result.stdout.str()
-    fixed = exited.replace("    __import__('time').sleep(0.5)\n", "    process.wait()\n")
+    fixed = exited.replace(WAIT_WITHOUT_REAPING, "    process.wait()\n")
     run(fixed, "--leaklint").assert_outcomes(passed=1)
 
 

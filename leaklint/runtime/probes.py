@@ -48,6 +48,17 @@ _previous_origin_depth: Optional[int] = None
 _lock = threading.Lock()
 
 
+def snapshot_of(weak_collection) -> list:
+    """A list of a weak set's items (a weak dictionary's keys). Iterating one runs Python
+    code, during which another thread may add to it: try again then."""
+    for _ in range(100):
+        try:
+            return list(weak_collection)
+        except RuntimeError:  # changed size during iteration
+            continue
+    return []
+
+
 def capture_stack(skip: int = 1) -> Stack:
     """The caller's stack (skipping `skip` frames of ours), innermost first."""
     frame = sys._getframe(skip + 1)
@@ -274,7 +285,7 @@ def tracked_loops() -> List[object]:
     asyncio = sys.modules.get("asyncio")  # not imported: no event loop either
     if asyncio is None:
         return []
-    loops = list(_loops)
+    loops = snapshot_of(_loops)
     running = asyncio.events._get_running_loop()
     if running is not None and running not in loops:
         loops.append(running)
@@ -304,11 +315,11 @@ def executor_threads() -> set:
     owned = set()
     thread_module = sys.modules.get("concurrent.futures.thread")
     if thread_module is not None:
-        owned.update(getattr(thread_module, "_threads_queues", {}).keys())
+        owned.update(snapshot_of(getattr(thread_module, "_threads_queues", {})))
     process_module = sys.modules.get("concurrent.futures.process")
     if process_module is not None:
-        owned.update(getattr(process_module, "_threads_wakeups", {}).keys())
-    for executor in list(_executors):
+        owned.update(snapshot_of(getattr(process_module, "_threads_wakeups", {})))
+    for executor in snapshot_of(_executors):
         owned.update(executor_workers(executor)[0])
     return owned
 
@@ -346,11 +357,11 @@ def pool_workers(pool) -> Tuple[list, list]:
 
 
 def pools() -> List[object]:
-    return list(_pools)
+    return snapshot_of(_pools)
 
 
 def executors() -> List[object]:
-    return list(_executors)
+    return snapshot_of(_executors)
 
 
 def child_processes() -> List[object]:
@@ -358,14 +369,14 @@ def child_processes() -> List[object]:
     before install() that multiprocessing still lists)."""
     import multiprocessing.process
     found = list(getattr(multiprocessing.process, "_children", ()))
-    for process in list(_processes):
+    for process in snapshot_of(_processes):
         if process not in found:
             found.append(process)
     return found
 
 
 def popens() -> List[object]:
-    found = list(_popens)
+    found = snapshot_of(_popens)
     for popen in list(getattr(subprocess, "_active", None) or ()):  # dropped while running
         if not isinstance(popen, int) and popen not in found:
             found.append(popen)
