@@ -216,8 +216,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         from leaklint.runtime import find_with_retry, format_leaks
         leaks = find_with_retry(state.session_baseline, state.options)
         if leaks:
-            worker = os.environ.get("PYTEST_XDIST_WORKER")
-            whose = f"xdist worker {worker}" if worker else "the test session"
+            workerinput = getattr(session.config, "workerinput", None)  # set in xdist workers
+            whose = f"xdist worker {workerinput['workerid']}" if workerinput else "the test session"
             header = f"leaklint: {whose} left behind {_things(leaks)} when it started"
             text = format_leaks(leaks, state.options.static_check, header)
             workeroutput = getattr(session.config, "workeroutput", None)
