@@ -6,7 +6,8 @@ Registered through the `pytest11` entry point and inactive until asked for:
 `@pytest.mark.leaklint` on a test, class or module (`pytestmark`), `--leaklint-session`
 or `leaklint = "session"` (one check after the whole run). `@pytest.mark.no_leaklint`
 exempts a test. Options: `[tool.leaklint.runtime]` in pyproject.toml and the marker's
-keywords (see docs/runtime.md). Inactive, it imports nothing but pytest.
+keywords (see docs/runtime.md). Inactive, it loads nothing heavy (no libcst, asyncio or
+multiprocessing: tests/test_runtime.py checks).
 
 A test's check runs after its teardown (its function-scoped fixtures have cleaned up):
 a leak is reported as an error at the test's teardown. Objects alive before the test
