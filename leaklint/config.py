@@ -228,6 +228,11 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
             if problem:
                 raise fail(raw_key, problem)
             config.rule_options[option.name] = value
+        elif key == "runtime" and section:
+            # [tool.leaklint.runtime]: the options of the runtime check (leaklint.runtime,
+            # the pytest plugin), which reads and checks them itself
+            if not isinstance(value, dict):
+                raise fail(raw_key, f"expected a table, got {_type_name(value)}")
         elif key == "tool":
             raise fail(raw_key, f"unknown key (only a file named {PYPROJECT} has a {SECTION} "
                                 f"table; here the settings are top-level keys)")

@@ -12,6 +12,8 @@ import pytest
 from leaklint import registry
 from leaklint.rules.base import Option, Report, Rule
 
+pytest_plugins = ("pytester",)  # tests/test_runtime.py runs pytest on generated tests
+
 
 @dataclass
 class CliResult:

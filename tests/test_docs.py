@@ -51,7 +51,7 @@ def unknown_code_mentions(text: str) -> set:
 
 
 @pytest.mark.parametrize("document", ["--help", "README.md", "DEVELOPERS.md", "docs/editors.md",
-                                      "docs/rules.md"])
+                                      "docs/rules.md", "docs/runtime.md"])
 def test_docs_name_only_codes_and_families_that_exist(document):
     text = build_parser().format_help() if document == "--help" else (ROOT / document).read_text()
     assert unknown_code_mentions(text) == set()
