@@ -203,7 +203,7 @@ class Linter:
             if not reports:
                 return internal
             reports = _one_per_conditional(index, reports)
-            return internal + _locate(module, index, path, reports)
+            return internal + _locate(module, text, index, path, reports)
         finally:
             sys.setrecursionlimit(old_limit)
 
@@ -255,7 +255,7 @@ def _python_guard(text: str, path: str):
     return None
 
 
-def _locate(module: cst.Module, index: FileIndex, path: str, reports) -> List[Finding]:
+def _locate(module: cst.Module, text: str, index: FileIndex, path: str, reports) -> List[Finding]:
     """Positions are computed only for files with something to report, and only for the
     reported nodes and their statements (leaklint.positions: the same ranges as libcst's
     PositionProvider, whose pass over every node costs about as much as parsing)."""
@@ -267,7 +267,7 @@ def _locate(module: cst.Module, index: FileIndex, path: str, reports) -> List[Fi
         except Exception:  # not a node of this file: _finding reports it
             pass
     try:
-        positions = locate(module, wanted)
+        positions = locate(module, wanted, text)
     except RecursionError:
         return [_tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to locate findings")]
     findings = []

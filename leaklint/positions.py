@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager, nullcontext
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -36,13 +36,14 @@ class _Finished(Exception):
 
 
 class _LocatingState(CodegenState):
-    __slots__ = ("wanted", "remaining", "starts", "ends", "syntactic")
+    __slots__ = ("wanted", "remaining", "finish_early", "starts", "ends", "syntactic")
 
     def __init__(self, module: cst.Module, wanted: Iterable[cst.CSTNode]):
         super().__init__(default_indent=module.default_indent,
                          default_newline=module.default_newline)
         self.wanted = {id(node) for node in wanted}
         self.remaining = len(self.wanted)
+        self.finish_early = True  # stop generating once every wanted node is done
         self.starts: Dict[int, int] = {}  # id(node) -> token index where it starts
         self.ends: Dict[int, int] = {}  # id(node) -> token index where it ends
         # id(node) -> (start: token index or ("node", id), end: token index or ("node", id))
@@ -58,7 +59,7 @@ class _LocatingState(CodegenState):
         if key in self.wanted and key not in self.ends:
             self.ends[key] = len(self.tokens)
             self.remaining -= 1
-            if self.remaining == 0:
+            if self.remaining == 0 and self.finish_early:
                 raise _Finished
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
@@ -82,16 +83,19 @@ class _LocatingState(CodegenState):
         )
 
 
-def locate(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode, CodeRange]:
+def locate(module: cst.Module, nodes: Iterable[cst.CSTNode],
+           source: Optional[str] = None) -> Dict[cst.CSTNode, CodeRange]:
     """{node: CodeRange} for each of `nodes` that is in `module`, as PositionProvider
-    gives it; a node that is not in the module is left out."""
+    gives it; a node that is not in the module is left out. `source`, the module's code,
+    lets nodes be located past a top-level statement too deeply nested to generate.
+    RecursionError: a node asked for is in such a statement."""
     nodes = [node for node in nodes if isinstance(node, cst.CSTNode)]
-    state = _LocatingState(module, nodes)
-    if state.remaining:
-        try:
-            module._codegen(state)
-        except _Finished:
-            pass
+    try:
+        state = _generate(module, nodes)
+    except RecursionError:
+        if source is None:
+            raise
+        state = _generate_around_deep_statements(module, nodes, source)
 
     def token_span(key: int) -> Tuple[int, int]:
         """(start token index, end token index) of a node, hoisting as libcst does.
@@ -114,6 +118,60 @@ def locate(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> Dict[cst.CSTNode
     indexes = sorted({i for span in spans.values() for i in span})
     where = _sweep(state.tokens, indexes)
     return {node: CodeRange(where[start], where[end]) for node, (start, end) in spans.items()}
+
+
+def _generate(module: cst.Module, nodes: List[cst.CSTNode]) -> _LocatingState:
+    state = _LocatingState(module, nodes)
+    if state.remaining:
+        try:
+            module._codegen(state)
+        except _Finished:
+            pass
+    return state
+
+
+def _generate_around_deep_statements(module: cst.Module, nodes: List[cst.CSTNode],
+                                     source: str) -> _LocatingState:
+    """Module._codegen_impl, one top-level statement at a time. Code generation recurses
+    once or twice per level of nesting, and Python 3.12 counts those calls against a fixed
+    C recursion limit that `sys.setrecursionlimit` does not raise (about 740 levels on
+    3.12.1). A top-level statement that overflows it and holds no wanted node is stood
+    for by one token: its source text, which is what lies between the code of the
+    statements before it and the code of those after it (libcst reproduces the source
+    exactly). Consecutive or separate deep statements share that one token, together
+    with whatever lies between them."""
+    state = _LocatingState(module, nodes)
+    state.finish_early = False  # the code after a deep statement is needed to place it
+    gap = None  # index of the token that stands for the deep statements
+    for line in module.header:
+        line._codegen(state)
+    for statement in module.body:
+        mark = len(state.tokens)
+        try:
+            statement._codegen(state)
+        except RecursionError:
+            del state.tokens[mark:]
+            state.indent_tokens.clear()  # top level; a block may have been left open
+            if gap is None:
+                gap = mark
+                state.tokens.append("")
+            if any(start >= gap for start in state.starts.values()):
+                raise  # a wanted node is in the gap: it cannot be placed
+            del state.tokens[gap + 1:]
+    for line in module.footer:
+        line._codegen(state)
+    if module.has_trailing_newline:
+        if not state.tokens:
+            state.add_token(state.default_newline)
+    elif gap != len(state.tokens) - 1:  # the source text in the gap has no newline to drop
+        state.pop_trailing_newline()
+    if gap is not None:
+        before = "".join(state.tokens[:gap])
+        after = "".join(state.tokens[gap + 1:])
+        if len(before) + len(after) > len(source) or not (source.startswith(before) and source.endswith(after)):
+            raise RecursionError("the generated code does not match the source")
+        state.tokens[gap] = source[len(before):len(source) - len(after)]
+    return state
 
 
 def _sweep(tokens: List[str], indexes: List[int]) -> Dict[int, CodePosition]:

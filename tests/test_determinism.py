@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import libcst as cst
@@ -80,3 +82,58 @@ def test_locate_leaves_out_nodes_of_other_trees():
     assert set(locate(module, [stranger, statement, None])) == {statement}
     span = locate(module, [statement])[statement]
     assert (span.start.line, span.start.column, span.end.line, span.end.column) == (2, 0, 3, 4)
+
+
+@contextmanager
+def recursion_budget(frames: int):
+    """The recursion limit set `frames` above the current depth: code generation nested
+    deeper than that fails as it does on Python 3.12, whose C recursion limit (about 740
+    levels of libcst code generation on 3.12.1) `sys.setrecursionlimit` cannot raise."""
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+DEEP = "not " * 250 + "y"
+
+
+@pytest.mark.parametrize("source", [
+    "import threading\nx = " + DEEP + "\n\ndef f():\n    threading.Thread(target=print).start()\n",
+    "# header\r\na = 1\nx = " + DEEP + "\ny = 2\nz = (\n" + DEEP + ")\n\n# comment\nw = [\n 3]\nv = 4",
+    "a = 1\nx = " + DEEP + "\n# the footer\n\n",
+    "a = 1\nx = " + DEEP + "\nb = [\n 1]",
+], ids=["finding_after", "two_deep_statements", "footer", "no_final_newline"])
+def test_locate_places_nodes_around_a_statement_too_deep_to_generate(source):
+    module = cst.parse_module(source)
+    shallow = [statement for statement in module.body if "x" not in _targets(statement)
+               and "y" not in _targets(statement) and "z" not in _targets(statement)]
+    nodes = [node for part in shallow + list(module.footer) for node in walk(part)]
+    with recursion_budget(5000):
+        expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    with recursion_budget(200):
+        with pytest.raises(RecursionError):
+            locate(module, nodes)  # without the source, nothing can stand for the deep code
+        assert locate(module, nodes, source) == {node: expected[node] for node in nodes}
+
+
+def test_locate_cannot_place_a_node_in_or_between_deep_statements():
+    source = "a = 1\nx = " + DEEP + "\ny = 2\nz = " + DEEP + "\nw = 3\n"
+    module = cst.parse_module(source)
+    inside = module.body[1].body[0].value.expression  # the second `not` of x
+    with recursion_budget(200):
+        with pytest.raises(RecursionError):
+            locate(module, [module.body[0], inside], source)
+        with pytest.raises(RecursionError):
+            locate(module, [module.body[2]], source)  # y, between the two deep statements
+
+
+def _targets(statement) -> set:
+    if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.Assign):
+        return {target.target.value for target in statement.body[0].targets}
+    return set()
