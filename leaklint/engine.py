@@ -21,6 +21,7 @@ import libcst as cst
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR, SYNTAX_ERROR
 from leaklint.finding import Finding
 from leaklint.index import FileIndex
+from leaklint.nesting import nesting_problem
 from leaklint.noqa import file_noqa, is_suppressed
 from leaklint.positions import locate
 from leaklint.rules.base import Rule
@@ -246,6 +247,12 @@ def _python_guard(text: str, path: str):
         if "too many nested" in str(error) or "too many levels" in str(error):
             return _tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
                                  f"file skipped: {error.msg}")
+        # CPython stopped at this error and has not checked the nesting of the rest,
+        # which libcst is about to parse (3.9 stops at a PEP 701 f-string reusing its quote).
+        problem = nesting_problem(text)
+        if problem is not None:
+            line, message = problem
+            return _tool_finding(path, line, 1, FILE_SKIPPED, f"file skipped: {message}")
         return error
     except (RecursionError, MemoryError) as error:
         return _tool_finding(path, 1, 1, FILE_SKIPPED,
