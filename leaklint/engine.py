@@ -27,8 +27,11 @@ from leaklint.positions import locate
 from leaklint.rules.base import Rule
 
 # Python-level recursion in the index walk and in libcst's own conversion grows with
-# nesting depth; CPython 3.11 keeps pure-Python frames off the C stack, so a high limit
-# is safe, and RecursionError past it is caught and reported as LKL003.
+# nesting depth; CPython 3.11+ keeps pure-Python frames off the C stack, so a high limit
+# is safe, and RecursionError past it is caught and reported as LKL003. On 3.9 and 3.10,
+# where they are on it, the parse guard has already refused what nests deeper than the
+# default limit allows CPython's own parser (and 5,000 levels of `not` still fit).
+# 3.12+ also has a C recursion limit that this does not raise: see leaklint.positions.
 _RECURSION_LIMIT = 20000
 # Parsing keeps the whole libcst tree in memory: 1.6-4 kB per token (the words,
 # punctuation and line breaks `_TOKEN` counts) whatever the code looks like, while per
@@ -145,7 +148,8 @@ class Linter:
     def _parse(self, text: str, path: str, python_checked: bool = False):
         """The libcst module, or an LKL001/LKL003 finding."""
         # CPython's own parser first: it is ~10x cheaper than libcst, rejects nesting that
-        # would overflow the native libcst parser's stack (which kills the process), and
+        # would overflow the native libcst parser's stack (which kills the process; when
+        # CPython stops at a syntax error first, leaklint.nesting measures the rest), and
         # gives the clearest syntax error messages. Through `symtable`, which parses and
         # checks the tree as ast.parse does (same errors at the same depths) but skips
         # building Python ast objects: ~45% cheaper. ast.parse itself runs only when
