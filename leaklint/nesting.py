@@ -32,6 +32,7 @@ _STRING_END = {  # the rest of a plain string; a newline ends an unterminated on
     "'": re.compile(r"(?:\\.|[^\\\n'])*(?:'|\n|$)", re.DOTALL),
     '"': re.compile(r'(?:\\.|[^\\\n"])*(?:"|\n|$)', re.DOTALL),
 }
+_FSTRING_PREFIXES = {"f", "rf", "fr"}  # any other word before a quote (`elif'x'`) is not one
 _OPENER = {")": "(", "]": "[", "}": "{"}
 # Stack entries: a bracket character, or one of these.
 _FIELD = "field"  # `{` of a replacement field: code again, until its `}`
@@ -74,7 +75,7 @@ def nesting_problem(text: str) -> Optional[Tuple[int, str]]:
         position = match.end()
         if match.group("quote"):
             quote = match.group("quote")
-            if "f" in match.group("prefix").lower():
+            if match.group("prefix").lower() in _FSTRING_PREFIXES:
                 stack.append((quote,))
                 fstrings += 1
             else:
