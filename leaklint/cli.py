@@ -20,14 +20,29 @@ from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple
 import leaklint
 from leaklint import interrupts, registry, report
 from leaklint.baseline import BaselineError, apply_baseline, write_baseline
-from leaklint.config import (EMPTY_SELECT, Config, ConfigError, config_search_start,
-                             find_config_file, load_config, root_without_config, validate_codes)
+from leaklint.config import (
+    EMPTY_SELECT,
+    Config,
+    ConfigError,
+    config_search_start,
+    find_config_file,
+    load_config,
+    root_without_config,
+    validate_codes,
+)
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 from leaklint.finding import Finding
-from leaklint.outputs import (StdoutError, detach_stdout, flush_stdout, overwrite_refusal,
-                              write_atomically, write_stdout, write_text)
+from leaklint.outputs import (
+    StdoutError,
+    detach_stdout,
+    flush_stdout,
+    overwrite_refusal,
+    write_atomically,
+    write_stdout,
+    write_text,
+)
 from leaklint.progress import Progress
 from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
 from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore

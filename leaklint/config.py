@@ -14,6 +14,7 @@ Every problem is a `ConfigError` whose message is one line naming the file and t
 """
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass, field
@@ -192,7 +193,7 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
     for raw_key, value in table.items():
         key = _key(raw_key)
         if key in ("select", "ignore", "extend-ignore", "extend-select", "test-ignore"):
-            codes = validate_codes(_string_list(value, raw_key, fail), lambda p: fail(raw_key, p))
+            codes = validate_codes(_string_list(value, raw_key, fail), functools.partial(fail, raw_key))
             if key == "select" and not codes:
                 raise fail(raw_key, EMPTY_SELECT)
             setattr(config, key.replace("-", "_"), codes)
@@ -203,8 +204,8 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
             if not isinstance(value, dict):
                 raise fail(raw_key, f"expected a table of glob = [codes], got {_type_name(value)}")
             for pattern, codes in value.items():
-                codes = _string_list(codes, f"{raw_key}.{pattern!r}", fail)
-                codes = validate_codes(codes, lambda p: fail(f"{raw_key}.{pattern!r}", p))
+                where = f"{raw_key}.{pattern!r}"
+                codes = validate_codes(_string_list(codes, where, fail), functools.partial(fail, where))
                 config.per_file_ignores.append((pattern, root, codes))
         elif key == "jobs":
             config.jobs = _positive_int(value, raw_key, fail)

@@ -9,6 +9,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 
+
 # -- arguments ---------------------------------------------------------------------
 def keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
     for arg in call.args:

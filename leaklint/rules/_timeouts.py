@@ -21,7 +21,6 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs, is_none, keyword, short_source
 
-
 # Appended to every LKL4xx rule's documentation: the contexts all of them trust.
 TRUSTED_CONTEXTS_DOC = (
     " Also never reported: a call inside a timeout scope (`with eventlet.Timeout(5):`, "

@@ -1,17 +1,26 @@
 """LKL101: a started, non-daemon thread that is never joined and never handed off."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterator
 
-from dataclasses import replace
-
 from leaklint.index import FileIndex
-from leaklint.lifecycle import (ResourceKind, self_releasing_methods, stopped_by_sentinel,
-                                track, worker_method)
-from leaklint.rules._common import (class_starts_itself, created_as_daemon, held_as,
-                                    keyword, made_daemon, never)
-from leaklint.rules._threads import (THREAD_CLASSES, TIMER_CLASSES, describe_target,
-                                     thread_creations)
+from leaklint.lifecycle import (
+    ResourceKind,
+    self_releasing_methods,
+    stopped_by_sentinel,
+    track,
+    worker_method,
+)
+from leaklint.rules._common import (
+    class_starts_itself,
+    created_as_daemon,
+    held_as,
+    keyword,
+    made_daemon,
+    never,
+)
+from leaklint.rules._threads import THREAD_CLASSES, TIMER_CLASSES, describe_target, thread_creations
 from leaklint.rules.base import Report, Rule
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._asyncio import (describe_coroutine, dropped_pending_set, dropped_tasks,
-                                     early_return_reason, never_iterated, pending_after_wait)
+from leaklint.rules._asyncio import (
+    describe_coroutine,
+    dropped_pending_set,
+    dropped_tasks,
+    early_return_reason,
+    never_iterated,
+    pending_after_wait,
+)
 from leaklint.rules._asyncio import holder as kept_in
 from leaklint.rules._common import SNIPPET_LIMIT, owned_by_class
 from leaklint.rules.base import Report, Rule
@@ -122,7 +128,7 @@ class TaskNeverAwaited(Rule):
                          fix="await it (`asyncio.gather()`/`wait()`), or `cancel()` it in a "
                              "`finally` block or close method")
         groups: dict = {}
-        for call, what, coro, wait_call, reason in pending_after_wait(index):
+        for call, _what, _coro, wait_call, _reason in pending_after_wait(index):
             groups.setdefault(wait_call, []).append(call)
         for wait_call, tasks in groups.items():
             reason = early_return_reason(index, wait_call)

@@ -8,9 +8,19 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT
-from leaklint.rules._queues import (TASK_FACTORIES, TASK_METHODS, THREAD_FACTORIES, QueueInfo,
-                                    analyze, function_of, keyword, positional, quoted_holder,
-                                    repeat_count, spawned_callable)
+from leaklint.rules._queues import (
+    TASK_FACTORIES,
+    TASK_METHODS,
+    THREAD_FACTORIES,
+    QueueInfo,
+    analyze,
+    function_of,
+    keyword,
+    positional,
+    quoted_holder,
+    repeat_count,
+    spawned_callable,
+)
 from leaklint.rules.base import Report, Rule
 
 _STARTABLE = ResourceKind("thread", release_methods=frozenset(), activate_methods=frozenset({"start"}))

@@ -9,8 +9,15 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT
-from leaklint.rules._queues import (QueueTracer, analyze, function_of, quoted_holder,
-                                    source_order, spawned_callable, text_of)
+from leaklint.rules._queues import (
+    QueueTracer,
+    analyze,
+    function_of,
+    quoted_holder,
+    source_order,
+    spawned_callable,
+    text_of,
+)
 from leaklint.rules.base import Report, Rule
 
 _PROCESS = ResourceKind("process", release_methods=frozenset())

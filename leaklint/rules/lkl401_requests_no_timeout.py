@@ -7,13 +7,24 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._common import SNIPPET_LIMIT
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, REQUESTS_ADAPTER, REQUESTS_FUNCTIONS,
-                                      REQUESTS_SESSION_CLASSES, REQUESTS_SESSION_METHODS,
-                                      attribute_stored_on, call_label, class_defines,
-                                      has_star_kwargs, keyword, local_subclass_of,
-                                      method_calls_on, timeout_arg, trusted_context,
-                                      value_sources)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    REQUESTS_ADAPTER,
+    REQUESTS_FUNCTIONS,
+    REQUESTS_SESSION_CLASSES,
+    REQUESTS_SESSION_METHODS,
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    attribute_stored_on,
+    call_label,
+    class_defines,
+    has_star_kwargs,
+    keyword,
+    local_subclass_of,
+    method_calls_on,
+    timeout_arg,
+    trusted_context,
+    value_sources,
+)
 from leaklint.rules.base import Option, Report, Rule, dotted_names
 
 FIX = "pass `timeout=(connect, read)`, e.g. `timeout=(3.05, 30)` (requests has no default)"

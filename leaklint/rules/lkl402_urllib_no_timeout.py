@@ -6,10 +6,21 @@ from typing import Iterator
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, method_calls_on, URLLIB_FUNCTIONS, URLLIB_OPENER_METHODS, URLLIB_OPENERS,
-                                      call_label, local_url, positional, sets_default_socket_timeout,
-                                      timeout_arg, trusted_context, value_sources)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    URLLIB_FUNCTIONS,
+    URLLIB_OPENER_METHODS,
+    URLLIB_OPENERS,
+    call_label,
+    local_url,
+    method_calls_on,
+    positional,
+    sets_default_socket_timeout,
+    timeout_arg,
+    trusted_context,
+    value_sources,
+)
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass `timeout=` (the third positional argument), e.g. `urlopen(url, timeout=30)`"

@@ -3,14 +3,20 @@ from __future__ import annotations
 
 from typing import Iterator
 
-
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, STDLIB_CLASSES, STDLIB_CONNECT_METHODS, call_label,
-                                      positional, sets_default_socket_timeout,
-                                      socket_never_used_for_io, timeout_arg,
-                                      trusted_context)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    STDLIB_CLASSES,
+    STDLIB_CONNECT_METHODS,
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    call_label,
+    positional,
+    sets_default_socket_timeout,
+    socket_never_used_for_io,
+    timeout_arg,
+    trusted_context,
+)
 from leaklint.rules.base import Report, Rule
 
 # Only followed to see what is done with the object; nothing "releases" it here.

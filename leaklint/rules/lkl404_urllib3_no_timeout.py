@@ -6,12 +6,22 @@ from typing import Iterator, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, attribute_stored_on, URLLIB3_POOL_FACTORIES, URLLIB3_POOL_URLOPEN_POSITION,
-                                      URLLIB3_POOLS, URLLIB3_REQUEST_METHODS,
-                                      URLLIB3_TIMEOUT_CLASSES, call_label,
-                                      disabled_timeout_object, sets_default_socket_timeout,
-                                      timeout_arg, trusted_context, value_sources)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    URLLIB3_POOL_FACTORIES,
+    URLLIB3_POOL_URLOPEN_POSITION,
+    URLLIB3_POOLS,
+    URLLIB3_REQUEST_METHODS,
+    URLLIB3_TIMEOUT_CLASSES,
+    attribute_stored_on,
+    call_label,
+    disabled_timeout_object,
+    sets_default_socket_timeout,
+    timeout_arg,
+    trusted_context,
+    value_sources,
+)
 from leaklint.rules.base import Report, Rule
 
 FIX = ("pass `timeout=urllib3.Timeout(connect=..., read=...)` to the `PoolManager` or "

@@ -7,11 +7,19 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, HTTPX_CLIENTS, HTTPX_FUNCTIONS, HTTPX_METHODS,
-                                      HTTPX_TIMEOUT_CLASSES, call_label,
-                                      disabled_timeout_object, timeout_arg, trusted_context,
-                                      value_sources)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    HTTPX_CLIENTS,
+    HTTPX_FUNCTIONS,
+    HTTPX_METHODS,
+    HTTPX_TIMEOUT_CLASSES,
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    call_label,
+    disabled_timeout_object,
+    timeout_arg,
+    trusted_context,
+    value_sources,
+)
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass a bound, e.g. `timeout=httpx.Timeout(10.0, connect=5.0)`, or leave it out for the 5 s default"

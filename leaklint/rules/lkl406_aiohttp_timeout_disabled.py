@@ -6,11 +6,20 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._timeouts import (TRUSTED_CONTEXTS_DOC, AIOHTTP_METHODS, AIOHTTP_REQUEST, AIOHTTP_SESSIONS,
-                                      AIOHTTP_TIMEOUT_BOUNDS, AIOHTTP_TIMEOUT_CLASSES,
-                                      call_label, disabled_timeout_object, timeout_arg, trusted_context,
-                                      value_sources)
-from leaklint.rules._timeouts import TEST_CODE_REASON
+from leaklint.rules._timeouts import (
+    AIOHTTP_METHODS,
+    AIOHTTP_REQUEST,
+    AIOHTTP_SESSIONS,
+    AIOHTTP_TIMEOUT_BOUNDS,
+    AIOHTTP_TIMEOUT_CLASSES,
+    TEST_CODE_REASON,
+    TRUSTED_CONTEXTS_DOC,
+    call_label,
+    disabled_timeout_object,
+    timeout_arg,
+    trusted_context,
+    value_sources,
+)
 from leaklint.rules.base import Report, Rule
 
 FIX = "pass `aiohttp.ClientTimeout(total=..., sock_read=...)` with at least one bound"

@@ -7,9 +7,16 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import (argument, class_starts_itself, created_as_daemon,
-                                    held_as, made_daemon, never, owned_by_class,
-                                    quote_callable)
+from leaklint.rules._common import (
+    argument,
+    class_starts_itself,
+    created_as_daemon,
+    held_as,
+    made_daemon,
+    never,
+    owned_by_class,
+    quote_callable,
+)
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 

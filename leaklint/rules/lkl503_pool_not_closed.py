@@ -6,8 +6,13 @@ from typing import Iterator
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import held_as, never
-from leaklint.rules._processes import (POOL_CLASSES, THREAD_POOL_CLASSES, creations,
-                                       deliberate, kind_for)
+from leaklint.rules._processes import (
+    POOL_CLASSES,
+    THREAD_POOL_CLASSES,
+    creations,
+    deliberate,
+    kind_for,
+)
 from leaklint.rules.base import Report, Rule
 
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is

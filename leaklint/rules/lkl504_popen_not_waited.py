@@ -5,8 +5,14 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import (SNIPPET_LIMIT, argument, held_as, never,
-                                    owned_by_class, short_source)
+from leaklint.rules._common import (
+    SNIPPET_LIMIT,
+    argument,
+    held_as,
+    never,
+    owned_by_class,
+    short_source,
+)
 from leaklint.rules._processes import POPEN_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
