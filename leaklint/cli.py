@@ -15,7 +15,7 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple
+from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple, Type, Union
 
 import leaklint
 from leaklint import interrupts, registry, report
@@ -30,7 +30,7 @@ from leaklint.config import (
     root_without_config,
     validate_codes,
 )
-from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES
+from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES, ToolCode
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
 from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 from leaklint.finding import Finding
@@ -44,6 +44,7 @@ from leaklint.outputs import (
     write_text,
 )
 from leaklint.progress import Progress
+from leaklint.rules.base import Rule
 from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
 from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore
 
@@ -421,8 +422,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
     refusal = overwrite_refusal(*_outputs_and_inputs(args, options, discovered.files))
     if refusal:
         return _error(refusal)
-    use_cache = options.cache_dir and discovered.files  # not for stdin alone (editors)
-    cache = ResultCache(options.cache_dir, options.settings.cache_key()) if use_cache else None
+    cache = (ResultCache(options.cache_dir, options.settings.cache_key())
+             if options.cache_dir and discovered.files else None)  # not for stdin alone (editors)
     progress = Progress.on_terminal(sys.stderr, quiet=args.quiet)
     runner = Runner(options.settings, jobs=options.jobs, cache=cache, progress=progress)
     outcome = runner.run(discovered.files)
@@ -620,13 +621,14 @@ def list_rules_text() -> str:
 
 def explain_text(code: str) -> Optional[str]:
     code = code.strip().upper()
-    doc = TOOL_CODES.get(code) or registry.rule_by_code(code)
+    rule = None if code in TOOL_CODES else registry.rule_by_code(code)
+    doc: Union[ToolCode, Type[Rule], None] = TOOL_CODES.get(code) or rule
     if doc is None:
         return None
-    if code in TOOL_CODES:
+    if rule is None:
         state = "always reported unless ignored"
     else:
-        state = "on by default" if doc.default_enabled else "off by default; enable with --extend-select"
+        state = "on by default" if rule.default_enabled else "off by default; enable with --extend-select"
     parts = [f"{doc.code} {doc.name} ({state})\n\n{_paragraph(doc.summary, '')}"]
     for title, text, is_code in (("What it does", doc.what_it_does, False),
                                  ("Why is this bad", doc.why_bad, False),

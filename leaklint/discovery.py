@@ -21,7 +21,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from leaklint.diagnostics import UNREADABLE_FILE
 from leaklint.finding import Finding
@@ -154,7 +154,8 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
     top_id = _directory_id(top)
     # Each stack item: a folder to list and the identities of the folders above it,
     # which is what a symlink loop would lead back to.
-    stack = [(top, os.path.abspath(top), frozenset([top_id]) if top_id else frozenset())]
+    stack: List[Tuple[str, str, FrozenSet[Tuple[int, int]]]] = [
+        (top, os.path.abspath(top), frozenset([top_id]) if top_id else frozenset())]
     while stack:
         directory, absolute, ancestors = stack.pop()
         try:
@@ -176,7 +177,10 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
                 if identity in ancestors:
                     found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
                     continue
-                subfolders.append((path, entry_absolute, ancestors | {identity}))
+                # A folder that cannot be stat'ed has no identity: another such folder
+                # below it is not a loop back to it.
+                below = ancestors | {identity} if identity is not None else ancestors
+                subfolders.append((path, entry_absolute, below))
             elif entry.name.endswith(".py") and not entry.name.startswith(".#"):
                 # ".#name.py" is an editor lock file (a dangling link by design), not code.
                 if _is_regular_file(entry):

@@ -14,7 +14,7 @@ import sys
 import tokenize
 import traceback
 import warnings
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence, Set
 
 import libcst as cst
 
@@ -282,8 +282,8 @@ def _locate(module: cst.Module, text: str, index: FileIndex, path: str, reports)
     except RecursionError:
         return [_tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to locate findings")]
     findings = []
-    seen = set()
-    broken = set()  # rules that handed back a report that cannot be located: one LKL000 each
+    seen: Set[tuple] = set()  # (line, column, code, message) of the findings so far
+    broken: Set[str] = set()  # rules that handed back a report that cannot be located: one LKL000 each
     for rule, report in reports:
         try:
             findings.extend(_finding(module, index, path, positions, seen, rule, report))

@@ -18,7 +18,7 @@ else (a parameter, a local dict) resolve to None, so spelling alone never matche
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -76,7 +76,7 @@ class Scope:
         self.bindings: Dict[str, List["Binding"]] = {}
         self.global_names: set = set()
         self.nonlocal_names: set = set()
-        self.class_node = None  # for a method's scope: the ClassDef it belongs to
+        self.class_node: Optional[cst.ClassDef] = None  # for a method's scope: the ClassDef it belongs to
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return f"<Scope {self.kind} {self.name}>"
@@ -243,7 +243,7 @@ class FileIndex:
             self._visit_child(node.returns, node, scope)
         self._bind(scope, node.name.value, "def", target=node.name, node=node)
         inner = self._new_scope("function", node, scope, node.name.value)
-        if scope.kind == "class":
+        if scope.kind == "class" and isinstance(scope.node, cst.ClassDef):  # always, for a class scope
             inner.class_node = scope.node
             info = self.classes.get(scope.node)
             if info is not None:
@@ -410,7 +410,7 @@ class FileIndex:
     # ------------------------------------------------------------------ resolution
     def _lookup(self, scope: Scope, name: str) -> Optional[Scope]:
         """The scope whose binding of `name` a load in `scope` sees (None: builtin/unknown)."""
-        current = scope
+        current: Optional[Scope] = scope
         first = True
         while current is not None:
             if current.kind == "class" and not first:
@@ -516,7 +516,7 @@ class FileIndex:
 
     def _scope_for(self, node: cst.CSTNode) -> Scope:
         """The innermost scope containing `node`."""
-        current = node
+        current: Optional[cst.CSTNode] = node
         while current is not None:
             scope = self._scope_at.get(current)
             if scope is not None:
@@ -529,7 +529,7 @@ class FileIndex:
         return self._scope_for(node)
 
     def enclosing_function(self, node: cst.CSTNode) -> Optional[Scope]:
-        scope = self._scope_for(node)
+        scope: Optional[Scope] = self._scope_for(node)
         while scope is not None and scope.kind not in ("function", "module"):
             scope = scope.parent
         return scope if scope is not None and scope.kind == "function" else None
@@ -537,7 +537,7 @@ class FileIndex:
     def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The innermost statement holding `node` (a small statement's line for simple
         statements)."""
-        current = node
+        current: Optional[cst.CSTNode] = node
         while current is not None:
             if isinstance(current, cst.SimpleStatementLine):
                 return current
@@ -764,7 +764,8 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
     return False
 
 
-_HANDLERS = {
+# Each handler takes the node of its own type (hence Any).
+_HANDLERS: Dict[type, Callable[[FileIndex, Any, Scope], None]] = {
     cst.Name: FileIndex._on_name,
     cst.Attribute: FileIndex._on_attribute,
     cst.Call: FileIndex._on_call,

@@ -23,7 +23,7 @@ because a leak linter that cries wolf gets disabled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set
+from typing import Dict, FrozenSet, List, Optional, Set, cast
 
 import libcst as cst
 
@@ -85,7 +85,8 @@ class Lifecycle:
     escaped: bool = False
     activated: bool = False
     method_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
-    attribute_stores: Dict[str, List[cst.CSTNode]] = field(default_factory=dict)
+    # attr -> values stored (`t.daemon = True`); None: a store of no known value.
+    attribute_stores: Dict[str, List[Optional[cst.CSTNode]]] = field(default_factory=dict)
     # Plain attribute reads on the resource (`proc.pid`, `proc.stdout`): attr -> nodes.
     attribute_reads: Dict[str, List[cst.Attribute]] = field(default_factory=dict)
     # `self` attributes the resource was followed into: (ClassInfo, attribute name).
@@ -109,7 +110,7 @@ def self_releasing_methods(index: FileIndex, classdef: cst.ClassDef,
     calls_on_self: Dict[str, Set[str]] = {}
     for member in family:
         for method_scope, param in member.self_params:
-            name = method_scope.node.name.value
+            name = cast(cst.FunctionDef, method_scope.node).name.value  # a method's scope
             called = calls_on_self.setdefault(name, set())
             for use in index.uses(method_scope, param):
                 attribute = index.parent.get(use)
@@ -215,8 +216,10 @@ class _Tracer:
                 self.escape()
         elif isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)) and not _is_target(node, parent):
             assign = parent if not isinstance(parent, cst.AssignTarget) else self.parent.get(parent)
-            targets = ([t.target for t in assign.targets] if isinstance(assign, cst.Assign)
-                       else [assign.target])
+            if isinstance(assign, cst.Assign):
+                targets = [t.target for t in assign.targets]
+            else:  # an AssignTarget's parent is always an Assign
+                targets = [cast(cst.AnnAssign, assign).target]
             for target in targets:
                 self.bind_target(target, mode)
         elif isinstance(parent, cst.NamedExpr) and parent.value is node:
@@ -629,9 +632,10 @@ def _sentinel_reads(index: FileIndex, info, method) -> Set[tuple]:
         elif isinstance(found, cst.Attribute):  # `iter(self.Q.get, S)`
             arg = index.parent.get(found)
             call = index.parent.get(arg) if isinstance(arg, cst.Arg) else None
+            queue_attr = found.value  # `self.Q` (see _self_queue_call)
             if (isinstance(call, cst.Call) and index.call_name(call) == "builtins.iter"
-                    and len(call.args) == 2 and call.args[0] is arg):
-                queue_attr = found.value
+                    and len(call.args) == 2 and call.args[0] is arg
+                    and isinstance(queue_attr, cst.Attribute)):
                 reads.add((queue_attr.attr.value, index.module.code_for_node(call.args[1].value)))
     if looped_gets:
         code = index.module.code_for_node

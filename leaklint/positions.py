@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager, nullcontext
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -29,6 +29,9 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 # never holds NUL characters (the engine rejects them), so each NUL is a joint.
 _JOINT = "\x00"
 _NULL_CONTEXT = nullcontext()
+# Where a node's syntactic range starts or ends: a token index, or ("start"/"end", id of
+# the hoisted child node whose own start/end it is).
+_Mark = Union[int, Tuple[str, int]]
 
 
 class _Finished(Exception):
@@ -46,8 +49,8 @@ class _LocatingState(CodegenState):
         self.finish_early = True  # stop generating once every wanted node is done
         self.starts: Dict[int, int] = {}  # id(node) -> token index where it starts
         self.ends: Dict[int, int] = {}  # id(node) -> token index where it ends
-        # id(node) -> (start: token index or ("node", id), end: token index or ("node", id))
-        self.syntactic: Dict[int, Tuple[object, object]] = {}
+        # id(node) -> (start: token index or ("start", id), end: token index or ("end", id))
+        self.syntactic: Dict[int, Tuple[_Mark, _Mark]] = {}
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         key = id(node)

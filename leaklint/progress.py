@@ -61,6 +61,8 @@ class Progress:
         self._write("\r" + text.ljust(self._drawn))
 
     def _write(self, text: str) -> None:
+        if self.stream is None:
+            return
         try:
             self.stream.write(text)
             self.stream.flush()

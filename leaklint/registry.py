@@ -5,7 +5,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Optional, Sequence, Set
+from typing import Dict, Iterable, Optional, Sequence, Set, Type
 
 from leaklint import rules as rules_package
 from leaklint.rules.base import Rule
@@ -14,7 +14,7 @@ from leaklint.rules.base import Rule
 @lru_cache(maxsize=1)
 def all_rules() -> tuple:
     """Every rule class, sorted by code. Imported once per process."""
-    found = {}
+    found: Dict[str, Type[Rule]] = {}
     for module_info in pkgutil.iter_modules(rules_package.__path__):
         if module_info.name == "base":
             continue
@@ -27,7 +27,7 @@ def all_rules() -> tuple:
     return tuple(found[code] for code in sorted(found))
 
 
-def rule_by_code(code: str):
+def rule_by_code(code: str) -> Optional[Type[Rule]]:
     for rule in all_rules():
         if rule.code == code:
             return rule

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from pathlib import PurePath
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional
 from urllib.parse import quote
 
 import leaklint
@@ -218,7 +218,7 @@ def _rule_catalog(rules) -> list:
         from leaklint.registry import all_rules
 
         rules = all_rules()
-    by_code = {}
+    by_code: Dict[str, object] = {}
     for entry in list(TOOL_CODES.values()) + list(rules):
         by_code.setdefault(entry.code, entry)
     return [by_code[code] for code in sorted(by_code)]
@@ -285,7 +285,7 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict:
     }
     if finding.fingerprint:
         result["partialFingerprints"] = {SARIF_FINGERPRINT_KEY: finding.fingerprint}
-    properties = {}
+    properties: Dict[str, object] = {}
     if finding.fix:
         # SARIF's own `fixes` must carry a concrete edit (artifactChanges); leaklint's fix
         # is advice in words, so it travels as a result property (the rule's `help` has

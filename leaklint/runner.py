@@ -27,7 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from stat import S_ISREG
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import leaklint
 from leaklint import interrupts
@@ -251,7 +251,7 @@ class ResultCache:
         self.file = os.path.join(self.folder, f"{key}-{leaklint.__version__}.json")
         self.files: Dict[str, list] = {}
         self.results: Dict[str, list] = {}
-        self.seen = set()  # absolute paths looked up or stored in this run
+        self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
         self.changed = False
         self.problems: List[str] = []  # why the cache was not (all) usable, one line each
         self._load()
@@ -307,7 +307,7 @@ class ResultCache:
         if not S_ISREG(status.st_mode):
             return None  # a FIFO would block the reader
         entry = self.files.get(key)
-        if _valid_entry(entry) and entry[5] and entry[:4] == stat_key(status):
+        if entry is not None and _valid_entry(entry) and entry[5] and entry[:4] == stat_key(status):
             findings = self._findings(entry[4], path)
             if findings is not None:
                 return findings
@@ -487,7 +487,8 @@ class Runner:
         """Here, except big files: those go to one worker process, one at a time (and to a
         new one whenever it dies)."""
         self.linter  # noqa: B018  (as in _run_in_workers: a broken Linter fails here)
-        big, here = [], []
+        big: List[str] = []
+        here: List[str] = []
         for path in paths:
             (big if self._needs_own_process(path) else here).append(path)
         results = []

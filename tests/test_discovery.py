@@ -109,6 +109,16 @@ def test_symlink_loop_is_lkl002_and_the_walk_goes_on(tmp_path):
     assert all("loop" in p.message for p in found.problems)
 
 
+def test_folders_that_cannot_be_statted_are_no_loop(tmp_path, monkeypatch):
+    # A folder whose identity is unknown (stat failed: a permission, a race) must not be
+    # taken for an ancestor of the next such folder below it.
+    touch(tmp_path, "pkg/sub/deeper/a.py")
+    monkeypatch.setattr(discovery, "_directory_id", lambda path: None)
+    found = run(["."])
+    assert found.files == ["pkg/sub/deeper/a.py"]
+    assert found.problems == []
+
+
 def test_symlinked_folders_and_files_are_followed(tmp_path):
     touch(tmp_path, "real/a.py", "other/b.py")
     os.symlink(tmp_path / "real", tmp_path / "other" / "linked")
