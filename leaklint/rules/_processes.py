@@ -8,7 +8,7 @@ ResourceWarning."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -59,7 +59,7 @@ def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[
     `context_attrs`. Yields (call, local subclass or None, qualified class name)."""
     for call in index.calls:
         name = index.call_name(call)
-        if name in classes:
+        if name is not None and name in classes:
             yield call, None, name
             continue
         func = call.func
@@ -171,7 +171,7 @@ def expects_resource_warning(index: FileIndex, call: cst.Call) -> bool:
     function = index.enclosing_function(call)
     if function is None:
         return False
-    for node in walk(function.node.body):
+    for node in walk(cast(cst.FunctionDef, function.node).body):  # a function scope's node
         if isinstance(node, cst.WithItem):
             for inner in walk(node.item):
                 if isinstance(inner, cst.Name) and inner.value == "ResourceWarning":

@@ -14,7 +14,7 @@ unknown origin, or anything assigned elsewhere is of unknown type and never flag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -251,7 +251,7 @@ def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Option
             return None
         attr = expr.attr.value
         family = index.class_family(info)
-        own = set()
+        own: Set[cst.Attribute] = set()
         for member in family:
             own.update(member.self_attrs.get(attr, ()))
         values = []
@@ -322,7 +322,7 @@ def receiver_uses(index: FileIndex, receiver: cst.CSTNode) -> List[cst.CSTNode]:
         info = index.class_of_self(receiver.value)
         if info is None:
             return []
-        out = []
+        out: List[cst.CSTNode] = []
         for member in index.class_family(info):
             out.extend(member.self_attrs.get(receiver.attr.value, ()))
         return out
@@ -519,7 +519,8 @@ def _patch_target(index: FileIndex, patcher: cst.CSTNode) -> Optional[str]:
     if not patcher.args or not isinstance(patcher.args[0].value, cst.SimpleString):
         return None
     try:
-        return patcher.args[0].value.evaluated_value
+        target = patcher.args[0].value.evaluated_value
+        return target if isinstance(target, str) else None  # b"a.b" names nothing to mock
     except Exception:  # pragma: no cover - odd literals
         return None
 
