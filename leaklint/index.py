@@ -140,6 +140,8 @@ class FileIndex:
         self._uses: Dict[Tuple[int, str], List[cst.Name]] = {}
         self._binding_scope_cache: Dict[cst.Name, Optional[Scope]] = {}
         self._qualname_cache: Dict[cst.CSTNode, Optional[str]] = {}
+        # What rule helpers compute once per file for several rules (their own keys).
+        self.shared: Dict[str, Any] = {}
         self._self_attribute_nodes: Optional[set] = None
         self.module_scope = self._new_scope("module", module, None, "")
         self._build()

@@ -10,7 +10,7 @@ style fallbacks. A parameter called `loop` of unknown type is not a loop, so
 """
 from __future__ import annotations
 
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -234,10 +234,10 @@ def _lineage(index: FileIndex, info) -> list:
 
 
 def _resolver(index: FileIndex) -> LoopResolver:
-    resolver = getattr(index, "_leaklint_loop_resolver", None)
+    resolver = index.shared.get("loop_resolver")
     if resolver is None:
         resolver = LoopResolver(index)
-        index._leaklint_loop_resolver = resolver  # type: ignore[attr-defined]
+        index.shared["loop_resolver"] = resolver
     return resolver
 
 
@@ -323,6 +323,7 @@ def pruned_container(index: FileIndex, call: cst.Call) -> bool:
     """The task goes into a container the code prunes (`tasks.remove(t)` once
     `t.done()`, `tasks.discard`): the documented keep-a-reference pattern, spelled out."""
     container = _container_of(index, call)
+    uses: Sequence[cst.CSTNode]
     if isinstance(container, cst.Name):
         owner = index.binding_scope(container)
         if owner is None:
@@ -423,18 +424,22 @@ def run_by_asyncio_run(index: FileIndex, node: cst.CSTNode) -> bool:
     `asyncio.run(main())` (every use of its name is that call): a task it keeps in a local
     variable and leaves pending is cancelled at the end of the run, not leaked."""
     scope = index.enclosing_function(node)
-    if scope is None or not _is_async_def(scope.node) or scope.parent is None:
+    if (scope is None or not isinstance(scope.node, cst.FunctionDef) or not _is_async_def(scope.node)
+            or scope.parent is None):
         return False
     uses = index.uses(scope.parent, scope.node.name.value)
     if not uses:
         return False
     for use in uses:
         call = index.parent.get(use)
+        if not (isinstance(call, cst.Call) and call.func is use):
+            return False
         arg = index.parent.get(call)
+        if not (isinstance(arg, cst.Arg) and arg.keyword is None and not arg.star):
+            return False
         runner = index.parent.get(arg)
-        if not (isinstance(call, cst.Call) and call.func is use and isinstance(arg, cst.Arg)
-                and arg.keyword is None and not arg.star and isinstance(runner, cst.Call)
-                and runner.args[0] is arg and index.call_name(runner) in RUNNERS):
+        if not (isinstance(runner, cst.Call) and runner.args[0] is arg
+                and index.call_name(runner) in RUNNERS):
             return False
     return True
 
@@ -442,7 +447,7 @@ def run_by_asyncio_run(index: FileIndex, node: cst.CSTNode) -> bool:
 def dropped_tasks(index: FileIndex):
     """(call, what, coroutine, lifecycle) of every task creation that is never awaited,
     gathered, cancelled or handed off. Computed once per file for both LKL2xx rules."""
-    cached = getattr(index, "_leaklint_dropped_tasks", None)
+    cached = index.shared.get("dropped_tasks")
     if cached is not None:
         return cached
     from leaklint.lifecycle import track
@@ -464,7 +469,7 @@ def dropped_tasks(index: FileIndex):
                 and not (_kept_locally(index, call, lifecycle) and run_by_asyncio_run(index, call))
                 and not _told_to_stop(index, call, what, coro)):
             result.append((call, what, coro, lifecycle))
-    index._leaklint_dropped_tasks = result  # type: ignore[attr-defined]
+    index.shared["dropped_tasks"] = result
     return result
 
 
@@ -493,7 +498,7 @@ def holder(index: FileIndex, call: cst.Call, lifecycle) -> str:
     if lifecycle.holder != "discarded":
         return lifecycle.holder
     code = index.module.code_for_node
-    node = call
+    node: cst.CSTNode = call
     for parent in index.ancestors(call):
         if isinstance(parent, cst.Assign) and parent.value is node and parent.targets:
             return "'" + code(parent.targets[0].target) + "'"
@@ -621,7 +626,7 @@ def _waited_creations(index: FileIndex, expr, creations, out, depth=0) -> None:
 def pending_after_wait(index: FileIndex):
     """(call, what, coroutine, wait call, reason) for tasks handed only to an
     asyncio.wait() that may return early, whose pending set is then dropped."""
-    cached = getattr(index, "_leaklint_pending_after_wait", None)
+    cached = index.shared.get("pending_after_wait")
     if cached is not None:
         return cached
     from leaklint.lifecycle import track
@@ -647,5 +652,5 @@ def pending_after_wait(index: FileIndex):
                     and not pruned_container(index, creation)):
                 what, coro = creations[creation]
                 result.append((creation, what, coro, call, reason))
-    index._leaklint_pending_after_wait = result  # type: ignore[attr-defined]
+    index.shared["pending_after_wait"] = result
     return result

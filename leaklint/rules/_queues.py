@@ -554,11 +554,11 @@ def _is_static(method: cst.FunctionDef) -> bool:
 
 
 def _all_self_attrs(index: FileIndex):
-    cached = getattr(index, "_leaklint_all_self_attrs", None)
+    cached = index.shared.get("all_self_attrs")
     if cached is None:
         cached = {n for c in index.classes.values() for nodes in c.self_attrs.values()
                   for n in nodes}
-        index._leaklint_all_self_attrs = cached
+        index.shared["all_self_attrs"] = cached
     return cached
 
 
@@ -606,7 +606,7 @@ def _describe_holder(index: FileIndex, creation: cst.Call) -> Tuple[str, str]:
 
 def analyze(index: FileIndex) -> List[QueueInfo]:
     """Every queue created in the file, with its events. Cached on the index."""
-    cached = getattr(index, "_leaklint_queues", None)
+    cached = index.shared.get("queues")
     if cached is not None:
         return cached
     result = []
@@ -619,7 +619,7 @@ def analyze(index: FileIndex) -> List[QueueInfo]:
         info.maxsize = maxsize_of(call, info.kind) if not info.name.endswith("SimpleQueue") else 0
         QueueTracer(index, info).trace(call)
         result.append(info)
-    index._leaklint_queues = result
+    index.shared["queues"] = result
     return result
 
 
@@ -708,9 +708,9 @@ def repeat_count(index: FileIndex, node: cst.CSTNode, stop) -> Optional[int]:
 
 
 def source_order(index: FileIndex, root: cst.CSTNode) -> Dict[int, int]:
-    cache = getattr(index, "_leaklint_order", None)
+    cache = index.shared.get("source_order")
     if cache is None:
-        cache = index._leaklint_order = {}
+        cache = index.shared["source_order"] = {}
     order = cache.get(id(root))
     if order is None:
         order = {id(node): number for number, node in enumerate(walk(root))}

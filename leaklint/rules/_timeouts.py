@@ -357,7 +357,7 @@ def attribute_stored_on(index: FileIndex, receiver: cst.CSTNode, names) -> bool:
 def sets_default_socket_timeout(index: FileIndex) -> bool:
     """`socket.setdefaulttimeout(<not None>)` in this file: the stdlib and urllib3
     defaults are then bounded."""
-    cached = getattr(index, "_leaklint_default_socket_timeout", None)
+    cached = index.shared.get("default_socket_timeout")
     if cached is not None:
         return cached
     found = False
@@ -374,7 +374,7 @@ def sets_default_socket_timeout(index: FileIndex) -> bool:
                 if index.qualified_name(call.func) == "socket.setdefaulttimeout":
                     found = True
                     break
-    index._leaklint_default_socket_timeout = found  # type: ignore[attr-defined]
+    index.shared["default_socket_timeout"] = found
     return found
 
 
