@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
 import libcst as cst
 
@@ -63,9 +63,10 @@ class QueueInfo:
     holder: str = ""  # how the code refers to it: "q", "self._queue"
     scope_kind: str = ""  # "local" | "self" | "global" | "other"
     maxsize: Optional[int] = None  # a constant maxsize, 0 when unbounded
-    puts: List[cst.CSTNode] = field(default_factory=list)
-    gets: List[cst.CSTNode] = field(default_factory=list)
-    task_dones: List[cst.CSTNode] = field(default_factory=list)
+    # Each a call (`q.put(x)`) or the bound method handed out (`f(q.put)`).
+    puts: List[Union[cst.Call, cst.Attribute]] = field(default_factory=list)
+    gets: List[Union[cst.Call, cst.Attribute]] = field(default_factory=list)
+    task_dones: List[Union[cst.Call, cst.Attribute]] = field(default_factory=list)
     joins: List[cst.Call] = field(default_factory=list)
     escaped: bool = False
     escape_reason: str = ""
@@ -211,21 +212,22 @@ class QueueTracer:
         if isinstance(parent, cst.Attribute) and parent.value is node:
             attr = parent.attr.value
             holder = self.parent.get(parent)
-            called = isinstance(holder, cst.Call) and holder.func is parent
+            call = holder if isinstance(holder, cst.Call) and holder.func is parent else None
+            use = call if call is not None else parent  # the call, or the method handed out
             if isinstance(holder, cst.AssignTarget) or (
                     isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is parent):
                 return  # `q.attr = ...`
             if attr in PUT_METHODS:
                 if not self.weak:
-                    info.puts.append(holder if called else parent)
+                    info.puts.append(use)
             elif attr in GET_METHODS:
-                info.gets.append(holder if called else parent)
+                info.gets.append(use)
             elif attr == "task_done":
-                info.task_dones.append(holder if called else parent)
+                info.task_dones.append(use)
             elif attr == "join":
-                if called:
+                if call is not None:
                     if not self.weak:
-                        info.joins.append(holder)
+                        info.joins.append(call)
                 else:
                     info.task_dones.append(parent)  # handed out: be conservative
             elif attr in NEUTRAL_METHODS:
@@ -327,7 +329,7 @@ class QueueTracer:
         if key in self._seen:
             return
         self._seen.add(key)
-        own = set()
+        own: Set[cst.Attribute] = set()
         for member in index.class_family(info):
             own.update(member.self_attrs.get(attr, ()))
             if _foreign_base(index, member.node):
@@ -386,7 +388,7 @@ class QueueTracer:
 
     def trace_args_tuple(self, node: cst.CSTNode, element: cst.Element) -> None:
         """`Thread(target=f, args=(q,))`: the tuple's position maps onto f's parameters."""
-        tup = self.parent.get(element)
+        tup = cast(cst.Tuple, self.parent.get(element))  # as the caller checked
         arg = self.parent.get(tup)
         call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
         if isinstance(call, cst.Call) and not any(
@@ -402,11 +404,11 @@ class QueueTracer:
 
     def trace_kwargs_dict(self, element: cst.DictElement) -> None:
         """`Thread(target=f, kwargs={"q": q})`: the key names f's parameter."""
-        mapping = self.parent.get(element)
+        mapping = cast(cst.Dict, self.parent.get(element))  # a DictElement's parent
         arg = self.parent.get(mapping)
         call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
         key = element.key
-        if (isinstance(call, cst.Call) and isinstance(key, cst.SimpleString)
+        if (isinstance(call, cst.Call) and isinstance(key, cst.SimpleString) and isinstance(arg, cst.Arg)
                 and arg.keyword is not None and arg.keyword.value == "kwargs"):
             spawn = spawned_callable(self.index, call)
             if spawn is not None:
@@ -578,7 +580,7 @@ def _is_none(expr: cst.CSTNode) -> bool:
 
 
 def _describe_holder(index: FileIndex, creation: cst.Call) -> Tuple[str, str]:
-    node = creation
+    node: cst.CSTNode = creation
     parent = index.parent.get(node)
     while isinstance(parent, (cst.IfExp, cst.BooleanOperation)) and getattr(parent, "test", None) is not node:
         node, parent = parent, index.parent.get(parent)
@@ -635,7 +637,7 @@ def function_of(index: FileIndex, node: cst.CSTNode):
 def enclosing_loops(index: FileIndex, node: cst.CSTNode, stop: Optional[cst.CSTNode]):
     """Loops (For, While, comprehension CompFor) around `node`, innermost first, up to
     `stop` (exclusive)."""
-    loops = []
+    loops: List[cst.CSTNode] = []
     child = node
     for ancestor in index.ancestors(node):
         if ancestor is stop:
@@ -660,12 +662,12 @@ def enclosing_loops(index: FileIndex, node: cst.CSTNode, stop: Optional[cst.CSTN
 def constant_range(index: FileIndex, loop) -> Optional[int]:
     """Iterations of `for _ in range(N)` with a constant N (also for a comprehension)."""
     if isinstance(loop, (cst.For, cst.CompFor)):
-        it = loop.iter
+        it: Optional[cst.CSTNode] = loop.iter
         if isinstance(it, cst.Call) and index.call_name(it) == "builtins.range":
             args = positional(it)
             if len(args) == len(it.args):
-                values = [int_constant(a.value) for a in args]
-                if None in values:
+                values = [value for value in (int_constant(a.value) for a in args) if value is not None]
+                if len(values) < len(args):  # not all constant
                     return None
                 if len(values) == 1:
                     return max(values[0], 0)
@@ -779,8 +781,8 @@ IMMEDIATE_CALLERS = frozenset({"assertRaises", "assertRaisesRegex", "assertWarns
 
 def _called_immediately(index: FileIndex, ref: cst.CSTNode) -> bool:
     arg = index.parent.get(ref)
-    call = index.parent.get(arg)
-    if not isinstance(arg, cst.Arg) or not isinstance(call, cst.Call):
+    call = index.parent.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call):
         return False
     if isinstance(call.func, cst.Attribute) and call.func.attr.value in IMMEDIATE_CALLERS:
         return True
