@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, Tuple
 
 import libcst as cst
 
@@ -67,8 +67,9 @@ class Rule:
     # it must be a piece of every spelling of what the rule reports (a module or class
     # name, `Queue` for SimpleQueue too), never statement syntax like "import x", which
     # misses `import os, x`. tests/test_prefilter.py checks the findings are the same
-    # without the prefilter.
-    trigger_words: ClassVar[tuple] = ()
+    # without the prefilter. Not a ClassVar: an instance adds the words its options bring
+    # (LKL401's `timeout-functions`).
+    trigger_words: Tuple[str, ...] = ()
     options: ClassVar[tuple] = ()  # of Option
     # Test files (see leaklint/testcode.py): a rule that does not apply to them is in the
     # default `test-ignore`; `test_code_reason` says why, in the rule's documentation.

@@ -31,7 +31,7 @@ def _spawn_sites(index: FileIndex, producer) -> Optional[List[cst.Call]]:
     referenced any other way."""
     if isinstance(producer, cst.Lambda):
         arg = index.parent.get(producer)
-        call = index.parent.get(arg)
+        call = index.parent.get(arg) if isinstance(arg, cst.Arg) else None
         if isinstance(arg, cst.Arg) and isinstance(call, cst.Call):
             spawn = spawned_callable(index, call)
             if spawn is not None and spawn[0] is producer:
@@ -53,7 +53,7 @@ def _spawn_sites(index: FileIndex, producer) -> Optional[List[cst.Call]]:
         elif isinstance(parent, cst.Call) and parent.func is use:
             # `create_task(producer(...))`
             arg = index.parent.get(parent)
-            outer = index.parent.get(arg)
+            outer = index.parent.get(arg) if isinstance(arg, cst.Arg) else None
             if isinstance(arg, cst.Arg) and isinstance(outer, cst.Call) and arg.keyword is None:
                 name = index.call_name(outer)
                 if name in TASK_FACTORIES or (isinstance(outer.func, cst.Attribute)
@@ -91,7 +91,7 @@ def blocked_producers(index: FileIndex, info: QueueInfo) -> Optional[Tuple[int, 
         taken += n
     producers: Dict[cst.CSTNode, cst.Call] = {}
     for put in info.puts:
-        if not isinstance(put, cst.Call) or put.func.attr.value != "put":
+        if not (isinstance(put, cst.Call) and isinstance(put.func, cst.Attribute)) or put.func.attr.value != "put":
             return None
         if keyword(put, "timeout") or keyword(put, "block") or len(positional(put)) != 1:
             return None

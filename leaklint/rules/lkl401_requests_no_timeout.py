@@ -1,7 +1,7 @@
 """LKL401: a `requests` call (module function or Session method) with no timeout."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Tuple
 
 import libcst as cst
 
@@ -84,7 +84,7 @@ class RequestsNoTimeout(Rule):
     )
     # Whatever spells the import (`import os,requests`, `from  requests import get`, a
     # continued line), the module name is in the text.
-    trigger_words = ("requests",)
+    trigger_words: Tuple[str, ...] = ("requests",)  # and the words `timeout-functions` bring
     options = (
         Option("timeout-functions", list, [],
                "Qualified names of your own functions that must be given a `timeout=` "
@@ -105,9 +105,9 @@ class RequestsNoTimeout(Rule):
         for call in index.calls:
             func = call.func
             name = index.call_name(call)
-            if name in REQUESTS_FUNCTIONS:
-                entry = REQUESTS_FUNCTIONS[name]
-                state, _ = timeout_arg(call, entry.position)
+            function_entry = REQUESTS_FUNCTIONS.get(name) if name is not None else None
+            if function_entry is not None:
+                state, _ = timeout_arg(call, function_entry.position)
                 if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._function_message(index, call, state), fix=FIX)
                 continue

@@ -91,7 +91,8 @@ class UrllibNoTimeout(Rule):
             url, _ = positional(call, 0)
             if url is not None and local_url(index, url.value):
                 continue  # file: / data: URLs never touch the network
-            if trusted_context(index, call, name, func.value if opener else None):
+            receiver = func.value if opener and isinstance(func, cst.Attribute) else None
+            if trusted_context(index, call, name, receiver):
                 continue
             if not opener and _installs_custom_opener(index):
                 continue
@@ -129,11 +130,11 @@ def _plain_opener(index: FileIndex, receiver) -> bool:
         if not _known_handlers(index, source.args):
             return False
     if isinstance(receiver, cst.Call):
-        return not any(index.call_name(s).endswith("OpenerDirector") for s in sources)
+        return not any((index.call_name(s) or "").endswith("OpenerDirector") for s in sources)
     added = method_calls_on(index, receiver, "add_handler")
     if any(not _known_handlers(index, call.args) for call in added):
         return False
-    if any(index.call_name(s).endswith("OpenerDirector") for s in sources):
+    if any((index.call_name(s) or "").endswith("OpenerDirector") for s in sources):
         # A bare OpenerDirector opens only through the handlers added to it: without a
         # network one (HTTPHandler, ...) its open() never reaches a server.
         names = {index.call_name(src) for call in added for arg in call.args

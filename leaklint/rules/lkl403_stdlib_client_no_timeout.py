@@ -84,9 +84,9 @@ class StdlibClientNoTimeout(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
             name = index.call_name(call)
-            entry = STDLIB_CLASSES.get(name) if name else None
-            if entry is None:
+            if name is None or name not in STDLIB_CLASSES:
                 continue
+            entry = STDLIB_CLASSES[name]
             state, _ = timeout_arg(call, entry.position)
             if state == "given":
                 continue

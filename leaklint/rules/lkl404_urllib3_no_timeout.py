@@ -1,7 +1,7 @@
 """LKL404: a urllib3 request with no timeout at the call nor at its pool."""
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -141,7 +141,7 @@ def _pool_chains(index: FileIndex, receiver: cst.CSTNode, depth: int = 0) -> Opt
     sources = value_sources(index, receiver)
     if not sources:
         return None
-    chains = []
+    chains: List[Tuple[cst.Call, ...]] = []
     for source in sources:
         name = index.call_name(source)
         if name in URLLIB3_POOLS:
@@ -161,13 +161,15 @@ def _pool_chains(index: FileIndex, receiver: cst.CSTNode, depth: int = 0) -> Opt
 def _chain_state(index: FileIndex, chain: Tuple[cst.Call, ...]) -> str:
     """"given" when the pool was configured with a timeout (or options that may hold one)."""
     constructor = chain[0]
-    state = _timeout_state(index, constructor, URLLIB3_POOLS[index.call_name(constructor)])
+    pool_class = cast(str, index.call_name(constructor))  # one of URLLIB3_POOLS (_pool_chains)
+    state = _timeout_state(index, constructor, URLLIB3_POOLS[pool_class])
     for factory in chain[1:]:
         # connection_from_url(url, pool_kwargs=None) / connection_from_host(host, port,
         # scheme, pool_kwargs): pool_kwargs may carry a timeout.
         extra = [a for a in factory.args if a.keyword is not None or a.star]
         positionals = [a for a in factory.args if a.keyword is None and not a.star]
-        limit = 1 if factory.func.attr.value == "connection_from_url" else 3
+        from_url = isinstance(factory.func, cst.Attribute) and factory.func.attr.value == "connection_from_url"
+        limit = 1 if from_url else 3
         if extra or len(positionals) > limit:
             return "given"
     return state
