@@ -105,8 +105,9 @@ class Linter:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
         if not self.passes_prefilter(text):
             return []
-        # `# leaklint: noqa` / `# flake8: noqa` skip the file before it is even parsed (as
-        # flake8 skips it, syntax errors included); with codes, those codes are dropped.
+        # A file-level `leaklint: noqa` / `flake8: noqa` comment skips the file before it is
+        # even parsed (as flake8 skips it, syntax errors included); with codes, those codes
+        # are dropped. (Quoted here without their "#": ruff reads them as its own.)
         skipped_codes = file_noqa(text) if apply_noqa else None
         if skipped_codes == ():
             return []

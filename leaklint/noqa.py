@@ -7,13 +7,14 @@ from typing import Optional, Sequence, Tuple
 
 from leaklint.finding import Finding
 
-# Same shape as flake8's: "# noqa", "# noqa: X1,X2", "# NOQA:X1 X2".
+# Same shape as flake8's (after the "#"): "noqa", "noqa: X1,X2", "NOQA:X1 X2". The
+# directives in these comments are quoted without their "#": ruff would read them.
 NOQA = re.compile(r"#\s*noqa(?::[\s]?(?P<codes>[A-Z][0-9A-Z]*(?:[,\s]+[A-Z][0-9A-Z]*)*))?", re.I)
 # A file-level directive: a comment alone on its line (leading whitespace allowed),
-# anywhere in the file. `# flake8: noqa` has flake8's own shape (exactly one space after
+# anywhere in the file. `flake8: noqa` has flake8's own shape (exactly one space after
 # `#`, `:` or `=`, nothing required after `noqa`): flake8 skips such a file whatever
-# follows, codes included, so the leaklint command does too. `# leaklint: noqa: CODES`
-# skips only those codes, as ruff's `# ruff: noqa: CODES` does. The pattern starts at
+# follows, codes included, so the leaklint command does too. `leaklint: noqa: CODES`
+# skips only those codes, as ruff's `ruff: noqa: CODES` does. The pattern starts at
 # the `#` (a literal start makes the search fast); file_noqa checks what precedes it.
 FILE_NOQA = re.compile(
     r"#(?: (?P<flake8>flake8)|[^\S\r\n]*leaklint)[:=][^\S\r\n]*noqa"
