@@ -576,7 +576,7 @@ class FileIndex:
         assign = self.parent.get(literal) if literal is not None else None
         if not isinstance(assign, cst.Assign) or assign.value is not literal:
             return None
-        targets = []
+        targets: List[cst.CSTNode] = []
         for assign_target in assign.targets:
             pairs = unpacking_pairs(assign_target.target, literal)
             if pairs is None:

@@ -247,8 +247,8 @@ class _Tracer:
         elif isinstance(parent, (cst.Element, cst.StarredElement)) and parent.value is node:
             unpacked_into = self.index.unpacked_targets(node)
             if unpacked_into is not None:  # `a, b = Pool(), Pool()`: follow `b` alone
-                for target in unpacked_into:
-                    self.bind_target(target, mode)
+                for unpacked in unpacked_into:
+                    self.bind_target(unpacked, mode)
                 return True
             holder = self.parent.get(parent)
             if mode == "item" and isinstance(holder, (cst.List, cst.Tuple, cst.Set)):

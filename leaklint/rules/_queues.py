@@ -270,8 +270,8 @@ class QueueTracer:
                 other = parent.orelse if parent.body is node else parent.body
                 self.trace(parent, self.weak or not _is_none(other))
         elif self.index.unpacked_targets(node) is not None:  # `a, b = Queue(), Queue()`
-            for target in self.index.unpacked_targets(node) or ():
-                self.bind_target(target)
+            for unpacked in self.index.unpacked_targets(node) or ():
+                self.bind_target(unpacked)
         elif isinstance(parent, cst.Element) and isinstance(self.parent.get(parent), cst.Tuple):
             self.trace_args_tuple(node, parent)
         elif isinstance(parent, cst.DictElement) and parent.value is node:
