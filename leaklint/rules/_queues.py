@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union, cast
+from typing import Dict, Iterable, List, Optional, Set, Tuple, TypeVar, Union, cast
 
 import libcst as cst
 
@@ -720,7 +720,10 @@ def source_order(index: FileIndex, root: cst.CSTNode) -> Dict[int, int]:
     return order
 
 
-def first_in_source(index: FileIndex, nodes) -> cst.CSTNode:
+_Node = TypeVar("_Node", bound=cst.CSTNode)
+
+
+def first_in_source(index: FileIndex, nodes: Iterable[_Node]) -> _Node:
     nodes = list(nodes)
     if len(nodes) == 1:
         return nodes[0]

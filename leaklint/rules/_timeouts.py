@@ -461,8 +461,8 @@ def _expects_failure(expr: cst.CSTNode) -> bool:
         "raises", "assertRaises", "assertRaisesRegex", "assertRaisesRegexp")
 
 
-def bounded_elsewhere(index: FileIndex, call: cst.Call) -> bool:
-    """The call runs under a timeout that is not its own: inside `with Timeout(...)`,
+def bounded_elsewhere(index: FileIndex, call: cst.CSTNode) -> bool:
+    """The call (or an `await`) runs under a timeout that is not its own: inside `with Timeout(...)`,
     `asyncio.wait_for(call, t)`, or a function/class marked with a timeout decorator
     (`@pytest.mark.timeout(10)`, `pytestmark = pytest.mark.timeout(...)`)."""
     parent = index.parent.get(call)

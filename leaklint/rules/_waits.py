@@ -22,7 +22,7 @@ Shapes where an unbounded wait is fine are not reported by any LKL6xx rule:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 import libcst as cst
 
@@ -79,7 +79,7 @@ GET = {"get": Signature(1, 0, ("block",))}
 
 @dataclass
 class Wait:
-    call: cst.Call  # the wait (for asyncio, the awaited call; for `await fut`, the Await)
+    call: Union[cst.Call, cst.Await]  # the wait (for asyncio, the awaited call; for `await fut`, the Await)
     method: str
     creation: cst.Call  # what made the receiver
     what: str  # the receiver described for messages: "thread", "queue.Queue"
@@ -91,13 +91,14 @@ def unbounded(call: cst.Call, signature: Signature) -> bool:
     if any(arg.star for arg in call.args) or has_star_kwargs(call):
         return False
     for name in signature.block_keywords:
-        if keyword(call, name) is not None:
-            value = keyword(call, name).value
+        flag = keyword(call, name)
+        if flag is not None:
+            value = flag.value
             if not (isinstance(value, cst.Name) and value.value == "True"):
                 return False
     if signature.block_position is not None:
-        value = argument(call, "\0", signature.block_position)
-        if value is not None and not (isinstance(value, cst.Name) and value.value == "True"):
+        block = argument(call, "\0", signature.block_position)
+        if block is not None and not (isinstance(block, cst.Name) and block.value == "True"):
             return False
     timeout = argument(call, signature.timeout_keyword, signature.timeout_position)
     return timeout is None or is_none(timeout)
@@ -109,9 +110,9 @@ _FOLLOW = ResourceKind("waitable", release_methods=frozenset(), follow_local_fun
 
 def method_calls(index: FileIndex, creation: cst.Call) -> Dict[str, List[cst.Call]]:
     """Every method called on the value `creation` makes, wherever it is followed."""
-    cache = getattr(index, "_leaklint_wait_calls", None)
+    cache = index.shared.get("wait_calls")
     if cache is None:
-        cache = index._leaklint_wait_calls = {}
+        cache = index.shared["wait_calls"] = {}
     calls = cache.get(id(creation))
     if calls is None:
         calls = track(index, creation, _FOLLOW, every_use=True).method_calls
@@ -265,7 +266,7 @@ def stops_on_sentinel(index: FileIndex, get: cst.CSTNode) -> bool:
     assign = index.parent.get(get)
     if isinstance(assign, cst.Await):
         get, assign = assign, index.parent.get(assign)
-    target = None
+    target: Optional[cst.CSTNode] = None
     if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
         target = assign.targets[0].target
     elif isinstance(assign, cst.NamedExpr):
@@ -295,13 +296,13 @@ def released_in_finally(index: FileIndex, acquire: cst.Call) -> bool:
     """`lock.acquire()` as a statement followed by `try: ... finally: lock.release()` (or
     first in that `try:`): the spelling of `with lock:` from before `with`, released on
     every path."""
-    statement = index.parent.get(index.parent.get(acquire))
-    if not (isinstance(index.parent.get(acquire), cst.Expr)
-            and isinstance(statement, cst.SimpleStatementLine)):
+    expression = index.parent.get(acquire)
+    statement = index.parent.get(expression) if isinstance(expression, cst.Expr) else None
+    if not (isinstance(statement, cst.SimpleStatementLine) and isinstance(acquire.func, cst.Attribute)):
         return False
     block = index.parent.get(statement)
     body = list(getattr(block, "body", ()))
-    if statement not in body:
+    if block is None or statement not in body:
         return False
     position = body.index(statement)
     owner = index.parent.get(block)
@@ -332,7 +333,7 @@ def after_kill(index: FileIndex, wait: cst.Call) -> bool:
     wait only reaps a child that was just told to die. For `wait()`, an earlier
     `communicate()` too: the child has exited already."""
     statement = index.statement_of(wait)
-    block = index.parent.get(statement)
+    block = index.parent.get(statement) if statement is not None else None
     body = list(getattr(block, "body", ()))
     if statement not in body or not isinstance(wait.func, cst.Attribute):
         return False
@@ -392,28 +393,29 @@ class WaitRule(Rule):
                 continue
             if isinstance(call, cst.Call) and caller_decides_timeout(index, call):
                 continue  # `if timeout is None: cond.wait()`: the caller asked for no bound
-            if self.finally_release_ok and released_in_finally(index, call):
+            if self.finally_release_ok and isinstance(call, cst.Call) and released_in_finally(index, call):
                 continue
-            if self.after_kill_ok and after_kill(index, call):
+            if self.after_kill_ok and isinstance(call, cst.Call) and after_kill(index, call):
                 continue
             message, fix = self.message(index, wait)
             yield Report(call, message, fix=fix)
 
 
-def receiver_text(index: FileIndex, call: cst.Call) -> str:
+def receiver_text(index: FileIndex, wait: cst.CSTNode) -> str:
     """`t.join()`, `self._queue.get()`: the call as written, arguments dropped."""
-    if isinstance(call.func, cst.Attribute):
-        text = short_source(index, call.func.value, 40)
+    func = wait.func if isinstance(wait, cst.Call) else None
+    if isinstance(func, cst.Attribute):
+        text = short_source(index, func.value, 40)
         if text:
-            return f"`{text}.{call.func.attr.value}()`"
-    return f"`{call.func.attr.value}()`" if isinstance(call.func, cst.Attribute) else "the wait"
+            return f"`{text}.{func.attr.value}()`"
+    return f"`{func.attr.value}()`" if isinstance(func, cst.Attribute) else "the wait"
 
 
 def local_subclass_creations(index: FileIndex, classes) -> Iterator[Tuple[cst.Call, str]]:
     """Calls making one of `classes` (qualified names) or a subclass defined here."""
     for call in index.calls:
         name = index.call_name(call)
-        if name in classes:
+        if name is not None and name in classes:
             yield call, name
             continue
         local = index.local_class(call.func)

@@ -2,7 +2,7 @@
 calling `task_done()` for the item it took."""
 from __future__ import annotations
 
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, cast
 
 import libcst as cst
 
@@ -58,7 +58,7 @@ def _escape_path(index: FileIndex, risky: cst.Call, loop: cst.CSTNode, task_done
                  task_dones: List[cst.Call]) -> bool:
     """True when an exception raised by `risky` skips every task_done(): it leaves the
     loop, or a handler swallows it and skips the task_done()."""
-    child = risky
+    child: cst.CSTNode = risky
     for ancestor in index.ancestors(risky):
         if ancestor is loop:
             return True
@@ -207,7 +207,8 @@ class QueueJoinConsumerCanExit(Rule):
                 who = (f"`{consumer.name.value}`" if isinstance(consumer, cst.FunctionDef)
                        else "a consumer")
                 join = first_in_source(index, joins)
-                holder = " ".join(index.module.code_for_node(join.func.value).split())
+                receiver = cast(cst.Attribute, join.func).value  # `q.join()`, as _calls_on finds it
+                holder = " ".join(index.module.code_for_node(receiver).split())
                 call = " ".join(index.module.code_for_node(risky.func).split())
                 yield Report(
                     join,

@@ -7,8 +7,15 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (JOIN, SHARED_EXEMPTIONS_DOC, Wait, WaitRule,
-                                   local_subclass_creations, receiver_text, waits_on)
+from leaklint.rules._waits import (
+    JOIN,
+    SHARED_EXEMPTIONS_DOC,
+    Wait,
+    WaitRule,
+    local_subclass_creations,
+    receiver_text,
+    waits_on,
+)
 
 THREADS = frozenset({"threading.Thread", "threading.Timer"})
 PROCESSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})

@@ -5,8 +5,14 @@ from typing import Iterator, Tuple
 
 from leaklint.index import FileIndex
 from leaklint.rules._queues import classify_creation
-from leaklint.rules._waits import (GET, SHARED_EXEMPTIONS_DOC, Wait, WaitRule,
-                                   receiver_text, waits_on)
+from leaklint.rules._waits import (
+    GET,
+    SHARED_EXEMPTIONS_DOC,
+    Wait,
+    WaitRule,
+    receiver_text,
+    waits_on,
+)
 
 
 def _creations(index: FileIndex):

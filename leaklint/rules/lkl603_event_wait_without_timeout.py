@@ -7,8 +7,15 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
-                                   local_subclass_creations, receiver_text, waits_on)
+from leaklint.rules._waits import (
+    SHARED_EXEMPTIONS_DOC,
+    Signature,
+    Wait,
+    WaitRule,
+    local_subclass_creations,
+    receiver_text,
+    waits_on,
+)
 
 KINDS = ("Event", "Condition", "Barrier")
 CLASSES = frozenset(f"{module}.{kind}" for module in ("threading", "multiprocessing")

@@ -8,8 +8,15 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._processes import is_mp_context
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
-                                   method_calls, receiver_text, waits_on)
+from leaklint.rules._waits import (
+    SHARED_EXEMPTIONS_DOC,
+    Signature,
+    Wait,
+    WaitRule,
+    method_calls,
+    receiver_text,
+    waits_on,
+)
 
 EXECUTORS = frozenset({
     "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",

@@ -4,8 +4,15 @@ from __future__ import annotations
 from typing import Iterator, Tuple
 
 from leaklint.index import FileIndex
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
-                                   local_subclass_creations, receiver_text, waits_on)
+from leaklint.rules._waits import (
+    SHARED_EXEMPTIONS_DOC,
+    Signature,
+    Wait,
+    WaitRule,
+    local_subclass_creations,
+    receiver_text,
+    waits_on,
+)
 
 CLASSES = frozenset({"subprocess.Popen"})
 METHODS = {"wait": Signature(0), "communicate": Signature(1)}

@@ -11,8 +11,14 @@ from leaklint.rules._asyncio import _resolver
 from leaklint.rules._common import short_source
 from leaklint.rules._queues import ASYNC_QUEUES
 from leaklint.rules._timeouts import value_sources
-from leaklint.rules._waits import (SHARED_EXEMPTIONS_DOC, Signature, Wait, WaitRule,
-                                   local_subclass_creations, waits_on)
+from leaklint.rules._waits import (
+    SHARED_EXEMPTIONS_DOC,
+    Signature,
+    Wait,
+    WaitRule,
+    local_subclass_creations,
+    waits_on,
+)
 
 PLAIN = Signature(None)
 QUEUE_METHODS = {"get": PLAIN}
@@ -34,8 +40,8 @@ def _future_creation(index: FileIndex, call: cst.Call) -> bool:
 def _awaited_futures(index: FileIndex) -> Iterator[Wait]:
     """`await fut` where `fut` is only ever a future made here: its result is set by a
     peer that may never do it."""
-    for node in index.calls:  # cheap guard: no future made in the file, nothing to do
-        if _future_creation(index, node):
+    for call in index.calls:  # cheap guard: no future made in the file, nothing to do
+        if _future_creation(index, call):
             break
     else:
         return
