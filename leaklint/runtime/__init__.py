@@ -24,7 +24,8 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field, fields, replace
-from typing import List, Optional, Tuple
+from types import FrameType
+from typing import List, Literal, Optional, Tuple
 
 from leaklint.runtime import probes
 
@@ -294,7 +295,7 @@ def _creation(obj) -> Tuple[List[Frame], Optional[Tuple[int, int]], Optional[flo
     stack, created_at = noted
     frames = [Frame(code.co_filename, lineno, code.co_name) for code, lineno in stack]
     span = None
-    for code, lineno in stack:
+    for code, _ in stack:
         if not _is_library(code.co_filename):
             span = _code_span(code)
             break
@@ -310,7 +311,7 @@ def _code_span(code) -> Optional[Tuple[int, int]]:
 
 
 def _frames_from(frame, limit: int = 200) -> List[Frame]:
-    frames = []
+    frames: List[Frame] = []
     while frame is not None and len(frames) < limit:
         code = frame.f_code
         module = frame.f_globals.get("__name__", "")
@@ -320,7 +321,7 @@ def _frames_from(frame, limit: int = 200) -> List[Frame]:
     return frames
 
 
-def _frame_qualname(frame) -> str:
+def _frame_qualname(frame: FrameType) -> str:
     code = frame.f_code
     qualname = getattr(code, "co_qualname", None)  # Python 3.11+
     if qualname:
@@ -342,11 +343,11 @@ def _age(created_at: Optional[float]) -> str:
 def _thread_leak(thread: threading.Thread, options: Options, current_frames) -> Optional[Leak]:
     if any(fnmatch.fnmatchcase(thread.name, pattern) for pattern in options.ignore_thread_names):
         return None
-    is_timer = isinstance(thread, threading.Timer)
-    if is_timer:
-        if thread.finished.is_set():  # cancelled or fired: on its way out
+    timer = thread if isinstance(thread, threading.Timer) else None
+    if timer is not None:
+        if timer.finished.is_set():  # cancelled or fired: on its way out
             return None
-        top = _qualified(thread.function)
+        top = _qualified(timer.function)
     else:
         if thread.daemon and not options.daemon_threads:
             return None
@@ -355,13 +356,13 @@ def _thread_leak(thread: threading.Thread, options: Options, current_frames) -> 
     created, span, created_at = _creation(thread)
     frame = current_frames.get(thread.ident)
     daemon = "daemon" if thread.daemon else "non-daemon"
-    if is_timer:
-        what = f"timer {thread.name!r} ({daemon}, interval {thread.interval} s) calling {top}"
+    if timer is not None:
+        what = f"timer {thread.name!r} ({daemon}, interval {timer.interval} s) calling {top}"
         state = "pending: neither fired nor cancelled" + _age(created_at)
     else:
         what = f"thread {thread.name!r} ({daemon}) running {top}"
         state = "alive" + _age(created_at)
-    return Leak("timer" if is_timer else "thread", what, state, top, created, span,
+    return Leak("timer" if timer is not None else "thread", what, state, top, created, span,
                 _frames_from(frame) if frame is not None else [], obj=thread)
 
 
@@ -504,7 +505,7 @@ class verify_none:
         self._before.append(Snapshot())
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         before = self._before.pop()
         try:
             if exc_type is None:

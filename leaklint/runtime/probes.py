@@ -17,10 +17,11 @@ import sys
 import threading
 import time
 import weakref
+from types import CodeType, FrameType
 from typing import Iterator, List, Optional, Tuple
 
 # A creation stack: innermost call first, as (code object, line number) pairs.
-Stack = Tuple[Tuple[object, int], ...]
+Stack = Tuple[Tuple[CodeType, int], ...]
 
 STACK_LIMIT = 40
 # Depth given to sys.set_coroutine_origin_tracking_depth while installed: where each
@@ -61,8 +62,8 @@ def snapshot_of(weak_collection) -> list:
 
 def capture_stack(skip: int = 1) -> Stack:
     """The caller's stack (skipping `skip` frames of ours), innermost first."""
-    frame = sys._getframe(skip + 1)
-    stack = []
+    frame: Optional[FrameType] = sys._getframe(skip + 1)
+    stack: List[Tuple[CodeType, int]] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         stack.append((frame.f_code, frame.f_lineno))
         frame = frame.f_back
@@ -294,8 +295,10 @@ def tracked_loops() -> List[object]:
 
 def pending_tasks() -> List[object]:
     """Pending tasks on every known loop (not those being cancelled)."""
-    tasks = []
+    tasks: List[object] = []
     asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # no loop was ever made
+        return tasks
     for loop in tracked_loops():
         try:
             loop_tasks = asyncio.all_tasks(loop)
@@ -350,7 +353,7 @@ def pool_workers(pool) -> Tuple[list, list]:
     and its workers (processes, or threads for a ThreadPool)."""
     threads = [getattr(pool, name, None) for name in POOL_HANDLERS]
     threads = [thread for thread in threads if thread is not None]
-    processes = []
+    processes: list = []
     for worker in list(getattr(pool, "_pool", ()) or ()):
         (threads if isinstance(worker, threading.Thread) else processes).append(worker)
     return threads, processes

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import pytest
+
+if TYPE_CHECKING:  # imported lazily at run time, to keep the plugin cheap when unused
+    from leaklint.runtime import Options, Snapshot
 
 MODES = {"": "off", "false": "off", "0": "off", "no": "off", "off": "off",
          "true": "test", "1": "test", "yes": "test", "on": "test", "test": "test",
@@ -38,8 +41,8 @@ class _State:
         self.session = session
         self.options = options  # leaklint.runtime.Options, or None while not loaded
         self.installed = False
-        self.test_baseline = None  # Snapshot of the test being checked
-        self.session_baseline = None
+        self.test_baseline: Optional[Tuple[Snapshot, Options]] = None  # of the test being checked
+        self.session_baseline: Optional[Snapshot] = None
         self.session_reports: List[str] = []  # ours and those of xdist workers
 
     def install(self) -> None:

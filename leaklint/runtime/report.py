@@ -42,7 +42,7 @@ def _stack(title: str, frames: List[Frame], when_empty: str) -> List[str]:
 
 def _trim(frames: List[Frame]) -> List[Frame]:
     """Innermost first: drop our own wrappers, stop at the test runner's frames."""
-    kept = []
+    kept: List[Frame] = []
     for frame in frames:
         if frame.filename.startswith(_OUR_DIR):
             continue
