@@ -79,7 +79,9 @@ def nesting_problem(text: str) -> Optional[Tuple[int, str]]:
                 stack.append((quote,))
                 fstrings += 1
             else:
-                position = _STRING_END[quote].match(text, position).end()
+                end = _STRING_END[quote].match(text, position)
+                # No match: the file ends in a lone backslash inside the string.
+                position = end.end() if end is not None else len(text)
         elif match.group("open"):
             stack.append(match.group("open"))
             brackets += 1

@@ -40,6 +40,8 @@ def test_nesting_is_measured_in_code_and_fields(text, expected):
     "x = f'" + "{{" * 300 + "'\n",  # escaped braces
     "x = f'{y}" + "(" * 300 + "'\n",  # literal text of an f-string
     "x = '" + "(" * 300 + "\ny = 1\n",  # unterminated: ends at the line's end
+    "x = '" + "(" * 300 + "\\",  # unterminated, and a lone backslash ends the file
+    "x = '''" + "(" * 300 + "\\",
     "x = (1)\n" * 10_000,
     "if x:\n    pass\nelif'{" + "(" * 300 + "':\n    pass\n",  # a keyword, not a prefix
     "x = rb'" + "(" * 300 + "' + Rb'" + "[" * 300 + "'\n",
