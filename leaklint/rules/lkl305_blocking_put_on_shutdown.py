@@ -131,10 +131,10 @@ class BlockingPutOnShutdown(Rule):
             queue = bounded_queue(index, func.value)
             if queue is None:
                 continue
-            name, size = queue
+            _, size = queue
             holder = " ".join(index.module.code_for_node(func.value).split())
             yield Report(
                 call,
-                f"`{holder}.put()` in {where} blocks forever if the `{name}` (`maxsize={size}`) "
+                f"`{holder}.put()` in {where} blocks forever if the queue (`maxsize={size}`) "
                 f"is full and its consumer is gone",
                 fix="`put_nowait()` with a fallback when full, or `put(item, timeout=...)`")
