@@ -421,3 +421,18 @@ def local_subclass_creations(index: FileIndex, classes) -> Iterator[Tuple[cst.Ca
         local = index.local_class(call.func)
         if local is not None and index.class_inherits(local, classes):
             yield call, local.name.value
+
+
+def sync_primitive_creations(index: FileIndex, kinds: Tuple[str, ...]) -> Iterator[Tuple[cst.Call, str]]:
+    """Calls making a `threading` / `multiprocessing` primitive of one of `kinds` (`Event`,
+    `Lock`...), a subclass defined here, or one from a multiprocessing context
+    (`get_context().Event()`)."""
+    from leaklint.rules._processes import is_mp_context
+
+    classes = frozenset(f"{module}.{kind}" for module in ("threading", "multiprocessing") for kind in kinds)
+    yield from local_subclass_creations(index, classes)
+    for call in index.calls:
+        func = call.func
+        if (isinstance(func, cst.Attribute) and func.attr.value in kinds
+                and is_mp_context(index, func.value)):
+            yield call, "multiprocessing." + func.attr.value

@@ -3,34 +3,20 @@ from __future__ import annotations
 
 from typing import Iterator, Tuple
 
-import libcst as cst
-
 from leaklint.index import FileIndex
-from leaklint.rules._processes import is_mp_context
 from leaklint.rules._waits import (
     SHARED_EXEMPTIONS_DOC,
     Signature,
     Wait,
     WaitRule,
-    local_subclass_creations,
     receiver_text,
+    sync_primitive_creations,
     waits_on,
 )
 
 KINDS = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
-CLASSES = frozenset(f"{module}.{kind}" for module in ("threading", "multiprocessing")
-                    for kind in KINDS)
 # threading: acquire(blocking=True, timeout=-1); multiprocessing: acquire(block=True, timeout=None)
 METHODS = {"acquire": Signature(1, 0, ("blocking", "block"))}
-
-
-def _creations(index: FileIndex):
-    yield from local_subclass_creations(index, CLASSES)
-    for call in index.calls:
-        func = call.func
-        if (isinstance(func, cst.Attribute) and func.attr.value in KINDS
-                and is_mp_context(index, func.value)):
-            yield call, "multiprocessing." + func.attr.value
 
 
 class AcquireWithoutTimeout(WaitRule):
@@ -86,7 +72,7 @@ class AcquireWithoutTimeout(WaitRule):
     finally_release_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
-        return waits_on(index, _creations(index), METHODS)
+        return waits_on(index, sync_primitive_creations(index, KINDS), METHODS)
 
     def message(self, index: FileIndex, wait: Wait) -> Tuple[str, str]:
         return (f"{receiver_text(index, wait.call)} on a `{wait.what}` waits with no timeout "
