@@ -173,27 +173,22 @@ class LeaklintChecker:
             else:
                 kwargs["type"] = str
             parser.add_option("--" + OPTION_PREFIX + name, **kwargs)
-        parser.add_option(
-            "--" + OPTION_PREFIX + MAX_FILE_BYTES_OPTION,
-            dest=_dest(MAX_FILE_BYTES_OPTION),
-            type=int,
-            default=DEFAULT_MAX_FILE_BYTES,
-            parse_from_config=True,
-            metavar="N",
-            help="leaklint: files larger than this are reported as LKL003 and not "
-                 "checked (default: %(default)s).",
-        )
-        parser.add_option(
-            "--" + OPTION_PREFIX + MAX_FILE_TOKENS_OPTION,
-            dest=_dest(MAX_FILE_TOKENS_OPTION),
-            type=int,
-            default=DEFAULT_MAX_FILE_TOKENS,
-            parse_from_config=True,
-            metavar="N",
-            help="leaklint: files with more tokens (words, punctuation, line breaks) are "
-                 "reported as LKL003 and not checked; bounds the memory needed "
-                 "(default: %(default)s).",
-        )
+        for limit, limit_default, limit_help in (
+            (MAX_FILE_BYTES_OPTION, DEFAULT_MAX_FILE_BYTES,
+             "files larger than this are reported as LKL003 and not checked"),
+            (MAX_FILE_TOKENS_OPTION, DEFAULT_MAX_FILE_TOKENS,
+             "files with more tokens (words, punctuation, line breaks) are reported as LKL003 "
+             "and not checked; bounds the memory needed"),
+        ):
+            parser.add_option(
+                "--" + OPTION_PREFIX + limit,
+                dest=_dest(limit),
+                type=int,
+                default=limit_default,
+                parse_from_config=True,
+                metavar="N",
+                help=f"leaklint: {limit_help} (default: %(default)s).",
+            )
         from leaklint.testcode import DEFAULT_TEST_FILES, default_test_ignore
 
         test_ignore = default_test_ignore()
