@@ -671,3 +671,84 @@ def _constant_like(index: FileIndex, value: cst.CSTNode) -> bool:
     if isinstance(value, cst.Attribute):
         return isinstance(value.value, cst.Name)
     return isinstance(value, cst.Ellipsis)
+
+
+# -- owners that tell their threads to stop --------------------------------------------
+# A class whose closing method (`close()`, `stop()`, `__exit__`...) tells its worker
+# thread to stop - sets a flag or an Event the worker reads, puts a sentinel on a queue
+# the worker reads - means the thread to end when the owner closes. Telling is not
+# waiting: without a join, the thread is still running when `close()` returns, and races
+# with whatever comes next (the interpreter's shutdown, a reopened owner, the file or
+# socket the caller now closes). Daemon threads are the case: nothing else ever waits for
+# them.
+CLOSING_METHODS = frozenset({"close", "stop", "shutdown", "terminate", "__exit__",
+                             "__aexit__", "cancel", "quit", "disconnect"})
+# Calls on `self.X` that change what a worker reading `self.X` sees: an Event set or
+# cleared, something put on a queue.
+SIGNAL_CALLS = frozenset({"set", "clear", "put", "put_nowait"})
+
+
+@dataclass(frozen=True)
+class StopSignal:
+    """How an owner tells its worker to stop: `closer` (a closing method, `close`) sets
+    or signals `self.<attribute>`, which the worker reads; `node` is that store or call."""
+
+    closer: str
+    attribute: str
+    node: cst.CSTNode
+
+
+def stop_signal(index: FileIndex, owner, worker,
+                joining: FrozenSet[str] = frozenset()) -> Optional[StopSignal]:
+    """The first closing method of class `owner` (a ClassInfo) that, itself or through
+    methods it calls on `self`, stores to or signals (`SIGNAL_CALLS`) an attribute of
+    `self` that the `worker` method (or a method it calls on `self`) reads. `worker` is a
+    method of `owner`'s family (see `worker_method`). Closing methods named in `joining`
+    also wait for the worker (a Thread subclass's `stop()` that ends in `self.join()`):
+    they are not the ones looked for. None when there is no such method."""
+    family = index.class_family(owner)
+    reads = {attr for node in _self_attribute_uses(index, family, [worker])
+             if not index.assigned_value(node)[0] for attr in (node.attr.value,)}
+    if not reads:
+        return None
+    for closer in sorted(CLOSING_METHODS - joining):
+        methods = [m for member in family for name, m in member.methods.items()
+                   if name == closer and m is not worker]
+        for node in _self_attribute_uses(index, family, methods):
+            if node.attr.value not in reads:
+                continue
+            assigned, value = index.assigned_value(node)
+            if assigned and value is not None and _constant_like(index, value):
+                return StopSignal(closer, node.attr.value, node)  # a flag: `self._running = False`
+            method = index.parent.get(node)
+            if (isinstance(method, cst.Attribute) and method.value is node
+                    and method.attr.value in SIGNAL_CALLS
+                    and isinstance(index.parent.get(method), cst.Call)):
+                return StopSignal(closer, node.attr.value, node)
+    return None
+
+
+def _self_attribute_uses(index: FileIndex, family, methods) -> List[cst.Attribute]:
+    """Every `self.X` in `methods` and in the methods of `family` they call on `self`
+    (`self._cleanup()`), transitively."""
+    scopes = {scope.node: (scope, param) for member in family
+              for scope, param in member.self_params}
+    found: List[cst.Attribute] = []
+    todo = list(methods)
+    seen: Set[int] = set()
+    while todo:
+        method = todo.pop()
+        if id(method) in seen or method not in scopes:
+            continue
+        seen.add(id(method))
+        scope, param = scopes[method]
+        for use in index.uses(scope, param):
+            attribute = index.parent.get(use)
+            if not (isinstance(attribute, cst.Attribute) and attribute.value is use):
+                continue
+            found.append(attribute)
+            call = index.parent.get(attribute)
+            if isinstance(call, cst.Call) and call.func is attribute:
+                todo.extend(member.methods[attribute.attr.value] for member in family
+                            if attribute.attr.value in member.methods)
+    return found

@@ -59,4 +59,4 @@ def test_docs_name_only_codes_and_families_that_exist(document):
 
 def test_unknown_code_mentions_are_found():
     assert unknown_code_mentions("LKL0xx LKL000 LKL1 LKL10 LKL101 LKL5xx LKL") == set()
-    assert unknown_code_mentions("LKL8xx, LKL8, LKL102 and LKL1011") == {"LKL8xx", "LKL8", "LKL102", "LKL1011"}
+    assert unknown_code_mentions("LKL8xx, LKL8, LKL109 and LKL1011") == {"LKL8xx", "LKL8", "LKL109", "LKL1011"}
