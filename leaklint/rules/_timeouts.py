@@ -14,12 +14,14 @@ unknown origin, or anything assigned elsewhere is of unknown type and never flag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs, is_none, keyword, short_source
+from leaklint.values import assignment_value
+from leaklint.values import value_sources as value_sources  # moved to the core; kept importable
 
 # Appended to every LKL4xx rule's documentation: the contexts all of them trust.
 TRUSTED_CONTEXTS_DOC = (
@@ -210,91 +212,6 @@ def call_label(index: FileIndex, call: cst.Call) -> str:
     return short(index, call.func, SNIPPET_LIMIT) + "(...)"
 
 
-# ===================================================================== value typing
-def _assigned_value(index: FileIndex, target: cst.CSTNode):
-    """The value assigned to an assignment target; (False, None) when not an assignment.
-    An unknown value (`self.s += x`, `self.s, n = f()`) is the statement itself."""
-    is_store, value = index.assigned_value(target)
-    if is_store and value is None:
-        return True, index.parent.get(target)  # unknown value
-    return is_store, value
-
-
-def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Optional[List[cst.Call]]:
-    """The calls `expr` provably evaluates to the result of (any one of them), or None
-    when its origin is unknown. `None` assignments are ignored (`self.s = None` then
-    `self.s = Session()`)."""
-    if depth > 4:
-        return None
-    if isinstance(expr, cst.Call):
-        return [expr]
-    if isinstance(expr, (cst.IfExp, cst.BooleanOperation)):
-        branches = index.alternatives(expr)
-        if branches == [expr]:
-            return None  # `a and b`
-        return _sources_of_values(index, branches, depth)
-    if isinstance(expr, cst.Name):
-        bindings = index.bindings_of(expr)
-        if not bindings:
-            return None
-        values: List = []
-        for b in bindings:
-            if b.kind in ("assign", "annassign", "walrus") and b.value is not None:
-                # `s = Session() if a else None`, `s = s or Session()`: each branch
-                values.extend(index.alternatives(b.value, b.target))
-            else:
-                values.append(b.value if b.kind in ("assign", "annassign", "with", "walrus") else b)
-        return _sources_of_values(index, values, depth)
-    if isinstance(expr, cst.Attribute):
-        info = index.class_of_self(expr.value)
-        if info is None:
-            return None
-        attr = expr.attr.value
-        family = index.class_family(info)
-        own: Set[cst.Attribute] = set()
-        for member in family:
-            own.update(member.self_attrs.get(attr, ()))
-        values = []
-        for node in own:
-            is_store, value = _assigned_value(index, node)
-            if is_store:
-                # `self.http = self.http or PoolManager()`: the other stores, and the call
-                values.extend(index.alternatives(value, node))
-        # Stored from outside the class (`client.session = other`): unknown. Another
-        # class's own `self.session` is another object's attribute: it does not count.
-        all_self = index.self_attribute_nodes()
-        for node in index.attributes_by_name.get(attr, ()):
-            if node not in own and node not in all_self and _assigned_value(index, node)[0]:
-                return None
-        # A class-level default (`session = None` in the class body).
-        for member in family:
-            for binding in member.scope.bindings.get(attr, ()):
-                values.append(binding.value if binding.kind in ("assign", "annassign") else binding)
-        if not values:
-            return None
-        return _sources_of_values(index, values, depth)
-    return None
-
-
-def _sources_of_values(index, values, depth) -> Optional[List[cst.Call]]:
-    sources: List[cst.Call] = []
-    for value in values:
-        if value is None or isinstance(value, (cst.AugAssign,)) or not isinstance(value, cst.CSTNode):
-            return None
-        if is_none(value):
-            continue
-        if isinstance(value, cst.Call):
-            sources.append(value)
-        elif isinstance(value, (cst.Name, cst.Attribute)):
-            sub = value_sources(index, value, depth + 1)
-            if sub is None:
-                return None
-            sources.extend(sub)
-        else:
-            return None
-    return sources or None
-
-
 def local_subclass_of(index: FileIndex, call: cst.Call, classes) -> Optional[cst.ClassDef]:
     local = index.local_class(call.func)
     if local is not None and index.class_inherits(local, classes):
@@ -346,10 +263,10 @@ def attribute_stored_on(index: FileIndex, receiver: cst.CSTNode, names) -> bool:
         attr = index.parent.get(use)
         if not (isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value in names):
             continue
-        if _assigned_value(index, attr)[0]:
+        if assignment_value(index, attr)[0]:
             return True
         holder = index.parent.get(attr)
-        if isinstance(holder, cst.Subscript) and holder.value is attr and _assigned_value(index, holder)[0]:
+        if isinstance(holder, cst.Subscript) and holder.value is attr and assignment_value(index, holder)[0]:
             return True
     return False
 

@@ -29,8 +29,9 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import argument, has_star_kwargs, is_none, keyword, short_source
-from leaklint.rules._timeouts import bounded_elsewhere, caller_decides_timeout, value_sources
+from leaklint.rules._timeouts import bounded_elsewhere, caller_decides_timeout
 from leaklint.rules.base import Option, Report, Rule, dotted_names
+from leaklint.values import value_sources
 
 WAIT_FUNCTIONS_OK = Option(
     "wait-functions-ok", list, [],

@@ -7,8 +7,8 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._queues import classify_creation, maxsize_of, nonblocking_put
-from leaklint.rules._timeouts import value_sources
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 # Methods that stop or release something: they run when the consumer may be gone.
 SHUTDOWN_METHODS = frozenset({"stop", "close", "aclose", "shutdown", "terminate", "__exit__",

@@ -9,8 +9,8 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import LOGGING_METHODS, NEUTRAL_BUILTINS
 from leaklint.rules._queues import QueueInfo, analyze, first_in_source, function_of, source_order
-from leaklint.rules._timeouts import value_sources
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 BROAD_EXCEPTIONS = frozenset({"Exception", "BaseException"})
 

@@ -23,9 +23,9 @@ from leaklint.rules._timeouts import (
     method_calls_on,
     timeout_arg,
     trusted_context,
-    value_sources,
 )
 from leaklint.rules.base import Option, Report, Rule, dotted_names
+from leaklint.values import value_sources
 
 FIX = "pass `timeout=(connect, read)`, e.g. `timeout=(3.05, 30)` (requests has no default)"
 

@@ -19,9 +19,9 @@ from leaklint.rules._timeouts import (
     sets_default_socket_timeout,
     timeout_arg,
     trusted_context,
-    value_sources,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 FIX = "pass `timeout=` (the third positional argument), e.g. `urlopen(url, timeout=30)`"
 

@@ -20,9 +20,9 @@ from leaklint.rules._timeouts import (
     sets_default_socket_timeout,
     timeout_arg,
     trusted_context,
-    value_sources,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 FIX = ("pass `timeout=urllib3.Timeout(connect=..., read=...)` to the `PoolManager` or "
        "connection pool, or `timeout=` to the request")

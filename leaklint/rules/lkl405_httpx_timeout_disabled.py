@@ -18,9 +18,9 @@ from leaklint.rules._timeouts import (
     disabled_timeout_object,
     timeout_arg,
     trusted_context,
-    value_sources,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 FIX = "pass a bound, e.g. `timeout=httpx.Timeout(10.0, connect=5.0)`, or leave it out for the 5 s default"
 _BOUNDS = ("connect", "read", "write", "pool")

@@ -18,9 +18,9 @@ from leaklint.rules._timeouts import (
     disabled_timeout_object,
     timeout_arg,
     trusted_context,
-    value_sources,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import value_sources
 
 FIX = "pass `aiohttp.ClientTimeout(total=..., sock_read=...)` with at least one bound"
 

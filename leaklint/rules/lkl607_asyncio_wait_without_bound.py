@@ -10,7 +10,6 @@ from leaklint.index import FileIndex
 from leaklint.rules._asyncio import _resolver
 from leaklint.rules._common import short_source
 from leaklint.rules._queues import ASYNC_QUEUES
-from leaklint.rules._timeouts import value_sources
 from leaklint.rules._waits import (
     SHARED_EXEMPTIONS_DOC,
     Signature,
@@ -19,6 +18,7 @@ from leaklint.rules._waits import (
     local_subclass_creations,
     waits_on,
 )
+from leaklint.values import value_sources
 
 PLAIN = Signature(None)
 QUEUE_METHODS = {"get": PLAIN}
