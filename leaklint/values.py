@@ -107,3 +107,140 @@ def _sources_of_values(index, values, depth) -> Optional[List[cst.Call]]:
         else:
             return None
     return sources or None
+
+
+def single_binding_value(index: FileIndex, name: cst.Name) -> Optional[cst.CSTNode]:
+    """The value of a name bound exactly once (an assignment or a `with ... as`)."""
+    bindings = index.bindings_of(name)
+    if len(bindings) == 1 and bindings[0].kind in ("assign", "with", "annassign"):
+        return bindings[0].value
+    return None
+
+
+def is_result_of(index: FileIndex, expr: cst.CSTNode, names, depth: int = 0) -> bool:
+    """`expr` evaluates to the result of a call to one of `names` (directly or through a
+    name bound once to such a call)."""
+    if isinstance(expr, cst.Call):
+        return index.call_name(expr) in names
+    if isinstance(expr, cst.Name) and depth < 3:
+        value = single_binding_value(index, expr)
+        return value is not None and is_result_of(index, value, names, depth + 1)
+    return False
+
+
+# ------------------------------------------------------- calls that run a callable
+# What the forward tracer needs to follow a value into the function it is handed to.
+THREAD_FACTORIES = frozenset({"threading.Thread", "multiprocessing.Process",
+                              "multiprocessing.context.Process"})
+CONTEXT_FACTORIES = frozenset({"multiprocessing.get_context"})
+PARTIALS = frozenset({"functools.partial"})
+
+
+def positional_args(call: cst.Call) -> List[cst.Arg]:
+    return [a for a in call.args if a.keyword is None and not a.star]
+
+
+def _keyword(call: cst.Call, name: str) -> Optional[cst.Arg]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def is_context_process(index: FileIndex, call: cst.Call) -> bool:
+    """`get_context("spawn").Process(...)`."""
+    func = call.func
+    return (isinstance(func, cst.Attribute) and func.attr.value == "Process"
+            and is_result_of(index, func.value, CONTEXT_FACTORIES))
+
+
+def spawned_callable(index: FileIndex, call: cst.Call):
+    """For a call that runs a callable later, (callable expr, the `args` Arg holding a
+    tuple of its arguments or None, list of positional Args passed straight through or
+    None). None when `call` is not such a call."""
+    name = index.call_name(call)
+    func = call.func
+    if name in THREAD_FACTORIES or is_context_process(index, call):
+        target = _keyword(call, "target")
+        args = _keyword(call, "args")
+        if target is None:
+            return None
+        if args is not None and not isinstance(args.value, cst.Tuple):
+            return None
+        return target.value, args, None
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        pos = positional_args(call)
+        if name == "asyncio.to_thread" or method in ("submit", "to_thread", "call_soon",
+                                                     "call_soon_threadsafe", "apply_async",
+                                                     "start_new_thread"):
+            if method in ("apply_async", "start_new_thread"):
+                if len(pos) >= 1:
+                    args = pos[1] if len(pos) > 1 else _keyword(call, "args")
+                    if args is not None and not isinstance(args.value, cst.Tuple):
+                        return None
+                    return pos[0].value, args, None
+                return None
+            if pos:
+                return pos[0].value, None, pos[1:]
+        if method == "run_in_executor" and len(pos) >= 2:
+            return pos[1].value, None, pos[2:]
+    elif name == "asyncio.to_thread":
+        pos = positional_args(call)
+        if pos:
+            return pos[0].value, None, pos[1:]
+    return None
+
+
+def _is_static(method: cst.FunctionDef) -> bool:
+    for decorator in method.decorators:
+        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
+            return True
+    return False
+
+
+def resolve_callable(index: FileIndex, expr: Optional[cst.CSTNode]):
+    """(FunctionDef or Lambda of this file, number of leading parameters already bound)
+    that calling `expr` runs: a lambda, a function, a local class's `__init__`, a method
+    of `self`'s class, a `functools.partial` of one; (None, 0) when unknown."""
+    if expr is None:
+        return None, 0
+    if isinstance(expr, cst.Lambda):
+        return expr, 0
+    if isinstance(expr, cst.Name):
+        bindings = index.bindings_of(expr)
+        if len(bindings) == 1:
+            binding = bindings[0]
+            if binding.kind == "def" and isinstance(binding.node, cst.FunctionDef):
+                return binding.node, (1 if binding.scope.kind == "class" else 0)
+            if binding.kind == "class" and isinstance(binding.node, cst.ClassDef):
+                info = index.classes.get(binding.node)
+                if info is not None and "__init__" in info.methods:
+                    return info.methods["__init__"], 1
+            if binding.kind == "assign" and isinstance(binding.value, cst.Call):
+                if index.call_name(binding.value) in PARTIALS:
+                    return _partial(index, binding.value)
+        return None, 0
+    if isinstance(expr, cst.Attribute):
+        info = index.class_of_self(expr.value)
+        if info is not None:
+            for member in index.class_family(info):
+                method = member.methods.get(expr.attr.value)
+                if method is not None:
+                    if _is_static(method):
+                        return method, 0
+                    return method, 1
+        return None, 0
+    if isinstance(expr, cst.Call) and index.call_name(expr) in PARTIALS:
+        return _partial(index, expr)
+    return None, 0
+
+
+def _partial(index: FileIndex, call: cst.Call):
+    args = positional_args(call)
+    if not args or len(args) != len([a for a in call.args if a.keyword is None]):
+        return None, 0
+    func, offset = resolve_callable(index, args[0].value)
+    if func is None:
+        return None, 0
+    return func, offset + len(args) - 1

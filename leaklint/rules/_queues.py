@@ -27,6 +27,15 @@ import libcst as cst
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import NEUTRAL_BUILTINS
 from leaklint.rules._common import SNIPPET_LIMIT, keyword
+from leaklint.values import (
+    CONTEXT_FACTORIES,
+    PARTIALS,
+    is_result_of,
+    resolve_callable,
+    single_binding_value,
+    spawned_callable,
+)
+from leaklint.values import positional_args as positional
 
 THREAD_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
                            "queue.SimpleQueue"})
@@ -39,18 +48,14 @@ MP_QUEUES = frozenset({"multiprocessing.Queue", "multiprocessing.JoinableQueue",
                        "multiprocessing.queues.SimpleQueue"})
 MP_QUEUE_METHODS = frozenset({"Queue", "JoinableQueue", "SimpleQueue"})
 MANAGER_FACTORIES = frozenset({"multiprocessing.Manager", "multiprocessing.managers.SyncManager"})
-CONTEXT_FACTORIES = frozenset({"multiprocessing.get_context"})
 
 PUT_METHODS = frozenset({"put", "put_nowait"})
 GET_METHODS = frozenset({"get", "get_nowait"})
 NEUTRAL_METHODS = frozenset({"qsize", "empty", "full", "close", "join_thread",
                              "cancel_join_thread", "shutdown", "maxsize"})
 
-THREAD_FACTORIES = frozenset({"threading.Thread", "multiprocessing.Process",
-                              "multiprocessing.context.Process"})
 TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 TASK_METHODS = frozenset({"create_task", "ensure_future"})
-PARTIALS = frozenset({"functools.partial"})
 # A queue on a public attribute (`self.queue`) may be read by users of the class.
 PUBLIC_ATTRIBUTES_ESCAPE = True
 
@@ -83,10 +88,6 @@ class QueueInfo:
         return self.kind != "mp" or self.name.endswith("JoinableQueue")
 
 
-def positional(call: cst.Call) -> List[cst.Arg]:
-    return [a for a in call.args if a.keyword is None and not a.star]
-
-
 def int_constant(expr: Optional[cst.CSTNode]) -> Optional[int]:
     if isinstance(expr, cst.Integer):
         try:
@@ -103,24 +104,6 @@ def text_of(index: FileIndex, node: cst.CSTNode) -> str:
     return " ".join(index.module.code_for_node(node).split())
 
 
-def single_binding_value(index: FileIndex, name: cst.Name) -> Optional[cst.CSTNode]:
-    bindings = index.bindings_of(name)
-    if len(bindings) == 1 and bindings[0].kind in ("assign", "with", "annassign"):
-        return bindings[0].value
-    return None
-
-
-def _is_factory(index: FileIndex, expr: cst.CSTNode, names, depth: int = 0) -> bool:
-    """`expr` evaluates to the result of a call to one of `names` (directly or through a
-    name bound once to such a call)."""
-    if isinstance(expr, cst.Call):
-        return index.call_name(expr) in names
-    if isinstance(expr, cst.Name) and depth < 3:
-        value = single_binding_value(index, expr)
-        return value is not None and _is_factory(index, value, names, depth + 1)
-    return False
-
-
 def _is_context_manager(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> bool:
     """`get_context().Manager()`, directly or through a name bound once to it."""
     if isinstance(expr, cst.Name) and depth < 3:
@@ -128,7 +111,7 @@ def _is_context_manager(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> 
         return value is not None and _is_context_manager(index, value, depth + 1)
     return (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute)
             and expr.func.attr.value == "Manager"
-            and _is_factory(index, expr.func.value, CONTEXT_FACTORIES))
+            and is_result_of(index, expr.func.value, CONTEXT_FACTORIES))
 
 
 def classify_creation(index: FileIndex, call: cst.Call) -> Optional[Tuple[str, str]]:
@@ -142,10 +125,10 @@ def classify_creation(index: FileIndex, call: cst.Call) -> Optional[Tuple[str, s
         return "mp", "multiprocessing." + name.rsplit(".", 1)[1]
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in MP_QUEUE_METHODS:
-        if _is_factory(index, func.value, CONTEXT_FACTORIES):
+        if is_result_of(index, func.value, CONTEXT_FACTORIES):
             return "mp", "multiprocessing." + func.attr.value
         if func.attr.value == "Queue" or func.attr.value == "JoinableQueue":
-            if _is_factory(index, func.value, MANAGER_FACTORIES) or _is_context_manager(
+            if is_result_of(index, func.value, MANAGER_FACTORIES) or _is_context_manager(
                     index, func.value):
                 return "manager", "Manager()." + func.attr.value
     return None
@@ -364,14 +347,14 @@ class QueueTracer:
             return
         # Thread(target=f, args=(q,)) with q passed as a keyword `kwargs` member is rare;
         # `Thread(target=f, kwargs={"q": q})` escapes (dict element).
-        func, offset = self.resolve_callable(call.func)
+        func, offset = resolve_callable(self.index, call.func)
         if func is not None:
             self.follow_parameter(func, offset, call, arg)
             return
         if name in PARTIALS and arg.keyword is None and call.args and call.args[0] is not arg:
             # functools.partial(f, q): q becomes one of f's leading arguments
             if not any(a.star for a in call.args):
-                func, offset = self.resolve_callable(call.args[0].value)
+                func, offset = resolve_callable(self.index, call.args[0].value)
                 if func is not None:
                     self.follow_position(func, offset + positional(call).index(arg) - 1, None)
                     return
@@ -379,7 +362,7 @@ class QueueTracer:
         if spawn is not None:
             target, args_expr, extra = spawn
             if arg.keyword is None and extra is not None and arg in extra:
-                func, offset = self.resolve_callable(target)
+                func, offset = resolve_callable(self.index, target)
                 if func is not None:
                     position = extra.index(arg)
                     self.follow_position(func, offset + position, None)
@@ -395,7 +378,7 @@ class QueueTracer:
                 isinstance(e, cst.StarredElement) for e in tup.elements):
             spawn = spawned_callable(self.index, call)
             if spawn is not None and spawn[1] is arg:
-                func, offset = self.resolve_callable(spawn[0])
+                func, offset = resolve_callable(self.index, spawn[0])
                 if func is not None:
                     position = list(tup.elements).index(element)
                     self.follow_position(func, offset + position, None)
@@ -412,55 +395,11 @@ class QueueTracer:
                 and arg.keyword is not None and arg.keyword.value == "kwargs"):
             spawn = spawned_callable(self.index, call)
             if spawn is not None:
-                func, _ = self.resolve_callable(spawn[0])
+                func, _ = resolve_callable(self.index, spawn[0])
                 if func is not None and isinstance(key.evaluated_value, str):
                     self.follow_named(func, key.evaluated_value)
                     return
         self.escape("stored in a dict")
-
-    def resolve_callable(self, expr: Optional[cst.CSTNode]):
-        """(FunctionDef or Lambda, number of leading parameters already bound)."""
-        index = self.index
-        if expr is None:
-            return None, 0
-        if isinstance(expr, cst.Lambda):
-            return expr, 0
-        if isinstance(expr, cst.Name):
-            bindings = index.bindings_of(expr)
-            if len(bindings) == 1:
-                binding = bindings[0]
-                if binding.kind == "def" and isinstance(binding.node, cst.FunctionDef):
-                    return binding.node, (1 if binding.scope.kind == "class" else 0)
-                if binding.kind == "class" and isinstance(binding.node, cst.ClassDef):
-                    info = index.classes.get(binding.node)
-                    if info is not None and "__init__" in info.methods:
-                        return info.methods["__init__"], 1
-                if binding.kind == "assign" and isinstance(binding.value, cst.Call):
-                    if index.call_name(binding.value) in PARTIALS:
-                        return self._partial(binding.value)
-            return None, 0
-        if isinstance(expr, cst.Attribute):
-            info = index.class_of_self(expr.value)
-            if info is not None:
-                for member in index.class_family(info):
-                    method = member.methods.get(expr.attr.value)
-                    if method is not None:
-                        if _is_static(method):
-                            return method, 0
-                        return method, 1
-            return None, 0
-        if isinstance(expr, cst.Call) and index.call_name(expr) in PARTIALS:
-            return self._partial(expr)
-        return None, 0
-
-    def _partial(self, call: cst.Call):
-        args = positional(call)
-        if not args or len(args) != len([a for a in call.args if a.keyword is None]):
-            return None, 0
-        func, offset = self.resolve_callable(args[0].value)
-        if func is None:
-            return None, 0
-        return func, offset + len(args) - 1
 
     def follow_parameter(self, func, offset: int, call: cst.Call, arg: cst.Arg) -> None:
         if arg.keyword is not None:
@@ -502,57 +441,6 @@ class QueueTracer:
             self.trace(use)
             if self.info.escaped:
                 return
-
-
-def spawned_callable(index: FileIndex, call: cst.Call):
-    """For a call that runs a callable later, (callable expr, the `args` Arg holding a
-    tuple of its arguments or None, list of positional Args passed straight through or
-    None). None when `call` is not such a call."""
-    name = index.call_name(call)
-    func = call.func
-    if name in THREAD_FACTORIES or _is_context_process(index, call):
-        target = keyword(call, "target")
-        args = keyword(call, "args")
-        if target is None:
-            return None
-        if args is not None and not isinstance(args.value, cst.Tuple):
-            return None
-        return target.value, args, None
-    if isinstance(func, cst.Attribute):
-        method = func.attr.value
-        pos = positional(call)
-        if name == "asyncio.to_thread" or method in ("submit", "to_thread", "call_soon",
-                                                     "call_soon_threadsafe", "apply_async",
-                                                     "start_new_thread"):
-            if method in ("apply_async", "start_new_thread"):
-                if len(pos) >= 1:
-                    args = pos[1] if len(pos) > 1 else keyword(call, "args")
-                    if args is not None and not isinstance(args.value, cst.Tuple):
-                        return None
-                    return pos[0].value, args, None
-                return None
-            if pos:
-                return pos[0].value, None, pos[1:]
-        if method == "run_in_executor" and len(pos) >= 2:
-            return pos[1].value, None, pos[2:]
-    elif name == "asyncio.to_thread":
-        pos = positional(call)
-        if pos:
-            return pos[0].value, None, pos[1:]
-    return None
-
-
-def _is_context_process(index: FileIndex, call: cst.Call) -> bool:
-    func = call.func
-    return (isinstance(func, cst.Attribute) and func.attr.value == "Process"
-            and _is_factory(index, func.value, CONTEXT_FACTORIES))
-
-
-def _is_static(method: cst.FunctionDef) -> bool:
-    for decorator in method.decorators:
-        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
-            return True
-    return False
 
 
 def _all_self_attrs(index: FileIndex):

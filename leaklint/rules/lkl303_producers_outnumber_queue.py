@@ -11,7 +11,6 @@ from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._queues import (
     TASK_FACTORIES,
     TASK_METHODS,
-    THREAD_FACTORIES,
     QueueInfo,
     analyze,
     function_of,
@@ -19,9 +18,9 @@ from leaklint.rules._queues import (
     positional,
     quoted_holder,
     repeat_count,
-    spawned_callable,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import THREAD_FACTORIES, spawned_callable
 
 _STARTABLE = ResourceKind("thread", release_methods=frozenset(), activate_methods=frozenset({"start"}))
 

@@ -10,15 +10,14 @@ from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._queues import (
-    QueueTracer,
     analyze,
     function_of,
     quoted_holder,
     source_order,
-    spawned_callable,
     text_of,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.values import is_context_process, resolve_callable, spawned_callable
 
 _PROCESS = ResourceKind("process", release_methods=frozenset())
 _PROCESS_CLASSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
@@ -169,7 +168,7 @@ class ProcessJoinedBeforeQueueDrained(Rule):
                 tup = spawn[1].value
                 if not any(id(e.value) in info.uses for e in tup.elements):
                     continue
-                func, _ = QueueTracer(index, info).resolve_callable(spawn[0])
+                func, _ = resolve_callable(index, spawn[0])
                 if func is None or not any(_inside(index, put, func) for put in info.puts):
                     continue
                 if any(_inside(index, get, func) for get in info.gets):
@@ -198,8 +197,4 @@ class ProcessJoinedBeforeQueueDrained(Rule):
     def _is_process(index: FileIndex, call: cst.Call) -> bool:
         if index.call_name(call) in _PROCESS_CLASSES:
             return True
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "Process":
-            from leaklint.rules._queues import CONTEXT_FACTORIES, _is_factory
-            return _is_factory(index, func.value, CONTEXT_FACTORIES)
-        return False
+        return is_context_process(index, call)
