@@ -23,11 +23,18 @@ because a leak linter that cries wolf gets disabled.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, cast
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
 from leaklint.index import FileIndex, walk
+from leaklint.values import (
+    PARTIALS,
+    positional_args,
+    resolve_callable,
+    source_order,
+    spawned_callable,
+)
 
 # Builtins that look at a value without keeping it.
 NEUTRAL_BUILTINS = frozenset({
@@ -57,7 +64,8 @@ CONTEXT_TAKERS = frozenset({"enter_context", "enter_async_context", "push",
 
 @dataclass(frozen=True)
 class ResourceKind:
-    """What makes one kind of resource released, as the rules declare it."""
+    """What makes one kind of resource released, as the rules declare it, and how far
+    its family trusts the roads a value takes."""
 
     noun: str
     release_methods: FrozenSet[str]
@@ -72,9 +80,26 @@ class ResourceKind:
     globals_escape: bool = False
     # Qualified names of functions that only look at resources passed to them.
     neutral_functions: FrozenSet[str] = frozenset()
-    # Follow a resource passed to a plain function defined in the same file into that
-    # function's parameter, instead of treating the call as an escape.
+    # Follow a resource handed to a function of the same file into that function's
+    # parameter, instead of treating the call as an escape: a plain call, a method of
+    # `self`'s class, a local class (its `__init__`), a thread or process target
+    # (`args=(x,)`, `kwargs={"x": x}`), `functools.partial`, `executor.submit`, ...
     follow_local_functions: bool = False
+    # Follow the value into lists, tuples, sets and dicts and back out; False: a value
+    # stored in a container escapes.
+    follow_containers: bool = True
+    # The attributes of the value the family understands (None: all of them). Any
+    # other attribute, a subscript or an iteration of the value is an escape.
+    known_attributes: Optional[FrozenSet[str]] = None
+    # A value on a public `self` attribute (no leading underscore) may be used by the
+    # class's users: an escape.
+    public_attributes_escape: bool = False
+    # A `self` attribute of a class deriving from a class of another module (other
+    # than a few inert ones): code there may use it: an escape.
+    foreign_bases_escape: bool = False
+    # Note which uses may see another value (`q = Queue(); ...; q = Queue()`,
+    # `out = out or Queue()`): `Lifecycle.member_uses` marks them weak.
+    weak_uses: bool = False
 
 
 @dataclass
@@ -83,12 +108,22 @@ class Lifecycle:
     holder: str = "discarded"
     released: bool = False
     escaped: bool = False
+    # Why it escaped (for debugging and messages): "returned", "passed to f", ...
+    escape_reason: str = ""
     activated: bool = False
     method_calls: Dict[str, List[cst.Call]] = field(default_factory=dict)
     # attr -> values stored (`t.daemon = True`); None: a store of no known value.
     attribute_stores: Dict[str, List[Optional[cst.CSTNode]]] = field(default_factory=dict)
     # Plain attribute reads on the resource (`proc.pid`, `proc.stdout`): attr -> nodes.
     attribute_reads: Dict[str, List[cst.Attribute]] = field(default_factory=dict)
+    # Every call or read of an attribute of the value, in the order found: (attribute,
+    # the call, or the bound method handed out as in `f(q.put)`, weak). A weak use may
+    # see another value (only noted for kinds with `weak_uses`).
+    member_uses: List[Tuple[str, cst.CSTNode, bool]] = field(default_factory=list)
+    # ids of every expression found to evaluate to the value.
+    value_nodes: Set[int] = field(default_factory=set)
+    # Functions (FunctionDef or Lambda) the value was followed into as a parameter.
+    callees: Set[cst.CSTNode] = field(default_factory=set)
     # `self` attributes the resource was followed into: (ClassInfo, attribute name).
     self_attributes: List[tuple] = field(default_factory=list)
 
@@ -143,6 +178,9 @@ def track(index: FileIndex, creation: cst.CSTNode, kind: ResourceKind,
 
 
 class _Tracer:
+    """The one forward tracer: every family's value is followed here, the families
+    differ only by their `ResourceKind`."""
+
     def __init__(self, index: FileIndex, kind: ResourceKind):
         self.index = index
         self.kind = kind
@@ -150,18 +188,26 @@ class _Tracer:
         self.result: Lifecycle
         self._seen: Set[tuple] = set()
         self.every_use = False
+        # The uses being followed may see another value (see ResourceKind.weak_uses).
+        self.weak = False
 
     # -- events -------------------------------------------------------------------
     def release(self) -> None:
         self.result.released = True
 
-    def escape(self) -> None:
-        self.result.escaped = True
+    def escape(self, reason: str = "") -> None:
+        if not self.result.escaped:
+            self.result.escaped = True
+            self.result.escape_reason = reason
 
     def done(self) -> bool:
         if self.every_use:
             return False
         return self.result.released or self.result.escaped
+
+    def strict(self) -> bool:
+        """Uses of the value the family does not know are escapes."""
+        return self.kind.known_attributes is not None
 
     # -- holders ------------------------------------------------------------------
     def describe_holder(self, node: cst.CSTNode) -> str:
@@ -191,29 +237,42 @@ class _Tracer:
         return "discarded"
 
     # -- tracing ------------------------------------------------------------------
-    def trace(self, node: cst.CSTNode, mode: str) -> None:
-        """`node` evaluates to the resource (mode "item") or to a container of them."""
-        key = (id(node), mode)
+    def trace(self, node: cst.CSTNode, mode: str, weak: Optional[bool] = None) -> None:
+        """`node` evaluates to the resource (mode "item") or to a container of them.
+        `weak`: the use may see another value (see ResourceKind.weak_uses)."""
+        if weak is None:
+            weak = self.weak
+        key = (id(node), mode, weak)
         if key in self._seen or self.done():
             return
         self._seen.add(key)
         parent = self.parent.get(node)
         if parent is None:
             return
-        if mode == "item":
-            self._trace_item(node, parent)
-        else:
-            self._trace_container(node, parent)
+        saved, self.weak = self.weak, weak
+        try:
+            if mode == "item":
+                self.result.value_nodes.add(id(node))
+                self._trace_item(node, parent)
+            else:
+                self._trace_container(node, parent)
+        finally:
+            self.weak = saved
+
+    def _weaker(self, other: cst.CSTNode) -> bool:
+        """`x or other`, `x if c else other`: the result is another value unless the
+        other operand is None."""
+        return self.weak or (self.kind.weak_uses and not _is_none(other))
 
     def _trace_common(self, node, parent, mode) -> bool:
         """Contexts that mean the same for an item and a container. True if handled."""
         if isinstance(parent, (cst.Return, cst.Yield)):
-            self.escape()
+            self.escape("returned")
         elif isinstance(parent, cst.Await):
             if self.kind.awaitable:
                 self.release()
             else:
-                self.escape()
+                self.escape("awaited")
         elif isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)) and not _is_target(node, parent):
             assign = parent if not isinstance(parent, cst.AssignTarget) else self.parent.get(parent)
             if isinstance(assign, cst.Assign):
@@ -235,10 +294,12 @@ class _Tracer:
         elif isinstance(parent, cst.BooleanOperation):
             # `t and t.join()`: the operand's value may flow on as the result
             if self.parent.get(parent) is not None and not isinstance(self.parent.get(parent), (cst.If, cst.While, cst.Expr)):
-                self.trace(parent, mode)
+                other = parent.right if parent.left is node else parent.left
+                self.trace(parent, mode, self._weaker(other))
         elif isinstance(parent, cst.IfExp):
             if parent.test is not node:
-                self.trace(parent, mode)
+                other = parent.orelse if parent.body is node else parent.body
+                self.trace(parent, mode, self._weaker(other))
         elif isinstance(parent, cst.WithItem) and parent.item is node:
             if self.kind.context_manager:
                 self.release()
@@ -251,18 +312,23 @@ class _Tracer:
                     self.bind_target(unpacked, mode)
                 return True
             holder = self.parent.get(parent)
-            if mode == "item" and isinstance(holder, (cst.List, cst.Tuple, cst.Set)):
+            if (mode == "item" and isinstance(parent, cst.Element) and isinstance(holder, cst.Tuple)
+                    and self.kind.follow_local_functions and self._follow_args_tuple(holder, parent)):
+                return True
+            if mode == "item" and self.kind.follow_containers and isinstance(holder, (cst.List, cst.Tuple, cst.Set)):
                 self.trace(holder, "container")
             else:
-                self.escape()
+                self.escape("stored in a container")
         elif isinstance(parent, cst.DictElement) and parent.value is node:
             holder = self.parent.get(parent)
-            if mode == "item" and isinstance(holder, cst.Dict):
+            if mode == "item" and self.kind.follow_local_functions and self._follow_kwargs_dict(parent):
+                return True
+            if mode == "item" and self.kind.follow_containers and isinstance(holder, cst.Dict):
                 self.trace(holder, "container")
             else:
-                self.escape()
+                self.escape("stored in a dict")
         elif isinstance(parent, (cst.Lambda,)):
-            self.escape()  # returned by the lambda
+            self.escape("returned by a lambda")
         else:
             return False
         return True
@@ -270,38 +336,60 @@ class _Tracer:
     def _trace_item(self, node, parent) -> None:
         kind = self.kind
         if isinstance(parent, cst.Attribute) and parent.value is node:
-            attr = parent.attr.value
-            holder = self.parent.get(parent)
-            if isinstance(holder, cst.Call) and holder.func is parent:
-                self.result.method_calls.setdefault(attr, []).append(holder)
-                if attr in kind.release_methods:
-                    self.release()
-                if attr in kind.activate_methods:
-                    self.result.activated = True
-                if attr == "__enter__" and kind.context_manager:
-                    self.release()
-            elif _is_target(parent, holder):
-                value = _assigned_value(parent, holder, self.parent)
-                self.result.attribute_stores.setdefault(attr, []).append(value)
-            elif attr in kind.release_methods and not isinstance(holder, _LOOKED_AT):
-                # `atexit.register(executor.shutdown)`: the release is handed out. A bare
-                # `t.join` statement or a test of it (`if t.join:`) calls nothing.
-                self.release()
-            else:
-                self.result.attribute_reads.setdefault(attr, []).append(parent)
+            self._trace_member(parent)
             return
         if isinstance(parent, cst.Subscript) or isinstance(parent, cst.SubscriptElement):
+            if self.strict():
+                self.escape("subscripted")
             return  # `t[...]` on a resource: looked at
         if self._trace_common(node, parent, "item"):
             return
         if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp)) and parent.elt is node:
-            self.trace(parent, "container")
+            if kind.follow_containers:
+                self.trace(parent, "container")
+            else:
+                self.escape("stored in a container")
         elif isinstance(parent, cst.DictComp) and parent.value is node:
-            self.trace(parent, "container")
+            if kind.follow_containers:
+                self.trace(parent, "container")
+            else:
+                self.escape("stored in a dict")
         elif isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
-            pass  # iterating over a resource (a queue, a pool's results): looked at
+            if self.strict():
+                self.escape("iterated")
+            # else iterating over a resource (a pool's results): looked at
         else:
-            self.escape()
+            self.escape("stored")
+
+    def _trace_member(self, attribute: cst.Attribute) -> None:
+        """`value.attr`: a method called, a bound method handed out, an attribute read
+        or stored."""
+        kind = self.kind
+        attr = attribute.attr.value
+        holder = self.parent.get(attribute)
+        if _is_target(attribute, holder):
+            value = _assigned_value(attribute, holder, self.parent)
+            self.result.attribute_stores.setdefault(attr, []).append(value)
+            return
+        if isinstance(holder, cst.Call) and holder.func is attribute:
+            self.result.member_uses.append((attr, holder, self.weak))
+            self.result.method_calls.setdefault(attr, []).append(holder)
+            if attr in kind.release_methods:
+                self.release()
+            if attr in kind.activate_methods:
+                self.result.activated = True
+            if attr == "__enter__" and kind.context_manager:
+                self.release()
+        else:
+            self.result.member_uses.append((attr, attribute, self.weak))
+            if attr in kind.release_methods and not isinstance(holder, _LOOKED_AT):
+                # `atexit.register(executor.shutdown)`: the release is handed out. A bare
+                # `t.join` statement or a test of it (`if t.join:`) calls nothing.
+                self.release()
+            else:
+                self.result.attribute_reads.setdefault(attr, []).append(attribute)
+        if kind.known_attributes is not None and attr not in kind.known_attributes:
+            self.escape(f"attribute {attr} used")
 
     def _trace_container(self, node, parent) -> None:
         if isinstance(parent, cst.Attribute) and parent.value is node:
@@ -342,10 +430,11 @@ class _Tracer:
                 return
         self.escape()
 
+
     def _trace_argument(self, node, arg: cst.Arg, mode: str) -> None:
         call = self.parent.get(arg)
         if not isinstance(call, cst.Call):
-            self.escape()
+            self.escape("passed on")
             return
         index = self.index
         name = index.call_name(call)
@@ -356,7 +445,7 @@ class _Tracer:
             return
         func = call.func
         if mode == "item" and name == "builtins.enumerate":
-            self.escape()
+            self.escape("enumerated")
             return
         if mode == "container":
             if name in CONTAINER_COPIES:
@@ -372,49 +461,105 @@ class _Tracer:
             if method in CONTEXT_TAKERS:
                 self.release()
                 return
-            if mode == "item" and method in ("append", "appendleft", "add", "insert", "setdefault"):
+            if (mode == "item" and self.kind.follow_containers
+                    and method in ("append", "appendleft", "add", "insert", "setdefault")):
                 self.trace_container_expr(func.value)
                 return
         if self.kind.follow_local_functions and mode == "item" and self._follow_into(call, arg):
             return
-        self.escape()
+        self.escape("passed to " + " ".join(index.module.code_for_node(func).split()))
 
+    # -- into the functions a value is handed to ----------------------------------
     def _follow_into(self, call: cst.Call, arg: cst.Arg) -> bool:
-        """`helper(proc)` with `def helper(p):` in this file (plain, undecorated, one
-        definition): follow the parameter inside it. False when the shape is not
-        understood (the caller then treats the value as escaped)."""
-        func = call.func
-        if not isinstance(func, cst.Name) or arg.star:
+        """`helper(x)`, `self.helper(x)`, `Worker(x)`, `partial(f, x)`, `submit(f, x)`
+        with the callee defined in this file: follow the parameter inside it. False when
+        the shape is not understood (the caller then treats the value as escaped)."""
+        if arg.star:
             return False
-        bindings = self.index.bindings_of(func)
-        if len(bindings) != 1 or bindings[0].kind != "def":
+        index = self.index
+        func, offset = resolve_callable(index, call.func)
+        if func is not None:
+            return self._follow_parameter(func, offset, call, arg)
+        if (index.call_name(call) in PARTIALS and arg.keyword is None and call.args
+                and call.args[0] is not arg and not any(a.star for a in call.args)):
+            # functools.partial(f, x): x becomes one of f's leading arguments
+            func, offset = resolve_callable(index, call.args[0].value)
+            if func is not None:
+                return self._follow_position(func, offset + positional_args(call).index(arg) - 1)
+        spawn = spawned_callable(index, call)
+        if spawn is not None:
+            target, _, extra = spawn
+            if arg.keyword is None and extra is not None and arg in extra:
+                func, offset = resolve_callable(index, target)
+                if func is not None:
+                    return self._follow_position(func, offset + extra.index(arg))
+        return False
+
+    def _follow_args_tuple(self, tup: cst.Tuple, element: cst.Element) -> bool:
+        """`Thread(target=f, args=(x,))`: the tuple's position maps onto f's parameters."""
+        arg = self.parent.get(tup)
+        call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
+        if not isinstance(call, cst.Call) or any(
+                isinstance(e, cst.StarredElement) for e in tup.elements):
             return False
-        callee = bindings[0].node
-        if not isinstance(callee, cst.FunctionDef) or callee.decorators:
+        spawn = spawned_callable(self.index, call)
+        if spawn is None or spawn[1] is not arg:
             return False
-        params = callee.params
+        func, offset = resolve_callable(self.index, spawn[0])
+        if func is None:
+            return False
+        return self._follow_position(func, offset + list(tup.elements).index(element))
+
+    def _follow_kwargs_dict(self, element: cst.DictElement) -> bool:
+        """`Thread(target=f, kwargs={"x": x})`: the key names f's parameter."""
+        mapping = self.parent.get(element)
+        arg = self.parent.get(mapping) if mapping is not None else None
+        call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
+        key = element.key
+        if not (isinstance(call, cst.Call) and isinstance(key, cst.SimpleString)
+                and isinstance(arg, cst.Arg) and arg.keyword is not None
+                and arg.keyword.value == "kwargs"):
+            return False
+        spawn = spawned_callable(self.index, call)
+        if spawn is None:
+            return False
+        func, _ = resolve_callable(self.index, spawn[0])
+        if func is None or not isinstance(key.evaluated_value, str):
+            return False
+        return self._follow_named(func, key.evaluated_value)
+
+    def _follow_parameter(self, func, offset: int, call: cst.Call, arg: cst.Arg) -> bool:
         if arg.keyword is not None:
-            names = [p.name.value for p in (*params.posonly_params, *params.params,
-                                            *params.kwonly_params)]
-            if arg.keyword.value not in names:
-                return False
-            param = arg.keyword.value
-        else:
-            position = 0
-            for other in call.args:
-                if other is arg:
-                    break
-                if other.star or other.keyword is not None:
-                    return False
-                position += 1
-            positional = [*params.posonly_params, *params.params]
-            if position >= len(positional):
-                return False
-            param = positional[position].name.value
-        scope = self.index.scope_of_node.get(callee)
-        if scope is None or len(scope.bindings.get(param, ())) != 1:
-            return False  # the parameter is rebound inside the helper
-        for use in self.index.uses(scope, param):
+            return self._follow_named(func, arg.keyword.value)
+        if any(a.star for a in call.args[: call.args.index(arg)]):
+            return False  # passed after *args: its position is unknown
+        return self._follow_position(func, offset + positional_args(call).index(arg))
+
+    def _follow_position(self, func, position: int) -> bool:
+        params = func.params
+        ordered = [*params.posonly_params, *params.params]
+        if position >= len(ordered):
+            return False  # taken by *args
+        return self._follow_param_name(func, ordered[position].name.value)
+
+    def _follow_named(self, func, name: str) -> bool:
+        params = func.params
+        if name not in [p.name.value for p in (*params.params, *params.kwonly_params)]:
+            return False  # taken by **kwargs
+        return self._follow_param_name(func, name)
+
+    def _follow_param_name(self, func, name: str) -> bool:
+        key = ("param", id(func), name, self.weak)
+        if key in self._seen:
+            return True
+        self._seen.add(key)
+        scope = self.index.scope_of_node.get(func)
+        if scope is None:
+            return False
+        if len(scope.bindings.get(name, ())) != 1 and not self.kind.weak_uses:
+            return False  # the parameter is rebound inside the function
+        self.result.callees.add(func)
+        for use in self.index.uses(scope, name):
             self.trace(use, "item")
             if self.done():
                 break
@@ -425,39 +570,64 @@ class _Tracer:
         index = self.index
         if isinstance(target, cst.Name):
             owner = index.target_scope(target)
-            if owner is None or (owner is index.module_scope and self.kind.globals_escape):
-                self.escape()
+            if owner is None:
+                self.escape("bound where we don't look")
                 return
+            if owner is index.module_scope and (self.kind.globals_escape
+                                                or _exported(index, target.value)):
+                self.escape("a module global other modules may read")
+                return
+            reach = self._binding_reach(owner, target) if self.kind.weak_uses else None
             for use in index.uses(owner, target.value):
-                self.trace(use, mode)
+                weak = self.weak
+                if reach is not None:
+                    position = reach[0].get(id(use), -1)
+                    weak = weak or not (reach[1] < position < reach[2])
+                self.trace(use, mode, weak)
                 if self.done():
                     return
         elif isinstance(target, cst.Attribute):
             info = index.class_of_self(target.value)
-            if info is not None:
-                self.follow_self_attribute(info, target.attr.value, mode)
+            if info is None:
+                self.escape("stored on an object")
+            elif self.kind.public_attributes_escape and not target.attr.value.startswith("_"):
+                self.escape("public attribute: users of the class may read it")
             else:
-                self.escape()  # stored on an object we don't track
+                self.follow_self_attribute(info, target.attr.value, mode)
         elif isinstance(target, cst.Subscript):
-            if isinstance(target.value, (cst.Name, cst.Attribute)) and mode == "item":
+            if (self.kind.follow_containers and mode == "item"
+                    and isinstance(target.value, (cst.Name, cst.Attribute))):
                 self.trace_container_expr(target.value)
             else:
-                self.escape()
+                self.escape("stored in a container")
         else:
-            self.escape()  # unpacking and other shapes
+            self.escape("unpacked")  # unpacking and other shapes
+
+    def _binding_reach(self, owner, target: cst.Name):
+        """(source order, position of this binding, position of the next binding of the
+        name in the same scope) when the name is bound more than once; else None."""
+        bindings = owner.bindings.get(target.value, ())
+        if len(bindings) < 2:
+            return None
+        order = source_order(self.index, self.index.module)
+        mine = order.get(id(target), -1)
+        later = [order.get(id(b.target if b.target is not None else b.node), -1)
+                 for b in bindings if b.target is not target]
+        later = [p for p in later if p > mine]
+        return order, mine, min(later) if later else 1 << 60
 
     def trace_container_expr(self, expr: cst.CSTNode) -> None:
         """`expr` is a container the resource was put into (`d[k] = t`)."""
         if isinstance(expr, cst.Name):
             owner = self.index.binding_scope(expr)
             if owner is None or owner is self.index.module_scope:
-                self.escape()  # a global registry: someone else may reach it
+                self.escape("stored in a global container")  # someone else may reach it
                 return
             if not all(_fresh_container(self.index, b)
                        for b in owner.bindings.get(expr.value, ())):
                 # a parameter, or an alias of a container someone else holds
                 # (`children = self.children`): the caller may reach it
-                self.escape()
+                self.escape("stored in a container someone else holds")
                 return
             for use in self.index.uses(owner, expr.value):
                 if use is not expr:
@@ -465,15 +635,15 @@ class _Tracer:
         elif isinstance(expr, cst.Attribute):
             info = self.index.class_of_self(expr.value)
             if info is None:
-                self.escape()
+                self.escape("stored in a container on an object")
             else:
                 self.follow_self_attribute(info, expr.attr.value, "container")
         else:
-            self.escape()
+            self.escape("stored in a container")
 
     def follow_self_attribute(self, info, attr: str, mode: str) -> None:
         index = self.index
-        key = ("self", id(info.node), attr, mode)
+        key = ("self", id(info.node), attr, mode, self.weak)
         if key in self._seen:
             return
         self._seen.add(key)
@@ -482,12 +652,15 @@ class _Tracer:
         for member in index.class_family(info):
             for node in member.self_attrs.get(attr, ()):
                 own_nodes.add(node)
+            if self.kind.foreign_bases_escape and _foreign_base(index, member.node):
+                self.escape("a base class defined elsewhere may use it")
+                return
         # The attribute reached from outside the class (`worker._thread.join()`): someone
         # else may release it.
         all_self = index.self_attribute_nodes()
         for node in index.attributes_by_name.get(attr, ()):
             if node not in all_self and node not in own_nodes:
-                self.escape()
+                self.escape("attribute reached from outside the class")
                 return
         for node in own_nodes:
             holder = self.parent.get(node)
@@ -538,6 +711,43 @@ def _fresh_container(index: FileIndex, binding) -> bool:
                           cst.DictComp)):
         return True
     return isinstance(value, cst.Call) and index.call_name(value) in _FRESH_CONTAINER_CALLS
+
+
+def _is_none(expr: cst.CSTNode) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _exported(index: FileIndex, name: str) -> bool:
+    """The module lists `name` in `__all__`: other modules may read the value."""
+    for binding in index.module_scope.bindings.get("__all__", ()):
+        value = binding.value
+        if isinstance(value, (cst.List, cst.Tuple)):
+            for element in value.elements:
+                if isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == name:
+                    return True
+    return False
+
+
+# Base classes known not to use their subclasses' attributes.
+INERT_BASES = frozenset({"builtins.object", "threading.Thread", "multiprocessing.Process",
+                         "multiprocessing.context.Process", "abc.ABC", "typing.Generic",
+                         "typing.Protocol", "builtins.Exception"})
+
+
+def _foreign_base(index: FileIndex, classdef: cst.ClassDef) -> bool:
+    """The class derives from a class defined in another module (other than a few inert
+    ones): code there may use the attribute."""
+    for base in classdef.bases:
+        if base.keyword is not None:
+            continue
+        expr = base.value
+        if isinstance(expr, cst.Subscript):
+            expr = expr.value
+        if index.local_class(expr) is not None:
+            continue
+        if index.qualified_name(expr) not in INERT_BASES:
+            return True
+    return False
 
 
 # -- stop signals ---------------------------------------------------------------------

@@ -13,11 +13,11 @@ Two directions, both built on `FileIndex` (bindings, `assigned_value`, `alternat
 """
 from __future__ import annotations
 
-from typing import List, Optional, Set
+from typing import Dict, List, Optional, Set
 
 import libcst as cst
 
-from leaklint.index import FileIndex
+from leaklint.index import FileIndex, walk
 
 
 def _is_none(expr: Optional[cst.CSTNode]) -> bool:
@@ -244,3 +244,15 @@ def _partial(index: FileIndex, call: cst.Call):
     if func is None:
         return None, 0
     return func, offset + len(args) - 1
+
+
+def source_order(index: FileIndex, root: cst.CSTNode) -> Dict[int, int]:
+    """Each node under `root` (by id) -> its position in source order; cached per file."""
+    cache = index.shared.get("source_order")
+    if cache is None:
+        cache = index.shared["source_order"] = {}
+    order = cache.get(id(root))
+    if order is None:
+        order = {id(node): number for number, node in enumerate(walk(root))}
+        cache[id(root)] = order
+    return order

@@ -20,22 +20,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Set, Tuple, TypeVar, Union, cast
+from typing import Iterable, List, Optional, Set, Tuple, TypeVar, Union, cast
 
 import libcst as cst
 
-from leaklint.index import FileIndex, walk
-from leaklint.lifecycle import NEUTRAL_BUILTINS
+from leaklint.index import FileIndex
+from leaklint.lifecycle import Lifecycle, ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT, keyword
 from leaklint.values import (
     CONTEXT_FACTORIES,
-    PARTIALS,
     is_result_of,
-    resolve_callable,
     single_binding_value,
-    spawned_callable,
 )
 from leaklint.values import positional_args as positional
+from leaklint.values import source_order as source_order  # the rules import it from here
 
 THREAD_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
                            "queue.SimpleQueue"})
@@ -56,8 +54,16 @@ NEUTRAL_METHODS = frozenset({"qsize", "empty", "full", "close", "join_thread",
 
 TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
 TASK_METHODS = frozenset({"create_task", "ensure_future"})
-# A queue on a public attribute (`self.queue`) may be read by users of the class.
-PUBLIC_ATTRIBUTES_ESCAPE = True
+# How the core tracer follows a queue (leaklint/lifecycle.py): into the local functions,
+# thread targets and partials it is handed to; any use of the queue other than these
+# methods, a queue kept in a container, on a public attribute (`self.queue`: users of the
+# class may read it) or on a class with a base class from elsewhere escapes, because a
+# reader may be anywhere the queue went.
+QUEUE = ResourceKind(
+    "queue", release_methods=frozenset(), follow_local_functions=True,
+    follow_containers=False, known_attributes=PUT_METHODS | GET_METHODS | NEUTRAL_METHODS
+    | {"task_done", "join"}, public_attributes_escape=True, foreign_bases_escape=True,
+    weak_uses=True)
 
 
 @dataclass
@@ -155,318 +161,6 @@ def maxsize_of(call: cst.Call, kind: str) -> Optional[int]:
     return max(value, 0)
 
 
-# ---------------------------------------------------------------------------- tracing
-class QueueTracer:
-    def __init__(self, index: FileIndex, info: QueueInfo):
-        self.index = index
-        self.parent = index.parent
-        self.info = info
-        self._seen: Set[tuple] = set()
-        self.weak = False
-
-    def escape(self, reason: str) -> None:
-        if not self.info.escaped:
-            self.info.escaped = True
-            self.info.escape_reason = reason
-
-    def trace(self, node: cst.CSTNode, weak: Optional[bool] = None) -> None:
-        """`node` evaluates to the queue. A *weak* use is one that may see another value
-        bound to the same name (`q = Queue(); ...; q = Queue()`): its gets and escapes
-        count (they can only silence a rule) but its puts and joins do not."""
-        if weak is None:
-            weak = self.weak
-        key = ("node", id(node), weak)
-        if key in self._seen or self.info.escaped:
-            return
-        self._seen.add(key)
-        saved, self.weak = self.weak, weak
-        try:
-            self._trace(node)
-        finally:
-            self.weak = saved
-
-    def _trace(self, node: cst.CSTNode) -> None:
-        self.info.uses.add(id(node))
-        parent = self.parent.get(node)
-        if parent is None:
-            self.escape("unknown context")
-            return
-        info = self.info
-        if isinstance(parent, cst.Attribute) and parent.value is node:
-            attr = parent.attr.value
-            holder = self.parent.get(parent)
-            call = holder if isinstance(holder, cst.Call) and holder.func is parent else None
-            use = call if call is not None else parent  # the call, or the method handed out
-            if isinstance(holder, cst.AssignTarget) or (
-                    isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is parent):
-                return  # `q.attr = ...`
-            if attr in PUT_METHODS:
-                if not self.weak:
-                    info.puts.append(use)
-            elif attr in GET_METHODS:
-                info.gets.append(use)
-            elif attr == "task_done":
-                info.task_dones.append(use)
-            elif attr == "join":
-                if call is not None:
-                    if not self.weak:
-                        info.joins.append(call)
-                else:
-                    info.task_dones.append(parent)  # handed out: be conservative
-            elif attr in NEUTRAL_METHODS:
-                pass
-            else:
-                self.escape(f"attribute {attr} used")
-            return
-        if isinstance(parent, (cst.Return, cst.Yield, cst.Await, cst.Lambda)):
-            self.escape("returned")
-        elif isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)):
-            assign = parent if not isinstance(parent, cst.AssignTarget) else self.parent.get(parent)
-            if isinstance(assign, cst.Assign):
-                targets = [t.target for t in assign.targets]
-            elif isinstance(assign, cst.AnnAssign):
-                targets = [assign.target]
-            else:
-                targets = []
-            if getattr(assign, "value", None) is not node:
-                self.escape("unpacked")
-                return
-            for target in targets:
-                self.bind_target(target)
-        elif isinstance(parent, cst.NamedExpr) and parent.value is node:
-            self.bind_target(parent.target)
-            self.trace(parent)
-        elif isinstance(parent, cst.Arg):
-            self.trace_argument(node, parent)
-        elif isinstance(parent, (cst.Expr, cst.Del, cst.Comparison, cst.ComparisonTarget,
-                                 cst.If, cst.While, cst.Assert, cst.UnaryOperation,
-                                 cst.FormattedStringExpression)):
-            pass
-        elif isinstance(parent, cst.BooleanOperation):
-            outer = self.parent.get(parent)
-            if not isinstance(outer, (cst.If, cst.While, cst.Expr)):
-                # `out = out or Queue()`: the result may be another queue (the caller's)
-                other = parent.right if parent.left is node else parent.left
-                self.trace(parent, self.weak or not _is_none(other))
-        elif isinstance(parent, cst.IfExp):
-            if parent.test is not node:
-                other = parent.orelse if parent.body is node else parent.body
-                self.trace(parent, self.weak or not _is_none(other))
-        elif self.index.unpacked_targets(node) is not None:  # `a, b = Queue(), Queue()`
-            for unpacked in self.index.unpacked_targets(node) or ():
-                self.bind_target(unpacked)
-        elif isinstance(parent, cst.Element) and isinstance(self.parent.get(parent), cst.Tuple):
-            self.trace_args_tuple(node, parent)
-        elif isinstance(parent, cst.DictElement) and parent.value is node:
-            self.trace_kwargs_dict(parent)
-        else:
-            self.escape("stored")
-
-    # -- storage ---------------------------------------------------------------------
-    def bind_target(self, target: cst.CSTNode) -> None:
-        index = self.index
-        if isinstance(target, cst.Name):
-            owner = index.target_scope(target)
-            if owner is None or owner.kind == "class":
-                self.escape("class attribute")
-                return
-            if owner is index.module_scope and _exported(index, target.value):
-                self.escape("exported")
-                return
-            reach = self._binding_reach(owner, target)
-            for use in index.uses(owner, target.value):
-                weak = self.weak
-                if reach is not None:
-                    position = reach[0].get(id(use), -1)
-                    weak = weak or not (reach[1] < position < reach[2])
-                self.trace(use, weak)
-                if self.info.escaped:
-                    return
-        elif isinstance(target, cst.Attribute):
-            info = index.class_of_self(target.value)
-            if info is None:
-                self.escape("stored on an object")
-            elif PUBLIC_ATTRIBUTES_ESCAPE and not target.attr.value.startswith("_"):
-                self.escape("public attribute: users of the class may read it")
-            else:
-                self.follow_self_attribute(info, target.attr.value)
-        else:
-            self.escape("stored in a container")
-
-    def _binding_reach(self, owner, target: cst.Name):
-        """(source order, position of this binding, position of the next binding of the
-        name in the same scope) when the name is bound more than once; else None."""
-        bindings = owner.bindings.get(target.value, ())
-        if len(bindings) < 2:
-            return None
-        order = source_order(self.index, self.index.module)
-        mine = order.get(id(target), -1)
-        later = [order.get(id(b.target if b.target is not None else b.node), -1)
-                 for b in bindings if b.target is not target]
-        later = [p for p in later if p > mine]
-        return order, mine, min(later) if later else 1 << 60
-
-    def follow_self_attribute(self, info, attr: str) -> None:
-        index = self.index
-        key = ("self", id(info.node), attr, self.weak)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        own: Set[cst.Attribute] = set()
-        for member in index.class_family(info):
-            own.update(member.self_attrs.get(attr, ()))
-            if _foreign_base(index, member.node):
-                self.escape("a base class defined elsewhere may read it")
-                return
-        all_self = _all_self_attrs(index)
-        for node in index.attributes_by_name.get(attr, ()):
-            if node not in all_self and node not in own:
-                self.escape("attribute reached from outside the class")
-                return
-        for node in own:
-            holder = self.parent.get(node)
-            if isinstance(holder, cst.AssignTarget) and holder.target is node:
-                continue
-            if isinstance(holder, (cst.AnnAssign, cst.AugAssign)) and holder.target is node:
-                continue
-            self.trace(node)
-            if self.info.escaped:
-                return
-
-    # -- calls -----------------------------------------------------------------------
-    def trace_argument(self, node: cst.CSTNode, arg: cst.Arg) -> None:
-        call = self.parent.get(arg)
-        if not isinstance(call, cst.Call) or arg.star:
-            self.escape("passed on")
-            return
-        name = self.index.call_name(call)
-        if name in NEUTRAL_BUILTINS:
-            return
-        if isinstance(call.func, cst.Attribute) and call.func.attr.value in (
-                "debug", "info", "warning", "error", "exception", "critical", "log"):
-            return
-        # Thread(target=f, args=(q,)) with q passed as a keyword `kwargs` member is rare;
-        # `Thread(target=f, kwargs={"q": q})` escapes (dict element).
-        func, offset = resolve_callable(self.index, call.func)
-        if func is not None:
-            self.follow_parameter(func, offset, call, arg)
-            return
-        if name in PARTIALS and arg.keyword is None and call.args and call.args[0] is not arg:
-            # functools.partial(f, q): q becomes one of f's leading arguments
-            if not any(a.star for a in call.args):
-                func, offset = resolve_callable(self.index, call.args[0].value)
-                if func is not None:
-                    self.follow_position(func, offset + positional(call).index(arg) - 1, None)
-                    return
-        spawn = spawned_callable(self.index, call)
-        if spawn is not None:
-            target, args_expr, extra = spawn
-            if arg.keyword is None and extra is not None and arg in extra:
-                func, offset = resolve_callable(self.index, target)
-                if func is not None:
-                    position = extra.index(arg)
-                    self.follow_position(func, offset + position, None)
-                    return
-        self.escape(f"passed to {text_of(self.index, call.func)}")
-
-    def trace_args_tuple(self, node: cst.CSTNode, element: cst.Element) -> None:
-        """`Thread(target=f, args=(q,))`: the tuple's position maps onto f's parameters."""
-        tup = cast(cst.Tuple, self.parent.get(element))  # as the caller checked
-        arg = self.parent.get(tup)
-        call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
-        if isinstance(call, cst.Call) and not any(
-                isinstance(e, cst.StarredElement) for e in tup.elements):
-            spawn = spawned_callable(self.index, call)
-            if spawn is not None and spawn[1] is arg:
-                func, offset = resolve_callable(self.index, spawn[0])
-                if func is not None:
-                    position = list(tup.elements).index(element)
-                    self.follow_position(func, offset + position, None)
-                    return
-        self.escape("stored in a tuple")
-
-    def trace_kwargs_dict(self, element: cst.DictElement) -> None:
-        """`Thread(target=f, kwargs={"q": q})`: the key names f's parameter."""
-        mapping = cast(cst.Dict, self.parent.get(element))  # a DictElement's parent
-        arg = self.parent.get(mapping)
-        call = self.parent.get(arg) if isinstance(arg, cst.Arg) else None
-        key = element.key
-        if (isinstance(call, cst.Call) and isinstance(key, cst.SimpleString) and isinstance(arg, cst.Arg)
-                and arg.keyword is not None and arg.keyword.value == "kwargs"):
-            spawn = spawned_callable(self.index, call)
-            if spawn is not None:
-                func, _ = resolve_callable(self.index, spawn[0])
-                if func is not None and isinstance(key.evaluated_value, str):
-                    self.follow_named(func, key.evaluated_value)
-                    return
-        self.escape("stored in a dict")
-
-    def follow_parameter(self, func, offset: int, call: cst.Call, arg: cst.Arg) -> None:
-        if arg.keyword is not None:
-            self.follow_named(func, arg.keyword.value)
-            return
-        if any(a.star for a in call.args[: call.args.index(arg)]):
-            self.escape("passed after *args")
-            return
-        position = positional(call).index(arg)
-        self.follow_position(func, offset + position, call)
-
-    def follow_position(self, func, position: int, call) -> None:
-        params = func.params
-        ordered = list(params.posonly_params) + list(params.params)
-        if position < len(ordered):
-            self.follow_param_name(func, ordered[position].name.value)
-        else:
-            self.escape("passed to *args")
-
-    def follow_named(self, func, name: str) -> None:
-        params = func.params
-        names = [p.name.value for p in list(params.params) + list(params.kwonly_params)]
-        if name in names:
-            self.follow_param_name(func, name)
-        else:
-            self.escape("passed to **kwargs")
-
-    def follow_param_name(self, func, name: str) -> None:
-        key = ("param", id(func), name, self.weak)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self.info.callees.add(func)
-        scope = self.index.scope_of_node.get(func)
-        if scope is None:
-            self.escape("unknown function")
-            return
-        for use in self.index.uses(scope, name):
-            self.trace(use)
-            if self.info.escaped:
-                return
-
-
-def _all_self_attrs(index: FileIndex):
-    cached = index.shared.get("all_self_attrs")
-    if cached is None:
-        cached = {n for c in index.classes.values() for nodes in c.self_attrs.values()
-                  for n in nodes}
-        index.shared["all_self_attrs"] = cached
-    return cached
-
-
-def _exported(index: FileIndex, name: str) -> bool:
-    """The module lists `name` in `__all__`: other modules may read the queue."""
-    for binding in index.module_scope.bindings.get("__all__", ()):
-        value = binding.value
-        if isinstance(value, (cst.List, cst.Tuple)):
-            for element in value.elements:
-                if isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == name:
-                    return True
-    return False
-
-
-def _is_none(expr: cst.CSTNode) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
-
-
 def _describe_holder(index: FileIndex, creation: cst.Call) -> Tuple[str, str]:
     node: cst.CSTNode = creation
     parent = index.parent.get(node)
@@ -507,10 +201,37 @@ def analyze(index: FileIndex) -> List[QueueInfo]:
         info = QueueInfo(creation=call, kind=kind[0], name=kind[1])
         info.holder, info.scope_kind = _describe_holder(index, call)
         info.maxsize = maxsize_of(call, info.kind) if not info.name.endswith("SimpleQueue") else 0
-        QueueTracer(index, info).trace(call)
+        _read_events(info, track(index, call, QUEUE))
         result.append(info)
     index.shared["queues"] = result
     return result
+
+
+def _read_events(info: QueueInfo, lifecycle: Lifecycle) -> None:
+    """The queue's events from what the tracer saw. A weak use (it may see another
+    queue bound to the same name) counts for gets and task_done, which can only
+    silence a rule, never for puts and joins."""
+    # A queue handed to a context manager taker (`stack.enter_context(q)`) is "released"
+    # for the tracer: a use we don't understand.
+    info.escaped = lifecycle.escaped or lifecycle.released
+    info.escape_reason = lifecycle.escape_reason or ("handed over" if lifecycle.released else "")
+    info.uses = lifecycle.value_nodes
+    info.callees = lifecycle.callees
+    # A member use is the call, or the bound method handed out: the casts say which.
+    for attr, use, weak in lifecycle.member_uses:
+        if attr in PUT_METHODS:
+            if not weak:
+                info.puts.append(cast(Union[cst.Call, cst.Attribute], use))
+        elif attr in GET_METHODS:
+            info.gets.append(cast(Union[cst.Call, cst.Attribute], use))
+        elif attr == "task_done":
+            info.task_dones.append(cast(Union[cst.Call, cst.Attribute], use))
+        elif attr == "join":
+            if isinstance(use, cst.Call):
+                if not weak:
+                    info.joins.append(use)
+            else:
+                info.task_dones.append(cast(cst.Attribute, use))  # handed out: be conservative
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -597,17 +318,6 @@ def repeat_count(index: FileIndex, node: cst.CSTNode, stop) -> Optional[int]:
     return count
 
 
-def source_order(index: FileIndex, root: cst.CSTNode) -> Dict[int, int]:
-    cache = index.shared.get("source_order")
-    if cache is None:
-        cache = index.shared["source_order"] = {}
-    order = cache.get(id(root))
-    if order is None:
-        order = {id(node): number for number, node in enumerate(walk(root))}
-        cache[id(root)] = order
-    return order
-
-
 _Node = TypeVar("_Node", bound=cst.CSTNode)
 
 
@@ -678,25 +388,3 @@ def _called_immediately(index: FileIndex, ref: cst.CSTNode) -> bool:
     if isinstance(call.func, cst.Attribute) and call.func.attr.value in IMMEDIATE_CALLERS:
         return True
     return index.call_name(call) == "pytest.raises"
-
-
-# Base classes known not to read their subclasses' queue attributes.
-INERT_BASES = frozenset({"builtins.object", "threading.Thread", "multiprocessing.Process",
-                         "multiprocessing.context.Process", "abc.ABC", "typing.Generic",
-                         "typing.Protocol", "builtins.Exception"})
-
-
-def _foreign_base(index: FileIndex, classdef: cst.ClassDef) -> bool:
-    """The class derives from a class defined in another module (other than a few inert
-    ones): code there may use the attribute."""
-    for base in classdef.bases:
-        if base.keyword is not None:
-            continue
-        expr = base.value
-        if isinstance(expr, cst.Subscript):
-            expr = expr.value
-        if index.local_class(expr) is not None:
-            continue
-        if index.qualified_name(expr) not in INERT_BASES:
-            return True
-    return False
