@@ -256,3 +256,189 @@ def source_order(index: FileIndex, root: cst.CSTNode) -> Dict[int, int]:
         order = {id(node): number for number, node in enumerate(walk(root))}
         cache[id(root)] = order
     return order
+
+
+# ------------------------------------------- what a `*args` or `**kwargs` carries
+# Both answer None whenever anything could add to the container unseen: a parameter,
+# a container passed to a call, stored, returned, or changed in a way not read here.
+_READ_ONLY_METHODS = frozenset({"get", "keys", "items", "values", "copy", "pop", "count",
+                                "index", "__contains__"})
+
+
+def sequence_items(index: FileIndex, expr: cst.CSTNode, depth: int = 0
+                   ) -> Optional[List[cst.CSTNode]]:
+    """The items `*expr` spreads, when every one is visible: a list or tuple literal,
+    or a local name bound to one and only added to by `append`/`extend`/`insert` of
+    visible items (`handlers = [ProxyHandler(p)]; handlers.append(HTTPSHandler(...))`)."""
+    if depth > 3:
+        return None
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        items: List[cst.CSTNode] = []
+        for element in expr.elements:
+            if isinstance(element, cst.StarredElement):
+                inner = sequence_items(index, element.value, depth + 1)
+                if inner is None:
+                    return None
+                items.extend(inner)
+            else:
+                items.append(element.value)
+        return items
+    if not isinstance(expr, cst.Name):
+        return None
+    scope = index.binding_scope(expr)
+    bindings = index.bindings_of(expr)
+    if scope is None or scope is index.module_scope or not bindings:
+        return None
+    items = []
+    for binding in bindings:
+        if binding.kind != "assign" or binding.value is None:
+            return None
+        inner = sequence_items(index, binding.value, depth + 1)
+        if inner is None:
+            return None
+        items.extend(inner)
+    for use in index.uses(scope, expr.value):
+        if use is expr:
+            continue
+        added = _items_added(index, use, depth)
+        if added is None:
+            return None
+        items.extend(added)
+    return items
+
+
+def _items_added(index: FileIndex, use: cst.Name, depth: int) -> Optional[List[cst.CSTNode]]:
+    """What one use of a sequence adds to it ([] for a read); None when unknown."""
+    parent = index.parent.get(use)
+    if isinstance(parent, cst.Arg):
+        call = index.parent.get(parent)
+        if (isinstance(call, cst.Call) and parent.star == "*") or (
+                isinstance(call, cst.Call) and index.call_name(call) == "builtins.len"):
+            return []  # spread into another call, or counted: read
+        return None
+    if isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is use:
+        return []
+    if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.ComparisonTarget,
+                           cst.UnaryOperation)):
+        return []
+    if isinstance(parent, cst.Attribute) and parent.value is use:
+        call = index.parent.get(parent)
+        if not (isinstance(call, cst.Call) and call.func is parent):
+            return None
+        method = parent.attr.value
+        args = [a for a in call.args if not a.star and a.keyword is None]
+        if len(args) != len(call.args):
+            return None
+        if method == "append" and len(args) == 1:
+            return [args[0].value]
+        if method == "insert" and len(args) == 2:
+            return [args[1].value]
+        if method == "extend" and len(args) == 1:
+            return sequence_items(index, args[0].value, depth + 1)
+        if method in _READ_ONLY_METHODS:
+            return []
+        return None
+    return None
+
+
+def mapping_keys(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Optional[Set[str]]:
+    """The keys `**expr` may pass, when all are visible: a dict literal with string keys,
+    `dict(a=..)`, or a local name bound to those and only changed by `d["k"] = ...`,
+    `d.update(...)`/`d.setdefault("k", ...)` of visible keys; reads (`d.get`, `**d`, `in`)
+    are fine. None when a key may be added unseen."""
+    if depth > 3:
+        return None
+    if isinstance(expr, cst.Dict):
+        keys: Set[str] = set()
+        for element in expr.elements:
+            if isinstance(element, cst.StarredDictElement):
+                inner = mapping_keys(index, element.value, depth + 1)
+                if inner is None:
+                    return None
+                keys |= inner
+            elif isinstance(element, cst.DictElement):
+                key = _string(element.key)
+                if key is None:
+                    return None
+                keys.add(key)
+        return keys
+    if isinstance(expr, cst.Call) and index.call_name(expr) == "builtins.dict":
+        return _call_keys(index, expr, depth)
+    if not isinstance(expr, cst.Name):
+        return None
+    scope = index.binding_scope(expr)
+    bindings = index.bindings_of(expr)
+    if scope is None or scope is index.module_scope or not bindings:
+        return None
+    keys = set()
+    for binding in bindings:
+        if binding.kind != "assign" or binding.value is None:
+            return None
+        inner = mapping_keys(index, binding.value, depth + 1)
+        if inner is None:
+            return None
+        keys |= inner
+    for use in index.uses(scope, expr.value):
+        if use is expr:
+            continue
+        added = _keys_added(index, use, depth)
+        if added is None:
+            return None
+        keys |= added
+    return keys
+
+
+def _string(expr: Optional[cst.CSTNode]) -> Optional[str]:
+    if isinstance(expr, cst.SimpleString):
+        value = expr.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _call_keys(index: FileIndex, call: cst.Call, depth: int) -> Optional[Set[str]]:
+    """The keys `dict(...)` / `d.update(...)` adds."""
+    keys: Set[str] = set()
+    for arg in call.args:
+        if arg.keyword is not None:
+            keys.add(arg.keyword.value)
+            continue
+        inner = mapping_keys(index, arg.value, depth + 1)
+        if inner is None:
+            return None
+        keys |= inner
+    return keys
+
+
+def _keys_added(index: FileIndex, use: cst.Name, depth: int) -> Optional[Set[str]]:
+    """The keys one use of a dict adds to it (empty for a read); None when unknown."""
+    parent = index.parent.get(use)
+    if isinstance(parent, cst.Arg):
+        call = index.parent.get(parent)
+        if isinstance(call, cst.Call) and parent.star == "**":
+            return set()  # spread into a call: read
+        return None
+    if isinstance(parent, (cst.If, cst.While, cst.Comparison, cst.ComparisonTarget,
+                           cst.UnaryOperation)):
+        return set()
+    if isinstance(parent, cst.Subscript) and parent.value is use:
+        is_store, _ = index.assigned_value(parent)
+        if not is_store:
+            return set()  # `d["k"]`, `del d["k"]`
+        elements = parent.slice
+        key = _string(elements[0].slice.value) if (
+            len(elements) == 1 and isinstance(elements[0].slice, cst.Index)) else None
+        return {key} if key is not None else None
+    if isinstance(parent, cst.Attribute) and parent.value is use:
+        call = index.parent.get(parent)
+        if not (isinstance(call, cst.Call) and call.func is parent):
+            return None
+        method = parent.attr.value
+        if method == "update":
+            return _call_keys(index, call, depth)
+        if method == "setdefault" and call.args:
+            key = _string(call.args[0].value)
+            return {key} if key is not None else None
+        if method in _READ_ONLY_METHODS:
+            return set()
+        return None
+    return None

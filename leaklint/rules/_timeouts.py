@@ -19,8 +19,8 @@ from typing import Dict, Iterable, List, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs, is_none, keyword, short_source
-from leaklint.values import assignment_value
+from leaklint.rules._common import SNIPPET_LIMIT, is_none, keyword, short_source
+from leaklint.values import assignment_value, mapping_keys
 from leaklint.values import value_sources as value_sources  # moved to the core; kept importable
 
 # Appended to every LKL4xx rule's documentation: the contexts all of them trust.
@@ -179,11 +179,13 @@ def positional(call: cst.Call, position: Optional[int]) -> Tuple[Optional[cst.Ar
     return None, False
 
 
-def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout"):
+def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout",
+                index: Optional[FileIndex] = None):
     """("missing" | "none" | "given", the argument expression or None).
 
     "given" covers every expression we cannot prove to be None: a variable, a constant,
-    `**kwargs` (it may carry a timeout) and `*args` reaching the position.
+    `**kwargs` that may carry a timeout (with the `index`, a dict whose every key is
+    visible and none is `name` carries none) and `*args` reaching the position.
     """
     arg = keyword(call, name)
     if arg is None:
@@ -191,8 +193,18 @@ def timeout_arg(call: cst.Call, position: Optional[int], name: str = "timeout"):
         if starred:
             return "given", None
     if arg is None:
-        return ("given", None) if has_star_kwargs(call) else ("missing", None)
+        return ("given", None) if _kwargs_may_pass(index, call, name) else ("missing", None)
     return ("none", arg.value) if _disables(arg.value) else ("given", arg.value)
+
+
+def _kwargs_may_pass(index: Optional[FileIndex], call: cst.Call, name: str) -> bool:
+    """A `**mapping` of the call may carry the keyword `name`."""
+    for arg in call.args:
+        if arg.star == "**":
+            keys = mapping_keys(index, arg.value) if index is not None else None
+            if keys is None or name in keys:
+                return True
+    return False
 
 
 def _disables(expr: cst.CSTNode) -> bool:

@@ -6,7 +6,7 @@ from typing import Iterator, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._common import SNIPPET_LIMIT
+from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs
 from leaklint.rules._timeouts import (
     REQUESTS_ADAPTER,
     REQUESTS_FUNCTIONS,
@@ -17,7 +17,6 @@ from leaklint.rules._timeouts import (
     attribute_stored_on,
     call_label,
     class_defines,
-    has_star_kwargs,
     keyword,
     local_subclass_of,
     method_calls_on,
@@ -107,12 +106,12 @@ class RequestsNoTimeout(Rule):
             name = index.call_name(call)
             function_entry = REQUESTS_FUNCTIONS.get(name) if name is not None else None
             if function_entry is not None:
-                state, _ = timeout_arg(call, function_entry.position)
+                state, _ = timeout_arg(call, function_entry.position, index=index)
                 if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._function_message(index, call, state), fix=FIX)
                 continue
             if name is not None and name in self.extra_functions:
-                state, _ = timeout_arg(call, None)
+                state, _ = timeout_arg(call, None, index=index)
                 if state != "given" and not trusted_context(index, call, name):
                     yield Report(call, self._wrapper_message(index, call, name, state),
                                  fix="pass `timeout=<seconds>`")
@@ -124,7 +123,7 @@ class RequestsNoTimeout(Rule):
                 continue
             if not self._is_plain_session(index, func.value):
                 continue
-            state, _ = timeout_arg(call, entry.position)
+            state, _ = timeout_arg(call, entry.position, index=index)
             if state != "given" and not trusted_context(index, call, None, func.value):
                 yield Report(call, self._session_message(index, call, state), fix=FIX)
 

@@ -1,7 +1,7 @@
 """LKL402: `urllib.request.urlopen` or `OpenerDirector.open` with no timeout."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, List
 
 import libcst as cst
 
@@ -21,7 +21,7 @@ from leaklint.rules._timeouts import (
     trusted_context,
 )
 from leaklint.rules.base import Report, Rule
-from leaklint.values import value_sources
+from leaklint.values import sequence_items, value_sources
 
 FIX = "pass `timeout=` (the third positional argument), e.g. `urlopen(url, timeout=30)`"
 
@@ -85,7 +85,7 @@ class UrllibNoTimeout(Rule):
                 if not _plain_opener(index, func.value):
                     continue
                 opener = True
-            state, _ = timeout_arg(call, entry.position)
+            state, _ = timeout_arg(call, entry.position, index=index)
             if state == "given" or sets_default_socket_timeout(index):
                 continue
             url, _ = positional(call, 0)
@@ -105,10 +105,19 @@ class UrllibNoTimeout(Rule):
 def _known_handlers(index: FileIndex, args) -> bool:
     """Every handler is a stock urllib one (`urllib.request.ProxyHandler(...)`): a handler
     of our own or of unknown origin may be a mock, or set a timeout in http_open()."""
+    handlers: List[cst.CSTNode] = []
     for arg in args:
-        if arg.star or arg.keyword is not None:
+        if arg.keyword is not None or arg.star == "**":
             return False
-        sources = value_sources(index, arg.value)
+        if arg.star:  # `build_opener(*handlers)`: each handler, when all are visible
+            items = sequence_items(index, arg.value)
+            if items is None:
+                return False
+            handlers.extend(items)
+        else:
+            handlers.append(arg.value)
+    for handler in handlers:
+        sources = value_sources(index, handler)
         if not sources:
             return False
         for source in sources:

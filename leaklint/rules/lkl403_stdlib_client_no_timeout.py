@@ -87,7 +87,7 @@ class StdlibClientNoTimeout(Rule):
             if name is None or name not in STDLIB_CLASSES:
                 continue
             entry = STDLIB_CLASSES[name]
-            state, _ = timeout_arg(call, entry.position)
+            state, _ = timeout_arg(call, entry.position, index=index)
             if state == "given":
                 continue
             if sets_default_socket_timeout(index):
@@ -102,7 +102,7 @@ class StdlibClientNoTimeout(Rule):
                     method, position = STDLIB_CONNECT_METHODS[qual]
                     lifecycle = track(index, call, _CLIENT)
                     connects = lifecycle.method_calls.get(method, [])
-                    if not connects or all(timeout_arg(c, position)[0] == "given"
+                    if not connects or all(timeout_arg(c, position, index=index)[0] == "given"
                                            for c in connects):
                         continue
                     if "timeout" in lifecycle.attribute_stores:

@@ -127,7 +127,7 @@ class Urllib3NoTimeout(Rule):
 
 
 def _timeout_state(index: FileIndex, call: cst.Call, position: Optional[int]) -> str:
-    state, value = timeout_arg(call, position)
+    state, value = timeout_arg(call, position, index=index)
     if state == "given" and disabled_timeout_object(
             index, value, URLLIB3_TIMEOUT_CLASSES, _TIMEOUT_BOUNDS, False) is not None:
         return "none"
