@@ -8,7 +8,15 @@ A resource is created by a call (`threading.Thread(...)`, `asyncio.create_task(.
   (`for t in threads`, `threads[0]`, `threads.pop()`),
 - onto `self` attributes, followed across every method of the class (and of its local
   base classes and subclasses),
-- into module globals, followed across the module.
+- onto private attributes of other objects (`op._timer = ...`), followed to every
+  `X._timer` of the module,
+- into module globals, followed across the module,
+- into the parameters of the local functions it is handed to, when the kind asks
+  (`follow_local_functions`: plain calls, methods, thread/process targets, partials).
+
+Every family uses this one tracer: a kind declares what releases it and how far the
+roads are trusted (`ResourceKind`); the queue family, for one, reads its puts and gets
+off `Lifecycle.member_uses`. Where a value *comes from* (backward) is `values.py`.
 
 Each use is classified. The resource is *released* (a release method is called, it is
 awaited, used as a context manager, passed to a releasing function, or a bound release
@@ -589,7 +597,10 @@ class _Tracer:
         elif isinstance(target, cst.Attribute):
             info = index.class_of_self(target.value)
             if info is None:
-                self.escape("stored on an object")
+                if _private(target.attr.value):
+                    self.follow_private_attribute(target.attr.value, mode)
+                else:
+                    self.escape("stored on an object")
             elif self.kind.public_attributes_escape and not target.attr.value.startswith("_"):
                 self.escape("public attribute: users of the class may read it")
             else:
@@ -640,6 +651,25 @@ class _Tracer:
                 self.follow_self_attribute(info, expr.attr.value, "container")
         else:
             self.escape("stored in a container")
+
+    def follow_private_attribute(self, attr: str, mode: str) -> None:
+        """`op._timer = Timer(...)`, `self._state._buffer = Queue()`: stored on an object
+        other than `self`. Every `X._timer` read in the file may be the value (a private
+        name is, by convention, only used by this module); a name also spelled as a
+        string (`getattr(op, "_timer")`) may be reached unseen: an escape."""
+        key = ("private", attr, mode, self.weak)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        if attr in _string_constants(self.index):
+            self.escape("attribute named in a string")
+            return
+        for node in self.index.attributes_by_name.get(attr, ()):
+            if _is_target(node, self.parent.get(node)):
+                continue  # another value stored (often None)
+            self.trace(node, mode)
+            if self.done():
+                return
 
     def follow_self_attribute(self, info, attr: str, mode: str) -> None:
         index = self.index
@@ -711,6 +741,25 @@ def _fresh_container(index: FileIndex, binding) -> bool:
                           cst.DictComp)):
         return True
     return isinstance(value, cst.Call) and index.call_name(value) in _FRESH_CONTAINER_CALLS
+
+
+def _private(attr: str) -> bool:
+    """`_timer`, not `timer` nor a dunder."""
+    return attr.startswith("_") and not attr.endswith("__")
+
+
+def _string_constants(index: FileIndex) -> Set[str]:
+    """Every plain string literal of the file (computed once, only when asked)."""
+    cached = index.shared.get("string_constants")
+    if cached is None:
+        cached = set()
+        for node in walk(index.module):
+            if isinstance(node, cst.SimpleString):
+                value = node.evaluated_value
+                if isinstance(value, str):
+                    cached.add(value)
+        index.shared["string_constants"] = cached
+    return cached
 
 
 def _is_none(expr: cst.CSTNode) -> bool:

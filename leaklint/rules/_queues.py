@@ -4,15 +4,15 @@ A queue is created by `queue.Queue()` (and Lifo/Priority/Simple), `asyncio.Queue
 Lifo/Priority), `multiprocessing.Queue()` / `JoinableQueue()` / `SimpleQueue()`, the same
 on a context from `multiprocessing.get_context()`, or `Manager().Queue()`.
 
-From the creation we follow the queue value where it is visible: a local name in its
-function and nested functions, a `self` attribute across the class (and its local base
-classes and subclasses), a module global across the module. A queue handed to a function
-defined in this file (directly, as a thread/process target with `args=`, through
-`functools.partial`, `executor.submit`, `asyncio.to_thread`, `loop.run_in_executor`, or
-a local class's `__init__`) is followed into that function's parameter. Each use is an
-event: put, get, task_done, join, neutral, or escape (returned, yielded, stored where we
-don't look, passed to a call we don't know). The rules decide from the events; any escape
-silences them, because a reader may be anywhere the queue went.
+The queue is followed by the core tracer (`lifecycle.track` with the `QUEUE` kind): a
+local name in its function and nested functions, a `self` attribute across the class (and
+its local base classes and subclasses), a module global across the module, and into the
+parameter of a function of this file it is handed to (directly, as a thread/process
+target with `args=`, through `functools.partial`, `executor.submit`, `asyncio.to_thread`,
+`loop.run_in_executor`, or a local class's `__init__`). Each use is an event: put, get
+(`iter(q.get, STOP)` too), task_done, join, neutral, or escape (returned, yielded, stored
+where we don't look, passed to a call we don't know). The rules decide from the events;
+any escape silences them, because a reader may be anywhere the queue went.
 
 The analysis is computed once per file and cached on the index.
 """

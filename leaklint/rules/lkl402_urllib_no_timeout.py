@@ -37,7 +37,9 @@ class UrllibNoTimeout(Rule):
         "`open(fullurl, data=None, timeout=...)` on an opener made by "
         "`urllib.request.build_opener()` or `OpenerDirector()` that pass no timeout, "
         "neither as the keyword nor as the third positional argument, or pass None. "
-        "`**kwargs` and `*args` are trusted (they may carry one). A file that calls "
+        "`**kwargs` and `*args` are trusted (they may carry one), except that "
+        "a dict whose every key is visible in the function (a literal, `dict(...)`, `d[\"k\"] = ...`, `d.update(...)` of known keys) and none is `timeout` carries none; `build_opener(*handlers)` "
+        "is read handler by handler when every item of `handlers` is visible. A file that calls "
         "`socket.setdefaulttimeout()` with a value is not reported: that default is what "
         "urllib falls back to." + TRUSTED_CONTEXTS_DOC)
     why_bad = (

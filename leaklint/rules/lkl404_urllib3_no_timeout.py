@@ -49,7 +49,8 @@ class Urllib3NoTimeout(Rule):
         "was given a timeout, or one of them was given `timeout=None` or a "
         "`urllib3.Timeout()` with no bound. The top-level `urllib3.request()` has its own "
         "3-second default: only `timeout=None` there is reported. Pools of unknown "
-        "origin (a parameter) are never reported; `**kwargs` is trusted; a file that "
+        "origin (a parameter) are never reported; `**kwargs` is trusted, except "
+        "a dict whose every key is visible in the function (a literal, `dict(...)`, `d[\"k\"] = ...`, `d.update(...)` of known keys) and none is `timeout` carries none; a file that "
         "calls `socket.setdefaulttimeout()` with a value is not reported." + TRUSTED_CONTEXTS_DOC)
     why_bad = (
         "urllib3's default `Timeout.DEFAULT_TIMEOUT` means the socket default, which is no "
