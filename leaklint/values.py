@@ -199,11 +199,12 @@ def _is_static(method: cst.FunctionDef) -> bool:
     return False
 
 
-def resolve_callable(index: FileIndex, expr: Optional[cst.CSTNode]):
+def resolve_callable(index: FileIndex, expr: Optional[cst.CSTNode], depth: int = 0):
     """(FunctionDef or Lambda of this file, number of leading parameters already bound)
     that calling `expr` runs: a lambda, a function, a local class's `__init__`, a method
-    of `self`'s class, a `functools.partial` of one; (None, 0) when unknown."""
-    if expr is None:
+    of `self`'s class, a `functools.partial` of one, a parameter every caller in the file
+    fills with the same one; (None, 0) when unknown."""
+    if expr is None or depth > 2:
         return None, 0
     if isinstance(expr, cst.Lambda):
         return expr, 0
@@ -220,6 +221,8 @@ def resolve_callable(index: FileIndex, expr: Optional[cst.CSTNode]):
             if binding.kind == "assign" and isinstance(binding.value, cst.Call):
                 if index.call_name(binding.value) in PARTIALS:
                     return _partial(index, binding.value)
+            if binding.kind == "param" and isinstance(binding.node, cst.FunctionDef):
+                return _passed_callable(index, binding.node, expr.value, depth)
         return None, 0
     if isinstance(expr, cst.Attribute):
         info = index.class_of_self(expr.value)
@@ -234,6 +237,40 @@ def resolve_callable(index: FileIndex, expr: Optional[cst.CSTNode]):
     if isinstance(expr, cst.Call) and index.call_name(expr) in PARTIALS:
         return _partial(index, expr)
     return None, 0
+
+
+def _passed_callable(index: FileIndex, func: cst.FunctionDef, param: str, depth: int):
+    """`def run(target, q): Process(target=target, args=(q,))`: the function every call
+    of `run` in the file passes as `target`, when they all pass the same one and `run`
+    is used nowhere else (a reference handed out may be called with anything)."""
+    scope = index.scope_of_node.get(func)
+    outer = scope.parent if scope is not None else None
+    if outer is None or outer.kind not in ("module", "function"):
+        return None, 0  # a method: its callers are not all visible
+    if len(outer.bindings.get(func.name.value, ())) != 1:
+        return None, 0
+    params = func.params
+    ordered = [p.name.value for p in (*params.posonly_params, *params.params)]
+    keywords = ordered + [p.name.value for p in params.kwonly_params]
+    if param not in keywords:
+        return None, 0
+    found = None
+    for use in index.uses(outer, func.name.value):
+        call = index.parent.get(use)
+        if not (isinstance(call, cst.Call) and call.func is use) or any(a.star for a in call.args):
+            return None, 0
+        arg = _keyword(call, param)
+        if arg is None and param in ordered:
+            passed = positional_args(call)
+            position = ordered.index(param)
+            arg = passed[position] if position < len(passed) else None
+        if arg is None:
+            return None, 0  # the default
+        target = resolve_callable(index, arg.value, depth + 1)
+        if target[0] is None or (found is not None and target != found):
+            return None, 0
+        found = target
+    return found if found is not None else (None, 0)
 
 
 def _partial(index: FileIndex, call: cst.Call):
