@@ -654,15 +654,21 @@ class _Tracer:
 
     def follow_private_attribute(self, attr: str, mode: str) -> None:
         """`op._timer = Timer(...)`, `self._state._buffer = Queue()`: stored on an object
-        other than `self`. Every `X._timer` read in the file may be the value (a private
-        name is, by convention, only used by this module); a name also spelled as a
-        string (`getattr(op, "_timer")`) may be reached unseen: an escape."""
+        other than `self`. When a class of this module has the attribute (`self._timer`
+        in a method, or `_timer` in its body), every `X._timer` read in the file may be
+        the value: a private name is, by convention, only used by its class's module. A
+        name also spelled as a string (`getattr(op, "_timer")`) may be reached unseen."""
         key = ("private", attr, mode, self.weak)
         if key in self._seen:
             return
         self._seen.add(key)
         if attr in _string_constants(self.index):
             self.escape("attribute named in a string")
+            return
+        if not _owned_attribute(self.index, attr):
+            # no class of this module has it (`client._read_task` of a class defined
+            # elsewhere): that module's code uses it too
+            self.escape("private attribute of a class of another module")
             return
         for node in self.index.attributes_by_name.get(attr, ()):
             if _is_target(node, self.parent.get(node)):
@@ -746,6 +752,13 @@ def _fresh_container(index: FileIndex, binding) -> bool:
 def _private(attr: str) -> bool:
     """`_timer`, not `timer` nor a dunder."""
     return attr.startswith("_") and not attr.endswith("__")
+
+
+def _owned_attribute(index: FileIndex, attr: str) -> bool:
+    """A class of this module has the attribute: `self.attr` in one of its methods, or
+    `attr` bound in its body."""
+    return any(attr in info.self_attrs or attr in info.scope.bindings
+               for info in index.classes.values())
 
 
 def _string_constants(index: FileIndex) -> Set[str]:
