@@ -9,7 +9,8 @@ A resource is created by a call (`threading.Thread(...)`, `asyncio.create_task(.
 - onto `self` attributes, followed across every method of the class (and of its local
   base classes and subclasses),
 - onto private attributes of other objects (`op._timer = ...`), followed to every
-  `X._timer` of the module,
+  `X._timer` of the module, and onto attributes of an object only `self` holds
+  (`self._state.buffer = ...`, `_state` a private instance of a class of the module),
 - into module globals, followed across the module,
 - into the parameters of the local functions it is handed to, when the kind asks
   (`follow_local_functions`: plain calls, methods, thread/process targets, partials).
@@ -597,7 +598,10 @@ class _Tracer:
         elif isinstance(target, cst.Attribute):
             info = index.class_of_self(target.value)
             if info is None:
-                if _private(target.attr.value):
+                held = _held_object_class(index, target.value)
+                if held is not None:
+                    self.follow_held_attribute(held, target.value, target.attr.value, mode)
+                elif _private(target.attr.value):
                     self.follow_private_attribute(target.attr.value, mode)
                 else:
                     self.escape("stored on an object")
@@ -651,6 +655,33 @@ class _Tracer:
                 self.follow_self_attribute(info, expr.attr.value, "container")
         else:
             self.escape("stored in a container")
+
+    def follow_held_attribute(self, held, holder: cst.CSTNode, attr: str, mode: str) -> None:
+        """`self._state.buffer = Queue()`, where `self._state` only ever holds instances
+        of a class of this module that nobody else can reach (see _held_object_class):
+        the value's uses are the `self._state.buffer` reads across the owner's class
+        family and the `self.buffer` reads in the held class's own methods."""
+        if not isinstance(holder, cst.Attribute):
+            return  # _held_object_class only answers for an attribute
+        owner = self.index.class_of_self(holder.value)
+        key = ("held", id(held.node), attr, mode, self.weak)
+        if key in self._seen or owner is None:
+            return
+        self._seen.add(key)
+        reads: List[cst.CSTNode] = []
+        for member in self.index.class_family(owner):
+            for node in member.self_attrs.get(holder.attr.value, ()):
+                outer = self.parent.get(node)
+                if isinstance(outer, cst.Attribute) and outer.value is node and outer.attr.value == attr:
+                    reads.append(outer)
+        for member in self.index.class_family(held):
+            reads.extend(member.self_attrs.get(attr, ()))
+        for read in reads:
+            if _is_target(read, self.parent.get(read)):
+                continue  # another value stored (often None)
+            self.trace(read, mode)
+            if self.done():
+                return
 
     def follow_private_attribute(self, attr: str, mode: str) -> None:
         """`op._timer = Timer(...)`, `self._state._buffer = Queue()`: stored on an object
@@ -752,6 +783,48 @@ def _fresh_container(index: FileIndex, binding) -> bool:
 def _private(attr: str) -> bool:
     """`_timer`, not `timer` nor a dunder."""
     return attr.startswith("_") and not attr.endswith("__")
+
+
+def _held_object_class(index: FileIndex, holder: cst.CSTNode):
+    """For `self._state` (a private attribute of `self`): the ClassInfo of the one class
+    of this module it is ever assigned (or None), when that object cannot be reached but
+    through `self._state.X`: every read of `self._state` in the class family is an
+    attribute access, and the held class's methods use their `self` only as `self.X`.
+    None otherwise."""
+    if not (isinstance(holder, cst.Attribute) and _private(holder.attr.value)):
+        return None
+    owner = index.class_of_self(holder.value)
+    if owner is None:
+        return None
+    name = holder.attr.value
+    held = None
+    for member in index.class_family(owner):
+        for node in member.self_attrs.get(name, ()):
+            is_store, value = index.assigned_value(node)
+            if is_store:
+                if value is None or not isinstance(value, cst.Call) and not _is_none(value):
+                    return None
+                if isinstance(value, cst.Call):
+                    classdef = index.local_class(value.func)
+                    if classdef is None or (held is not None and held.node is not classdef):
+                        return None
+                    held = index.classes.get(classdef)
+                continue
+            outer = index.parent.get(node)
+            if not (isinstance(outer, cst.Attribute) and outer.value is node):
+                return None  # `helper(self._state)`: reachable elsewhere
+    if held is None:
+        return None
+    for outside in index.attributes_by_name.get(name, ()):
+        if outside not in index.self_attribute_nodes():
+            return None  # `other._state`: reached from outside the class
+    for member in index.class_family(held):
+        for method_scope, param in member.self_params:
+            for use in index.uses(method_scope, param):
+                outer = index.parent.get(use)
+                if not (isinstance(outer, cst.Attribute) and outer.value is use):
+                    return None  # `register(self)`: the object is handed out
+    return held
 
 
 def _owned_attribute(index: FileIndex, attr: str) -> bool:
