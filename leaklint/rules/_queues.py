@@ -32,8 +32,14 @@ from leaklint.values import (
     is_result_of,
     single_binding_value,
 )
+
+# These moved to the core (leaklint/values.py) with the tracer; the rules may still
+# import them from here.
+from leaklint.values import PARTIALS as PARTIALS
+from leaklint.values import THREAD_FACTORIES as THREAD_FACTORIES
 from leaklint.values import positional_args as positional
-from leaklint.values import source_order as source_order  # the rules import it from here
+from leaklint.values import source_order as source_order
+from leaklint.values import spawned_callable as spawned_callable
 
 THREAD_QUEUES = frozenset({"queue.Queue", "queue.LifoQueue", "queue.PriorityQueue",
                            "queue.SimpleQueue"})
