@@ -174,6 +174,7 @@ class FileIndex:
         self._qualname_cache: Dict[cst.CSTNode, Tuple[str, ...]] = {}
         self._self_attr_names: Dict[Tuple[int, str], Tuple[str, ...]] = {}
         self._family_cache: Dict[cst.ClassDef, List["ClassInfo"]] = {}
+        self._neighbours: Optional[Dict[cst.ClassDef, set]] = None
         # What rule helpers compute once per file for several rules (their own keys).
         self.shared: Dict[str, Any] = {}
         self._self_attribute_nodes: Optional[set] = None
@@ -864,27 +865,34 @@ class FileIndex:
                 for nodes in info.self_attrs.values() for node in nodes}
         return self._self_attribute_nodes
 
+    def _class_neighbours(self) -> Dict[cst.ClassDef, set]:
+        """Each class's local bases and local subclasses (computed once per file)."""
+        if self._neighbours is None:
+            self._neighbours = {node: set() for node in self.classes}
+            for node in self.classes:
+                for base in node.bases:
+                    local = self.local_class(base.value)
+                    if local is not None and local in self._neighbours:
+                        self._neighbours[node].add(local)
+                        self._neighbours[local].add(node)
+        return self._neighbours
+
     def class_family(self, info: ClassInfo) -> List[ClassInfo]:
         """The class with its local base classes and local subclasses: `self.X` set in one
         may be released in another."""
         cached = self._family_cache.get(info.node)
         if cached is not None:
             return cached
+        neighbours = self._class_neighbours()
         family = [info]
+        members = {info.node}
         changed = True
-        while changed:
+        while changed:  # passes in the order of the classes, as the result's order shows
             changed = False
             for other in self.classes.values():
-                if other in family:
-                    continue
-                related = False
-                for member in family:
-                    if any(self.local_class(b.value) is member.node for b in other.node.bases):
-                        related = True
-                    if any(self.local_class(b.value) is other.node for b in member.node.bases):
-                        related = True
-                if related:
+                if other.node not in members and neighbours[other.node] & members:
                     family.append(other)
+                    members.add(other.node)
                     changed = True
         self._family_cache[info.node] = family
         return family
