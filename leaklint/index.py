@@ -18,7 +18,7 @@ else (a parameter, a local dict) resolve to None, so spelling alone never matche
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Container, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
@@ -120,6 +120,38 @@ class ClassInfo:
         self.self_attrs: Dict[str, List[cst.Attribute]] = {}
 
 
+# How many aliases deep name resolution follows (`A = B`, `B = C`, ...).
+_MAX_ALIAS_DEPTH = 5
+# Values an alias may take that are not something to call or look into.
+_NOT_CALLABLE = frozenset({"None", "True", "False", "NotImplemented"})
+
+# Other names of standard modules: six.moves' (what `from six.moves import queue` and
+# `six.moves.urllib.request` stand for) and Python 2's `Queue`.
+MODULE_RENAMES: Dict[str, str] = {
+    "six.moves.queue": "queue", "six.moves._thread": "_thread",
+    "six.moves.http_client": "http.client", "six.moves.socketserver": "socketserver",
+    "six.moves.builtins": "builtins", "six.moves.urllib": "urllib",
+    "six.moves.urllib_request": "urllib.request", "six.moves.urllib_error": "urllib.error",
+    "six.moves.urllib_parse": "urllib.parse", "six.moves.urllib_response": "urllib.response",
+    "six.moves.xmlrpc_client": "xmlrpc.client", "six.moves.configparser": "configparser",
+    "six.moves._dummy_thread": "_dummy_thread", "Queue": "queue",
+}
+_RENAMED_ROOTS = tuple({name.split(".")[0] for name in MODULE_RENAMES})
+
+
+def canonical_module(dotted: str) -> str:
+    """The standard name of `dotted` when it reaches a module through another name
+    (`six.moves.queue.Queue` -> "queue.Queue"); `dotted` itself otherwise."""
+    if not dotted.startswith(_RENAMED_ROOTS):
+        return dotted
+    parts = dotted.split(".")
+    for length in range(len(parts), 0, -1):
+        renamed = MODULE_RENAMES.get(".".join(parts[:length]))
+        if renamed is not None:
+            return ".".join([renamed, *parts[length:]])
+    return dotted
+
+
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _STATEMENTS = (cst.BaseSmallStatement, cst.BaseCompoundStatement)
 
@@ -139,7 +171,10 @@ class FileIndex:
         self._target_scope: Dict[cst.Name, Scope] = {}  # binding Name -> scope it binds in
         self._uses: Dict[Tuple[int, str], List[cst.Name]] = {}
         self._binding_scope_cache: Dict[cst.Name, Optional[Scope]] = {}
-        self._qualname_cache: Dict[cst.CSTNode, Optional[str]] = {}
+        self._qualname_cache: Dict[cst.CSTNode, Tuple[str, ...]] = {}
+        self._self_attr_names: Dict[Tuple[int, str], Tuple[str, ...]] = {}
+        self._family_cache: Dict[cst.ClassDef, List["ClassInfo"]] = {}
+        self._neighbours: Optional[Dict[cst.ClassDef, set]] = None
         # What rule helpers compute once per file for several rules (their own keys).
         self.shared: Dict[str, Any] = {}
         self._self_attribute_nodes: Optional[set] = None
@@ -453,42 +488,180 @@ class FileIndex:
     def is_builtin(self, name_node: cst.Name) -> bool:
         return self.binding_scope(name_node) is None
 
-    def qualified_name(self, expr: cst.CSTNode, _depth: int = 0) -> Optional[str]:
+    def qualified_name(self, expr: cst.CSTNode) -> Optional[str]:
         """Dotted name of what `expr` refers to, through imports and simple aliases.
 
         `threading.Thread`, `th.Thread` (import threading as th), `Thread` (from threading
         import Thread), `T` after `T = threading.Thread` all give "threading.Thread". A
-        builtin gives "builtins.NAME". Anything bound otherwise gives None.
+        builtin gives "builtins.NAME". Anything bound otherwise gives None. When the name
+        has alternatives (see `qualified_names`), the first: the one the code prefers.
         """
-        if expr in self._qualname_cache:
-            return self._qualname_cache[expr]
-        result = None
+        names = self.qualified_names(expr)
+        return names[0] if names else None
+
+    def qualified_names(self, expr: cst.CSTNode, _depth: int = 0) -> Tuple[str, ...]:
+        """Every dotted name `expr` may refer to, in source order; () when unknown.
+
+        A name bound by several imports may be either module: `try: import X except
+        ImportError: import Y as X`, `if sys.version_info >= (3,): ... else: ...`, each
+        branch of an alias `C = A if c else B`. `X = None` adds no alternative (nothing
+        to call). Any other binding that resolves to nothing known makes the name
+        unknown, unless it is a stub in the `except` of a `try` whose body imports the
+        name (`except ImportError: def urlopen(*a): raise ...`). `importlib.import_module("asyncio")` is the
+        module it names; six.moves spellings are the stdlib modules they stand for. A
+        `self.X` every assignment of which (in the class family, class-level or in
+        methods) is a known name is that name (`self.conn_cls = HTTPSConnection`).
+        """
+        cached = self._qualname_cache.get(expr)
+        if cached is not None:
+            return cached
+        self._qualname_cache[expr] = ()  # cycles resolve to unknown
+        result: Tuple[str, ...] = ()
         if isinstance(expr, cst.Name):
-            scope = self.binding_scope(expr)
-            if scope is None:
-                result = "builtins." + expr.value
-            else:
-                names = set()
-                for binding in scope.bindings.get(expr.value, []):
-                    if binding.kind == "import":
-                        names.add(binding.qualname)
-                    elif (binding.kind == "assign" and _depth < 5
-                          and isinstance(binding.value, (cst.Name, cst.Attribute))
-                          and binding.value is not expr):
-                        names.add(self.qualified_name(binding.value, _depth + 1))
-                    else:
-                        names.add(None)
-                if len(names) == 1:
-                    result = names.pop()
+            result = self._name_alternatives(expr, _depth)
         elif isinstance(expr, cst.Attribute):
-            base = self.qualified_name(expr.value, _depth)
-            if base is not None and not base.startswith("builtins."):
-                result = f"{base}.{expr.attr.value}"
+            bases = self.qualified_names(expr.value, _depth)
+            result = tuple(canonical_module(f"{base}.{expr.attr.value}") for base in bases
+                           if not base.startswith("builtins."))
+            if not bases and _depth < _MAX_ALIAS_DEPTH:
+                info = self.class_of_self(expr.value)
+                if info is not None:
+                    result = self._self_attribute_alternatives(info, expr.attr.value, _depth)
+        elif isinstance(expr, cst.Call):
+            module = self.imported_module(expr)
+            result = (module,) if module is not None else ()
         self._qualname_cache[expr] = result
         return result
 
-    def call_name(self, call: cst.Call) -> Optional[str]:
-        return self.qualified_name(call.func)
+    def _name_alternatives(self, expr: cst.Name, depth: int) -> Tuple[str, ...]:
+        scope = self.binding_scope(expr)
+        if scope is None:
+            return ("builtins." + expr.value,)
+        bindings = scope.bindings.get(expr.value, [])
+        names: List[str] = []
+        for binding in bindings:
+            resolved = self._binding_alternatives(binding, expr, depth)
+            if resolved is not None:
+                names.extend(resolved)
+            elif not self._import_fallback(binding, bindings):
+                return ()
+        return tuple(dict.fromkeys(names))
+
+    def _binding_alternatives(self, binding: Binding, expr: cst.Name, depth: int
+                              ) -> Optional[Tuple[str, ...]]:
+        """The names one binding gives: () for `X = None` (nothing to call or look
+        into), None when unknown."""
+        if binding.kind == "import":
+            return (canonical_module(binding.qualname),)
+        if binding.kind != "assign" or binding.value is None or depth >= _MAX_ALIAS_DEPTH:
+            return None
+        names: List[str] = []
+        for value in self.alternatives(binding.value):
+            if value is expr:
+                return None
+            if isinstance(value, cst.Name) and value.value in _NOT_CALLABLE:
+                continue  # `C = A if c else None`: None is no alternative to call
+            resolved = (self.qualified_names(value, depth + 1)
+                        if isinstance(value, (cst.Name, cst.Attribute, cst.Call)) else ())
+            if not resolved:
+                return None
+            names.extend(resolved)
+        return tuple(names)
+
+    def _import_fallback(self, binding: Binding, bindings: Sequence[Binding]) -> bool:
+        """`binding` stands in for an import that may fail: it sits in the `except` (or
+        `else`/`finally`) of a `try` whose body imports the name (a stub `def`). Not so
+        in a branch of an `if`: there either branch is what runs on some Python."""
+        imports = [b.node for b in bindings if b.kind == "import" and b.node is not None]
+        if not imports or binding.node is None:
+            return False
+        scope_node = binding.scope.node
+        child: cst.CSTNode = binding.node
+        for ancestor in self.ancestors(binding.node):
+            if ancestor is scope_node:
+                return False
+            if isinstance(ancestor, cst.Try) and child is not ancestor.body:
+                if any(self._inside(node, ancestor.body) for node in imports):
+                    return True
+            child = ancestor
+        return False
+
+    def _inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        return node is container or any(a is container for a in self.ancestors(node))
+
+    def _self_attribute_alternatives(self, info: "ClassInfo", attr: str, depth: int
+                                     ) -> Tuple[str, ...]:
+        """`self.X` holding a class or function: the names of every value X gets, when
+        each is known (class-level `X = A` in the class family, `self.X = B` in its
+        methods); () as soon as one is not, or when `.X` is set on an object that may be
+        an instance (anything but `self` of an unrelated class)."""
+        key = (id(info.node), attr)
+        cached = self._self_attr_names.get(key)
+        if cached is None:
+            self._self_attr_names[key] = ()  # cycles resolve to unknown
+            cached = self._self_attribute_values(info, attr, depth)
+            self._self_attr_names[key] = cached
+        return cached
+
+    def _self_attribute_values(self, info: "ClassInfo", attr: str, depth: int
+                               ) -> Tuple[str, ...]:
+        family = self.class_family(info)
+        values: List[cst.CSTNode] = []
+        for member in family:
+            for binding in member.scope.bindings.get(attr, ()):
+                if binding.kind != "assign" or binding.value is None:
+                    return ()
+                values.append(binding.value)
+        for node in self.attributes_by_name.get(attr, ()):
+            assigned, value = self.assigned_value(node)
+            if not assigned:
+                continue
+            owner = self.class_of_self(node.value)
+            if owner is not None and owner not in family:
+                continue  # another class's own attribute
+            if value is None or owner is None:
+                return ()  # unknown value, or set on some object: maybe one of ours
+            values.append(value)
+        names: List[str] = []
+        for value in values:
+            for alternative in self.alternatives(value):
+                if isinstance(alternative, cst.Name) and alternative.value in _NOT_CALLABLE:
+                    continue
+                resolved = (self.qualified_names(alternative, depth + 1)
+                            if isinstance(alternative, (cst.Name, cst.Attribute)) else ())
+                if not resolved:
+                    return ()
+                names.extend(resolved)
+        return tuple(dict.fromkeys(names))
+
+    def imported_module(self, call: cst.Call) -> Optional[str]:
+        """"asyncio" for `importlib.import_module("asyncio")` (a constant, absolute name)."""
+        if len(call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+            return None
+        arg = call.args[0].value
+        if not isinstance(arg, cst.SimpleString) or "\\" in arg.value:
+            return None
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == "import_module"
+                or isinstance(func, cst.Name) and func.value == "import_module"):
+            return None
+        if self.qualified_name(func) != "importlib.import_module":
+            return None
+        module = arg.evaluated_value
+        if not isinstance(module, str) or not all(p.isidentifier() for p in module.split(".")):
+            return None
+        return canonical_module(module)
+
+    def call_name(self, call: cst.Call, among: Optional[Container[str]] = None) -> Optional[str]:
+        """The qualified name of what `call` calls. With `among` (the names a rule looks
+        for), the first alternative that is one of them, so that a rule matching either
+        module of `try: import X except ImportError: import Y as X` applies."""
+        names = self.qualified_names(call.func)
+        if among is not None:
+            for name in names:
+                if name in among:
+                    return name
+        return names[0] if names else None
 
     def local_class(self, expr: cst.CSTNode) -> Optional[cst.ClassDef]:
         """The ClassDef `expr` names, when it is a class defined in this file."""
@@ -692,25 +865,36 @@ class FileIndex:
                 for nodes in info.self_attrs.values() for node in nodes}
         return self._self_attribute_nodes
 
+    def _class_neighbours(self) -> Dict[cst.ClassDef, set]:
+        """Each class's local bases and local subclasses (computed once per file)."""
+        if self._neighbours is None:
+            self._neighbours = {node: set() for node in self.classes}
+            for node in self.classes:
+                for base in node.bases:
+                    local = self.local_class(base.value)
+                    if local is not None and local in self._neighbours:
+                        self._neighbours[node].add(local)
+                        self._neighbours[local].add(node)
+        return self._neighbours
+
     def class_family(self, info: ClassInfo) -> List[ClassInfo]:
         """The class with its local base classes and local subclasses: `self.X` set in one
         may be released in another."""
+        cached = self._family_cache.get(info.node)
+        if cached is not None:
+            return cached
+        neighbours = self._class_neighbours()
         family = [info]
+        members = {info.node}
         changed = True
-        while changed:
+        while changed:  # passes in the order of the classes, as the result's order shows
             changed = False
             for other in self.classes.values():
-                if other in family:
-                    continue
-                related = False
-                for member in family:
-                    if any(self.local_class(b.value) is member.node for b in other.node.bases):
-                        related = True
-                    if any(self.local_class(b.value) is other.node for b in member.node.bases):
-                        related = True
-                if related:
+                if other.node not in members and neighbours[other.node] & members:
                     family.append(other)
+                    members.add(other.node)
                     changed = True
+        self._family_cache[info.node] = family
         return family
 
 

@@ -649,7 +649,9 @@ class _Tracer:
                     self.trace(use, "container")
         elif isinstance(expr, cst.Attribute):
             info = self.index.class_of_self(expr.value)
-            if info is None:
+            if info is None or not _own_container(self.index, info, expr.attr.value):
+                # an object of some other class (salt's `SubprocessList().add(proc)`
+                # joins what it is given), or one the caller passed in
                 self.escape("stored in a container on an object")
             else:
                 self.follow_self_attribute(info, expr.attr.value, "container")
@@ -764,6 +766,32 @@ def _assigned_value(target, holder, parents) -> Optional[cst.CSTNode]:
 _FRESH_CONTAINER_CALLS = frozenset({
     "builtins.list", "builtins.dict", "builtins.set", "collections.deque",
     "collections.defaultdict", "collections.OrderedDict", "collections.Counter"})
+
+
+def _own_container(index: FileIndex, info, attr: str) -> bool:
+    """Every value the class gives `self.<attr>` is a container made right there (or
+    None): what is put into it is the class's to release, as for a local container."""
+    for member in index.class_family(info):
+        for node in member.self_attrs.get(attr, ()):
+            assigned, value = index.assigned_value(node)
+            if not assigned:
+                continue
+            if value is None:
+                if isinstance(index.parent.get(node), cst.AugAssign):
+                    continue  # `self.x += [t]`: the container it already was
+                return False  # unpacking of an unknown value
+            if (isinstance(value, cst.Name) and value.value == "None") or _fresh_container_value(
+                    index, value):
+                continue
+            return False
+    return True
+
+
+def _fresh_container_value(index: FileIndex, value) -> bool:
+    if isinstance(value, (cst.List, cst.Dict, cst.Set, cst.Tuple, cst.ListComp, cst.SetComp,
+                          cst.DictComp)):
+        return True
+    return isinstance(value, cst.Call) and index.call_name(value) in _FRESH_CONTAINER_CALLS
 
 
 def _fresh_container(index: FileIndex, binding) -> bool:

@@ -92,6 +92,29 @@ EXTRA_CASES = {
     "process-context": "import multiprocessing as mp\n\ndef f():\n    ctx = mp.get_context('spawn')\n"
                        "    ctx.Process(target=print).start()\n",
     "queue-simple": "import queue\n\ndef f():\n    q = queue.SimpleQueue()\n    q.put(1)\n",
+    # Issue 13's roads: modules reached through importlib, six.moves, a try/except import
+    # or a version guard, classes kept in a variable or a `self` attribute.
+    "importlib-threading": "import importlib\nth = importlib.import_module('threading')\n\n"
+                           "def f(w):\n    th.Thread(target=w).start()\n",
+    "importlib-asyncio": "import importlib\naio = importlib.import_module('asyncio')\n\n"
+                         "async def f(c):\n    aio.ensure_future(c.run())\n",
+    "importlib-inline": "import importlib\n\ndef f(u):\n"
+                        "    return importlib.import_module('urllib.request').urlopen(u)\n",
+    "six-moves-queue": "from six.moves import queue as q\n\ndef f(xs):\n"
+                       "    box = q.LifoQueue(2)\n    for x in xs:\n        box.put(x)\n",
+    "six-moves-http": "from six.moves import http_client as h\n\ndef f(host):\n"
+                      "    return h.HTTPSConnection(host)\n",
+    "try-import-urllib2": "try:\n    import urllib.request as u2\nexcept ImportError:\n"
+                          "    import urllib2 as u2\n\ndef f(u):\n    return u2.build_opener().open(u)\n",
+    "version-guard-queue": "import sys\nif sys.version_info[0] == 2:\n    import Queue as Q\n"
+                           "else:\n    import queue as Q\n\ndef f(xs):\n    box = Q.Queue(2)\n"
+                           "    for x in xs:\n        box.put(x)\n",
+    "self-attribute-class": "from http.client import HTTPSConnection as H\n\nclass C:\n"
+                            "    def __init__(self):\n        self.cls = H\n"
+                            "    def go(self, host):\n        return self.cls(host)\n",
+    "protocol-loop": "import asyncio\n\nclass P(asyncio.Protocol):\n"
+                     "    def __init__(self, loop):\n        self._loop = loop\n"
+                     "    def data_received(self, d):\n        self._loop.create_task(d.handle())\n",
 }
 
 
@@ -154,6 +177,18 @@ def test_unusual_import_spellings_are_flagged(label):
     word happened to be in the file."""
     codes = _codes(Linter(_rule_instances()).lint_text(EXTRA_CASES[label], "case.py"))
     assert codes == ["LKL401"]
+
+
+@pytest.mark.parametrize("label,code", [
+    ("importlib-threading", "LKL101"), ("importlib-asyncio", "LKL201"),
+    ("importlib-inline", "LKL402"), ("six-moves-queue", "LKL301"), ("six-moves-http", "LKL403"),
+    ("try-import-urllib2", "LKL402"), ("version-guard-queue", "LKL301"),
+    ("self-attribute-class", "LKL403"), ("protocol-loop", "LKL201")])
+def test_roads_of_issue_13_are_flagged_through_the_prefilter(label, code):
+    """Each spelling reaches its rule with the prefilter on (the cases above check that
+    the prefilter agrees with a full parse; this, that there is something to agree on)."""
+    codes = _codes(Linter(_rule_instances()).lint_text(EXTRA_CASES[label], "case.py"))
+    assert code in codes
 
 
 def test_prefilter_skips_files_naming_nothing_a_rule_looks_for():

@@ -6,7 +6,9 @@ it is a call of `asyncio.get_running_loop()` / `get_event_loop()` / `new_event_l
 (through any import alias), a name or `self` attribute every assignment of which is such a
 loop (or None), a parameter annotated as an event loop, or `loop or asyncio.get_event_loop()`
 style fallbacks. A parameter called `loop` of unknown type is not a loop, so
-`client.create_task("buy milk")` or a Celery/Jira client's `create_task` never matches.
+`client.create_task("buy milk")` or a Celery/Jira client's `create_task` never matches;
+the one exception is a constructor parameter kept as `self.loop` / `self._loop` in a class
+deriving from an asyncio protocol or transport (PROTOCOL_CLASSES).
 """
 from __future__ import annotations
 
@@ -35,6 +37,19 @@ LOOP_TYPES = frozenset({
     "asyncio.base_events.BaseEventLoop", "asyncio.SelectorEventLoop",
     "asyncio.ProactorEventLoop", "uvloop.Loop",
 })
+# asyncio's protocol and transport classes: the event loop creates them and hands them
+# the loop, so in a class deriving from one, a constructor parameter kept as `self.loop`
+# / `self._loop` is trusted to be the loop even without an annotation. Elsewhere an
+# unannotated parameter is not: measured on the corpus (notes/roads-corpus.md), dropped
+# `X.create_task(...)` on a bare parameter were as often a TaskGroup (`g`) as a loop.
+PROTOCOL_CLASSES = frozenset({
+    f"asyncio.{module}{name}"
+    for module in ("", "protocols.", "transports.")
+    for name in ("BaseProtocol", "Protocol", "BufferedProtocol", "DatagramProtocol",
+                 "SubprocessProtocol", "BaseTransport", "ReadTransport", "WriteTransport",
+                 "Transport", "DatagramTransport", "SubprocessTransport")
+} | {"asyncio.StreamReaderProtocol", "asyncio.streams.StreamReaderProtocol"})
+LOOP_ATTRIBUTES = frozenset({"loop", "_loop", "event_loop", "_event_loop"})
 # Module-level functions that create a task or future from a coroutine.
 TASK_FUNCTIONS = frozenset({
     "asyncio.create_task", "asyncio.tasks.create_task", "asyncio.ensure_future",
@@ -96,10 +111,14 @@ class LoopResolver:
                 return None
         return False
 
-    def _all_loops(self, values, depth) -> bool:
+    def _all_loops(self, values, depth, trusted_params: bool = False) -> bool:
+        """Every value is a loop or None, and one at least is a loop. With
+        `trusted_params`, a bare parameter counts as a loop (see PROTOCOL_CLASSES)."""
         seen_loop = False
         for value in values:
             verdict = self._loop_or_none(value, depth)
+            if verdict is None and trusted_params and not is_none(value):
+                verdict = True
             if verdict is False:
                 return False
             if verdict:
@@ -200,7 +219,9 @@ class LoopResolver:
                         values.append(holder.value)
                 elif isinstance(holder, cst.AugAssign) and holder.target is node:
                     return False
-        result = self._all_loops(values, depth)
+        trusted = attr in LOOP_ATTRIBUTES and any(
+            index.class_inherits(member.node, PROTOCOL_CLASSES) for member in _lineage(index, info))
+        result = self._all_loops(values, depth, trusted)
         self._attr_cache[key] = result
         return result
 
@@ -358,29 +379,56 @@ def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[c
     where `what` is "create_task", "ensure_future" or "run_in_executor"."""
     resolver = _resolver(index)
     for call in index.calls:
-        func = call.func
-        if isinstance(func, cst.Attribute):
-            attr = func.attr.value
-            if attr not in LOOP_TASK_METHODS and attr not in ("ensure_future",):
-                continue
-        elif not isinstance(func, cst.Name):
-            continue
-        name = index.call_name(call)
-        if name in TASK_FUNCTIONS:
-            coro = argument(call, "coro", 0)
-            if name in ENSURE_FUTURE:
-                coro = argument(call, "coro_or_future", 0)
-                if not _is_coroutine_source(index, coro):
-                    continue
-            yield call, ("ensure_future" if name in ENSURE_FUTURE else "create_task"), coro
-            continue
-        if isinstance(func, cst.Attribute) and func.attr.value in LOOP_TASK_METHODS:
-            if not resolver.is_loop(func.value):
-                continue
-            if func.attr.value == "create_task":
-                yield call, "create_task", argument(call, "coro", 0)
-            else:
-                yield call, "run_in_executor", argument(call, "func", 1)
+        created = _task_creation(index, resolver, call)
+        if created is not None:
+            yield (call, *created)
+
+
+def _task_creation(index: FileIndex, resolver: LoopResolver, call: cst.Call, depth: int = 0
+                   ) -> Optional[Tuple[str, Optional[cst.CSTNode]]]:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        attr = func.attr.value
+        if attr not in LOOP_TASK_METHODS and attr not in ("ensure_future",):
+            return None
+    elif not isinstance(func, cst.Name):
+        return None
+    name = index.call_name(call, among=TASK_FUNCTIONS)
+    if name in ENSURE_FUTURE:
+        coro = argument(call, "coro_or_future", 0)
+        if _is_coroutine_source(index, coro):
+            return "ensure_future", coro
+        if not isinstance(coro, cst.Call) or depth > 2:
+            return None
+        # ensure_future() hands a task or future back unchanged: wrapping a creation
+        # (`ensure_future(loop.run_in_executor(...))`) is that creation.
+        inner = _task_creation(index, resolver, coro, depth + 1)
+        if inner is not None:
+            return inner
+        if _bare_statement(index, call):
+            # Of an unknown awaitable, kept by nobody: a coroutine's task is dropped, and
+            # of a future, the statement would do nothing at all. Assigned or looked at
+            # (`ensure_future(e.wait()).done()`), it stays unknown.
+            return "ensure_future", coro
+        return None
+    if name in TASK_FUNCTIONS:
+        return "create_task", argument(call, "coro", 0)
+    if isinstance(func, cst.Attribute) and func.attr.value in LOOP_TASK_METHODS:
+        if not resolver.is_loop(func.value):
+            return None
+        if func.attr.value == "create_task":
+            return "create_task", argument(call, "coro", 0)
+        return "run_in_executor", argument(call, "func", 1)
+    return None
+
+
+def _bare_statement(index: FileIndex, call: cst.Call) -> bool:
+    statement = index.parent.get(call)
+    return isinstance(statement, cst.Expr) and statement.value is call
+
+
+def is_coroutine_source(index: FileIndex, expr: Optional[cst.CSTNode]) -> bool:
+    return _is_coroutine_source(index, expr)
 
 
 def describe_coroutine(index: FileIndex, expr: Optional[cst.CSTNode], what: str) -> str:

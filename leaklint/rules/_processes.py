@@ -58,7 +58,7 @@ def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[
     this file, or `ctx.ATTR(...)` for a multiprocessing context and ATTR in
     `context_attrs`. Yields (call, local subclass or None, qualified class name)."""
     for call in index.calls:
-        name = index.call_name(call)
+        name = index.call_name(call, among=classes)
         if name is not None and name in classes:
             yield call, None, name
             continue

@@ -51,6 +51,7 @@ MP_QUEUES = frozenset({"multiprocessing.Queue", "multiprocessing.JoinableQueue",
                        "multiprocessing.queues.JoinableQueue",
                        "multiprocessing.queues.SimpleQueue"})
 MP_QUEUE_METHODS = frozenset({"Queue", "JoinableQueue", "SimpleQueue"})
+ALL_QUEUES = THREAD_QUEUES | ASYNC_QUEUES | MP_QUEUES
 MANAGER_FACTORIES = frozenset({"multiprocessing.Manager", "multiprocessing.managers.SyncManager"})
 
 PUT_METHODS = frozenset({"put", "put_nowait"})
@@ -128,7 +129,7 @@ def _is_context_manager(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> 
 
 def classify_creation(index: FileIndex, call: cst.Call) -> Optional[Tuple[str, str]]:
     """(kind, display name) when `call` creates a queue."""
-    name = index.call_name(call)
+    name = index.call_name(call, among=ALL_QUEUES)
     if name in THREAD_QUEUES:
         return "thread", name
     if name in ASYNC_QUEUES:

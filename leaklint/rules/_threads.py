@@ -15,7 +15,7 @@ TIMER_CLASSES = frozenset({"threading.Timer"})
 def thread_creations(index: FileIndex, classes) -> Iterator[Tuple[cst.Call, Optional[cst.ClassDef]]]:
     """Calls constructing one of `classes` or a subclass defined in this file."""
     for call in index.calls:
-        name = index.call_name(call)
+        name = index.call_name(call, among=classes)
         if name in classes:
             yield call, None
             continue

@@ -104,7 +104,7 @@ class RequestsNoTimeout(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
             func = call.func
-            name = index.call_name(call)
+            name = index.call_name(call, among=REQUESTS_FUNCTIONS)
             function_entry = REQUESTS_FUNCTIONS.get(name) if name is not None else None
             if function_entry is not None:
                 state, _ = timeout_arg(call, function_entry.position, index=index)
@@ -136,7 +136,7 @@ class RequestsNoTimeout(Rule):
         if not sources:
             return False
         for source in sources:
-            name = index.call_name(source)
+            name = index.call_name(source, among=REQUESTS_SESSION_CLASSES)
             if name in REQUESTS_SESSION_CLASSES:
                 continue
             subclass = local_subclass_of(index, source, REQUESTS_SESSION_CLASSES)

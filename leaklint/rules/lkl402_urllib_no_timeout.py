@@ -75,7 +75,7 @@ class UrllibNoTimeout(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
             func = call.func
-            name = index.call_name(call)
+            name = index.call_name(call, among=URLLIB_FUNCTIONS)
             entry = URLLIB_FUNCTIONS.get(name) if name else None
             opener = False
             if entry is None:
@@ -135,7 +135,7 @@ def _plain_opener(index: FileIndex, receiver) -> bool:
     if not sources:
         return False
     for source in sources:
-        name = index.call_name(source)
+        name = index.call_name(source, among=URLLIB_OPENERS)
         if name not in URLLIB_OPENERS:
             return False
         if not _known_handlers(index, source.args):

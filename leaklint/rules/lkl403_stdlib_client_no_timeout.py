@@ -83,7 +83,7 @@ class StdlibClientNoTimeout(Rule):
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:
-            name = index.call_name(call)
+            name = index.call_name(call, among=STDLIB_CLASSES)
             if name is None or name not in STDLIB_CLASSES:
                 continue
             entry = STDLIB_CLASSES[name]
