@@ -25,17 +25,22 @@ method is handed out as a callback), *escapes* (returned, yielded, passed to a c
 don't know, stored in something we don't track), or neither. Only a resource that is
 activated, never released and never escapes is *dropped*: a finding.
 
-The analysis is flow-insensitive by design: a join in `finally`, after a `try`, or in
-another method all count. It errs towards "escaped" whenever a use is not understood,
-because a leak linter that cries wolf gets disabled.
+Following the value is flow-insensitive: a join in `finally`, after a `try`, or in
+another method all count. Kinds that ask for it (`every_path`) then get one flow-sensitive
+check, for a value held only in local names of one function and released there: is a
+release reached on every way from the activation to the function's exit
+(leaklint/flow.py)? `Lifecycle.skipped` names the way that skips it. It errs towards
+"escaped" whenever a use is not understood, because a leak linter that cries wolf gets
+disabled.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple, cast
+from typing import Collection, Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
+from leaklint.flow import SkippedRelease, skipped_release
 from leaklint.index import FileIndex, walk
 from leaklint.values import (
     PARTIALS,
@@ -109,6 +114,9 @@ class ResourceKind:
     # Note which uses may see another value (`q = Queue(); ...; q = Queue()`,
     # `out = out or Queue()`): `Lifecycle.member_uses` marks them weak.
     weak_uses: bool = False
+    # Check that a release is reached on every way out of the function (explicit early
+    # exits always; exceptions raised by calls for the kinds `track` is told).
+    every_path: bool = False
 
 
 @dataclass
@@ -135,8 +143,19 @@ class Lifecycle:
     callees: Set[cst.CSTNode] = field(default_factory=set)
     # `self` attributes the resource was followed into: (ClassInfo, attribute name).
     self_attributes: List[tuple] = field(default_factory=list)
+    # Where it was released and activated (calls, `with` items, awaits).
+    release_sites: List[cst.CSTNode] = field(default_factory=list)
+    activation_sites: List[cst.CSTNode] = field(default_factory=list)
+    # Held only in local names (never in a container, on `self`, in a global or passed
+    # into another function): the only values whose paths are checked.
+    local_only: bool = True
+    # A way from the activation to the function's exit that passes no release (kinds
+    # with `every_path` only): released, but not on every path.
+    skipped: Optional[SkippedRelease] = None
 
     def dropped(self, kind: ResourceKind) -> bool:
+        if self.skipped is not None:
+            return True
         if self.released or self.escaped:
             return False
         return self.activated or not kind.activate_methods
@@ -174,16 +193,43 @@ def self_releasing_methods(index: FileIndex, classdef: cst.ClassDef,
 
 
 def track(index: FileIndex, creation: cst.CSTNode, kind: ResourceKind,
-          activated: bool = False, every_use: bool = False) -> Lifecycle:
+          activated: bool = False, every_use: bool = False,
+          exception_paths: Collection[str] = ()) -> Lifecycle:
     """Follow the value produced by `creation` and classify its lifecycle. With
     `every_use`, keep following after a release or an escape, to collect every method
-    called on it (the blocking-wait rules want each `join()`, not the first)."""
+    called on it (the blocking-wait rules want each `join()`, not the first). For a kind
+    with `every_path` whose noun is in `exception_paths`, an exception raised by a call
+    also counts as a way that can skip the release."""
     tracer = _Tracer(index, kind)
     tracer.every_use = every_use
     tracer.result = Lifecycle(creation=creation, activated=activated)
     tracer.result.holder = tracer.describe_holder(creation)
     tracer.trace(creation, "item")
-    return tracer.result
+    result = tracer.result
+    if kind.every_path and result.released and not result.escaped and result.local_only:
+        result.skipped = _skipped_release(index, kind, result, kind.noun in exception_paths)
+    return result
+
+
+def _skipped_release(index: FileIndex, kind: ResourceKind, lifecycle: Lifecycle,
+                     exception_paths: bool) -> Optional[SkippedRelease]:
+    """The flow check, for a value created, activated and released in one function."""
+    function = index.enclosing_function(lifecycle.creation)
+    if function is None:
+        return None  # module level: script code, run once
+    if kind.activate_methods and not lifecycle.activation_sites:
+        return None  # activated elsewhere (a class that starts itself)
+    activations = lifecycle.activation_sites or [lifecycle.creation]
+    sites = [*activations, *lifecycle.release_sites]
+    if any(index.enclosing_function(site) is not function for site in sites):
+        return None  # released in a nested function: when it runs is not known here
+    # The local names it is held in, as the calls on it spell them (`t.join()`): a branch
+    # testing one of them absent (`if not proc: return`) has nothing to release.
+    holders = frozenset(site.func.value.value for site in sites
+                        if isinstance(site, cst.Call) and isinstance(site.func, cst.Attribute)
+                        and isinstance(site.func.value, cst.Name))
+    return skipped_release(index, cast(cst.FunctionDef, function.node), activations,
+                           lifecycle.release_sites, exception_paths, holders)
 
 
 class _Tracer:
@@ -201,8 +247,9 @@ class _Tracer:
         self.weak = False
 
     # -- events -------------------------------------------------------------------
-    def release(self) -> None:
+    def release(self, site: cst.CSTNode) -> None:
         self.result.released = True
+        self.result.release_sites.append(site)
 
     def escape(self, reason: str = "") -> None:
         if not self.result.escaped:
@@ -212,6 +259,8 @@ class _Tracer:
     def done(self) -> bool:
         if self.every_use:
             return False
+        if self.kind.every_path:  # every release site is wanted, for the flow check
+            return self.result.escaped
         return self.result.released or self.result.escaped
 
     def strict(self) -> bool:
@@ -255,6 +304,8 @@ class _Tracer:
         if key in self._seen or self.done():
             return
         self._seen.add(key)
+        if mode != "item":
+            self.result.local_only = False
         parent = self.parent.get(node)
         if parent is None:
             return
@@ -279,7 +330,7 @@ class _Tracer:
             self.escape("returned")
         elif isinstance(parent, cst.Await):
             if self.kind.awaitable:
-                self.release()
+                self.release(parent)
             else:
                 self.escape("awaited")
         elif isinstance(parent, (cst.AssignTarget, cst.Assign, cst.AnnAssign)) and not _is_target(node, parent):
@@ -311,7 +362,7 @@ class _Tracer:
                 self.trace(parent, mode, self._weaker(other))
         elif isinstance(parent, cst.WithItem) and parent.item is node:
             if self.kind.context_manager:
-                self.release()
+                self.release(parent)
             elif parent.asname is not None:
                 self.bind_target(parent.asname.name, mode)
         elif isinstance(parent, (cst.Element, cst.StarredElement)) and parent.value is node:
@@ -384,17 +435,18 @@ class _Tracer:
             self.result.member_uses.append((attr, holder, self.weak))
             self.result.method_calls.setdefault(attr, []).append(holder)
             if attr in kind.release_methods:
-                self.release()
+                self.release(holder)
             if attr in kind.activate_methods:
                 self.result.activated = True
+                self.result.activation_sites.append(holder)
             if attr == "__enter__" and kind.context_manager:
-                self.release()
+                self.release(holder)
         else:
             self.result.member_uses.append((attr, attribute, self.weak))
             if attr in kind.release_methods and not isinstance(holder, _LOOKED_AT):
                 # `atexit.register(executor.shutdown)`: the release is handed out. A bare
                 # `t.join` statement or a test of it (`if t.join:`) calls nothing.
-                self.release()
+                self.release(attribute)
             else:
                 self.result.attribute_reads.setdefault(attr, []).append(attribute)
         if kind.known_attributes is not None and attr not in kind.known_attributes:
@@ -408,7 +460,7 @@ class _Tracer:
                 if attr in self.kind.release_methods:
                     # A collection of its own kind with the release method (socketserver's
                     # `self._threads.join()`): it releases what it holds.
-                    self.release()
+                    self.release(holder)
                 elif attr in CONTAINER_TAKERS:
                     self.trace(holder, "item")
                 elif attr in CONTAINER_VIEWS:
@@ -448,7 +500,7 @@ class _Tracer:
         index = self.index
         name = index.call_name(call)
         if name in self.kind.release_functions:
-            self.release()
+            self.release(call)
             return
         if name in NEUTRAL_BUILTINS or name in self.kind.neutral_functions:
             return
@@ -468,7 +520,7 @@ class _Tracer:
             if method in LOGGING_METHODS:
                 return
             if method in CONTEXT_TAKERS:
-                self.release()
+                self.release(call)
                 return
             if (mode == "item" and self.kind.follow_containers
                     and method in ("append", "appendleft", "add", "insert", "setdefault")):
@@ -567,6 +619,7 @@ class _Tracer:
             return False
         if len(scope.bindings.get(name, ())) != 1 and not self.kind.weak_uses:
             return False  # the parameter is rebound inside the function
+        self.result.local_only = False
         self.result.callees.add(func)
         for use in self.index.uses(scope, name):
             self.trace(use, "item")
@@ -577,6 +630,8 @@ class _Tracer:
     # -- where values are stored ------------------------------------------------
     def bind_target(self, target: cst.CSTNode, mode: str) -> None:
         index = self.index
+        if not isinstance(target, cst.Name) or index.target_scope(target) is index.module_scope:
+            self.result.local_only = False
         if isinstance(target, cst.Name):
             owner = index.target_scope(target)
             if owner is None:
@@ -633,6 +688,7 @@ class _Tracer:
 
     def trace_container_expr(self, expr: cst.CSTNode) -> None:
         """`expr` is a container the resource was put into (`d[k] = t`)."""
+        self.result.local_only = False
         if isinstance(expr, cst.Name):
             owner = self.index.binding_scope(expr)
             if owner is None or owner is self.index.module_scope:
@@ -711,6 +767,7 @@ class _Tracer:
                 return
 
     def follow_self_attribute(self, info, attr: str, mode: str) -> None:
+        self.result.local_only = False
         index = self.index
         key = ("self", id(info.node), attr, mode, self.weak)
         if key in self._seen:

@@ -28,16 +28,29 @@ def expected_findings(text: str):
 ALL_RULES_MARKER = "# fixture: all rules"
 
 
+# A fixture starting with this line is linted with the `exception-paths` option set to
+# the kinds that follow it (the default rules).
+EXCEPTION_PATHS_MARKER = "# fixture: exception-paths = "
+
+
 @pytest.fixture(scope="module")
 def linters():
     return {True: Linter([rule() for rule in all_rules()]),
             False: Linter([rule() for rule in all_rules() if rule.default_enabled])}
 
 
+def linter_for(text, linters):
+    first = text.splitlines()[0] if text else ""
+    if first.startswith(EXCEPTION_PATHS_MARKER):
+        settings = {"exception-paths": first[len(EXCEPTION_PATHS_MARKER):].split()}
+        return Linter([rule(settings) for rule in all_rules() if rule.default_enabled])
+    return linters[ALL_RULES_MARKER in text.splitlines()]
+
+
 @pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.py")), ids=lambda p: p.name)
 def test_fixture(path, linters):
     text = path.read_text()
-    linter = linters[ALL_RULES_MARKER in text.splitlines()]
+    linter = linter_for(text, linters)
     expected = expected_findings(text)
     found = {(f.line, f.code) for f in linter.lint_text(text, str(path))}
     missing = sorted(expected - found)

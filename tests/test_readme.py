@@ -12,7 +12,8 @@ def test_readme_config_example_loads(tmp_path):
     path = tmp_path / "pyproject.toml"
     path.write_text(block)
     config = load_config(str(path))  # raises ConfigError on any unknown key or code
-    assert config.rule_options == {"timeout-functions": ["mycompany.http.fetch"]}
+    assert config.rule_options == {"timeout-functions": ["mycompany.http.fetch"],
+                                   "exception-paths": ["timer", "pool"]}
     assert [codes for _, _, codes in config.per_file_ignores] == [["LKL101", "LKL4"]]
 
 

@@ -7,7 +7,9 @@ from typing import Optional
 
 import libcst as cst
 
+from leaklint.flow import describe
 from leaklint.index import FileIndex, walk
+from leaklint.rules.base import Option
 
 
 # -- arguments ---------------------------------------------------------------------
@@ -201,6 +203,52 @@ def held_as(holder: str, creation: cst.CSTNode, index: FileIndex) -> str:
 def owned_by_class(holder: str) -> bool:
     """The resource is kept on `self` (or `cls`): every method of the class could release it."""
     return holder.strip("'").startswith(("self.", "cls."))
+
+
+def unreleased(index: FileIndex, lifecycle, past: str, present: str) -> str:
+    """What a message says was not done: "never joined", "no method of the class joins
+    it", or, for a value released on some paths only, "not joined on the `return` at line
+    42" / "not joined when `f()` raises" (see lifecycle's `skipped`)."""
+    if lifecycle.skipped is not None:
+        return f"not {past} {describe(index, lifecycle.skipped, SNIPPET_LIMIT)}"
+    return never(lifecycle.holder, past, present)
+
+
+# Said in the docs of each rule whose kind is checked on every path.
+EVERY_PATH_DOC = (
+    " A resource held only in local names of one function and released there must be "
+    "released on every way out after it is started (or created, when nothing starts it): "
+    "an early `return`, `raise`, `break` or `continue` that skips the release is "
+    "reported, and the message names it (\"not joined on the `return` at line 42\"). A "
+    "release in `finally`, a `with` block, `ExitStack`, `addCleanup`, or in an `except` "
+    "that re-raises plus the normal path counts on every path; a release in only one "
+    "branch of an `if` with no early exit (`if wait: t.join()`) is a choice and is not "
+    "reported. A call that raises before the release is a way out only for the kinds "
+    "named in the `exception-paths` option.")
+
+
+# The kinds checked on every path (`ResourceKind.every_path`), by the noun each rule gives
+# its kind. The option is shared by those rules.
+PATH_KINDS = ("thread", "timer", "process", "pool", "executor", "subprocess")
+
+
+def _path_kinds(value: list) -> Optional[str]:
+    for item in value:
+        if item not in PATH_KINDS:
+            return f"{item!r} is not one of {', '.join(PATH_KINDS)}"
+    return None
+
+
+EXCEPTION_PATHS = Option(
+    "exception-paths", list, [],
+    "Kinds of resource (any of `thread`, `timer`, `process`, `pool`, `executor`, "
+    "`subprocess`) also reported when they are released on the normal path but not when "
+    "a call before the release raises (`t.start(); f(); t.cancel()` with no "
+    "`try/finally` or `with`), like `[\"timer\", \"pool\"]` for long-running code. "
+    "None by default (on the corpus of real projects, most such findings were in code "
+    "where the exception ends the program or the test); an early `return`, `raise`, "
+    "`break` or `continue` that skips the release is always reported.",
+    check=_path_kinds)
 
 
 def never(holder: str, past: str, present: str) -> str:

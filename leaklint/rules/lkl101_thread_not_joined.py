@@ -13,20 +13,22 @@ from leaklint.lifecycle import (
     worker_method,
 )
 from leaklint.rules._common import (
+    EVERY_PATH_DOC,
+    EXCEPTION_PATHS,
     class_starts_itself,
     created_as_daemon,
     held_as,
     keyword,
     made_daemon,
-    never,
+    unreleased,
 )
 from leaklint.rules._threads import THREAD_CLASSES, TIMER_CLASSES, describe_target, thread_creations
 from leaklint.rules.base import Report, Rule
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
-                      activate_methods=frozenset({"start"}))
+                      activate_methods=frozenset({"start"}), every_path=True)
 TIMER = ResourceKind("timer", release_methods=frozenset({"join", "cancel"}),
-                     activate_methods=frozenset({"start"}))
+                     activate_methods=frozenset({"start"}), every_path=True)
 
 
 class ThreadNotJoined(Rule):
@@ -56,7 +58,7 @@ class ThreadNotJoined(Rule):
         "thread does not wake a thread blocked in `accept()` or `recv()`: it blocks on); "
         "and short helper threads (leaklint cannot prove a target finishes soon, the "
         "thread's exception is lost all the same, and `join()` or `daemon=True` states "
-        "the intent at no cost).")
+        "the intent at no cost).") + EVERY_PATH_DOC
     why_bad = (
         "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
         "interpreter blocks at exit until every non-daemon thread finishes. Threads "
@@ -88,6 +90,8 @@ class ThreadNotJoined(Rule):
         "import threading\n\nclass Worker(threading.Thread):\n    def run(self):\n        pass\n\n"
         "Worker().start()\n",
         "import threading\n\ndef f():\n    threading.Timer(5, print).start()\n",
+        "import threading\n\ndef f(skip):\n    t = threading.Thread(target=print)\n"
+        "    t.start()\n    if skip:\n        return\n    t.join()\n",
     )
     valid = (
         "import threading\n\ndef f():\n    t = threading.Thread(target=print)\n    t.start()\n"
@@ -104,8 +108,11 @@ class ThreadNotJoined(Rule):
         "class Thread:\n    def start(self):\n        pass\n\nThread().start()\n",
         "import threading\n\ndef f():\n    t = threading.Timer(5, print)\n    t.start()\n"
         "    t.cancel()\n",
+        "import threading\n\ndef f(wait):\n    t = threading.Thread(target=print)\n"
+        "    t.start()\n    if wait:\n        t.join()\n",
     )
     trigger_words = ("Thread", "Timer")
+    options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES):
@@ -119,7 +126,8 @@ class ThreadNotJoined(Rule):
                 extra = self_releasing_methods(index, subclass, kind.release_methods)
                 kind = replace(kind, release_methods=kind.release_methods | extra)
             started = subclass is not None and class_starts_itself(subclass)
-            lifecycle = track(index, call, kind, activated=started)
+            lifecycle = track(index, call, kind, activated=started,
+                              exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if made_daemon(lifecycle, index):
@@ -127,7 +135,7 @@ class ThreadNotJoined(Rule):
             if not is_timer and self._told_to_stop(index, call, subclass):
                 continue
             release = "`cancel()` or `join()`" if is_timer else "`join()`"
-            yield Report(call, self._message(index, call, subclass, is_timer, lifecycle.holder),
+            yield Report(call, self._message(index, call, subclass, is_timer, lifecycle),
                          fix=f"call {release} on it before its owner is done, or pass "
                              f"`daemon=True` if it may be killed at exit")
 
@@ -145,14 +153,17 @@ class ThreadNotJoined(Rule):
         return worker is not None and stopped_by_sentinel(index, shared, *worker)
 
     @staticmethod
-    def _message(index, call, subclass, is_timer, holder) -> str:
+    def _message(index, call, subclass, is_timer, lifecycle) -> str:
+        holder = lifecycle.holder
         what = "timer" if is_timer else "thread"
         if subclass is not None:
             what = f"{what} `{subclass.name.value}`"
         target = describe_target(index, call, subclass, 1)
         running = f" running {target}" if target and subclass is None else ""
-        if is_timer:
-            left = never(holder, "cancelled or joined", "cancels or joins it")
+        if is_timer and lifecycle.skipped is not None:
+            left = unreleased(index, lifecycle, "cancelled", "cancels it")
+        elif is_timer:
+            left = unreleased(index, lifecycle, "cancelled or joined", "cancels or joins it")
         else:
-            left = never(holder, "joined", "joins it")
+            left = unreleased(index, lifecycle, "joined", "joins it")
         return f"{what}{held_as(holder, call, index)}{running} is started but {left}"

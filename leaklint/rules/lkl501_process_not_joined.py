@@ -8,14 +8,16 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import (
+    EVERY_PATH_DOC,
+    EXCEPTION_PATHS,
     argument,
     class_starts_itself,
     created_as_daemon,
     held_as,
     made_daemon,
-    never,
     owned_by_class,
     quote_callable,
+    unreleased,
 )
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
@@ -26,7 +28,7 @@ from leaklint.rules.base import Report, Rule
 PROCESS = ResourceKind("process",
                        release_methods=frozenset({"join", "is_alive"}),
                        activate_methods=frozenset({"start"}),
-                       follow_local_functions=True)
+                       follow_local_functions=True, every_path=True)
 
 
 class ProcessNotJoined(Rule):
@@ -43,7 +45,7 @@ class ProcessNotJoined(Rule):
         "A process that is returned, stored in a container or object that leaves the "
         "function, or passed to another function is assumed to be handled there. "
         "`terminate()` or `kill()` alone does not count: they only send a signal, and the "
-        "killed child still has to be joined.")
+        "killed child still has to be joined.") + EVERY_PATH_DOC
     why_bad = (
         "Nobody waits for the child process: its exit status is never collected (it stays "
         "a zombie until the parent exits), its failure goes unnoticed, and the parent "
@@ -96,6 +98,7 @@ class ProcessNotJoined(Rule):
         "class Process:\n    def start(self):\n        pass\n\nProcess().start()\n",
     )
     trigger_words = ("Process",)
+    options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, PROCESS_CLASSES, ("Process",)):
@@ -103,7 +106,8 @@ class ProcessNotJoined(Rule):
                 continue
             started = subclass is not None and class_starts_itself(subclass)
             kind = kind_for(index, PROCESS, subclass)
-            lifecycle = track(index, call, kind, activated=started)
+            lifecycle = track(index, call, kind, activated=started,
+                              exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
@@ -131,9 +135,9 @@ class ProcessNotJoined(Rule):
             what += f" running {running}" if running else ""
         # Not "never reaped": multiprocessing reaps finished children when another one
         # starts, and joins the rest at exit.
-        joined = never(holder, "joined", "joins it")
+        joined = unreleased(index, lifecycle, "joined", "joins it")
         killed = [m for m in ("terminate", "kill") if m in lifecycle.method_calls]
-        if killed:
+        if killed and lifecycle.skipped is None:
             joined = joined if owned_by_class(holder) else "is " + joined
             return f"{what} gets `{killed[0]}()` but {joined}: it stays a zombie"
         return f"{what} is started but {joined}"

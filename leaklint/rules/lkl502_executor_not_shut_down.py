@@ -5,14 +5,14 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import held_as, never
+from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
 from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
                         activate_methods=frozenset({"submit", "map"}),
                         context_manager=True,
-                        follow_local_functions=True)
+                        follow_local_functions=True, every_path=True)
 
 
 class ExecutorNotShutDown(Rule):
@@ -27,7 +27,7 @@ class ExecutorNotShutDown(Rule):
         "on `self`, or in any function of the module for a module-level executor), and "
         "no `shutdown` handed out as a callback (`atexit.register(ex.shutdown)`). An "
         "executor that is returned, stored in a container or object that leaves the "
-        "function, or passed to another function is assumed to be shut down there.")
+        "function, or passed to another function is assumed to be shut down there.") + EVERY_PATH_DOC
     why_bad = (
         "The executor's worker threads or processes outlive the work: they sit idle until "
         "the interpreter exits, and every call of the function makes a new pool of them. "
@@ -72,25 +72,27 @@ class ExecutorNotShutDown(Rule):
         "    ex = ThreadPoolExecutor()\n    return ex\n",
     )
     trigger_words = ("PoolExecutor",)
+    options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, EXECUTOR_CLASSES):
             kind = kind_for(index, EXECUTOR, subclass)
-            lifecycle = track(index, call, kind)
+            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
-            yield Report(call, self._message(index, call, qualname, subclass, lifecycle.holder),
+            yield Report(call, self._message(index, call, qualname, subclass, lifecycle),
                          fix="use the executor in a `with` block, or call `shutdown()` on it when done")
 
     @staticmethod
-    def _message(index, call, qualname, subclass, holder) -> str:
+    def _message(index, call, qualname, subclass, lifecycle) -> str:
+        holder = lifecycle.holder
         cls = qualname.rsplit(".", 1)[-1]
         workers = "processes" if "Process" in qualname else "threads"
         if subclass is not None:
             workers = "threads or processes"
         held = held_as(holder, call, index)
         what = f"executor{held}" if held else f"`{cls}`"
-        return (f"{what} is given work but {never(holder, 'shut down', 'shuts it down')}: "
+        return (f"{what} is given work but {unreleased(index, lifecycle, 'shut down', 'shuts it down')}: "
                 f"its worker {workers} outlive the work")

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
-from leaklint.rules._common import held_as, never
+from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
 from leaklint.rules._processes import (
     POOL_CLASSES,
     THREAD_POOL_CLASSES,
@@ -19,7 +19,7 @@ from leaklint.rules.base import Report, Rule
 # being wound down; `close()` alone stops new work but nobody reaps the workers.
 POOL = ResourceKind("pool", release_methods=frozenset({"join", "terminate"}),
                     context_manager=True,
-                    follow_local_functions=True)
+                    follow_local_functions=True, every_path=True)
 
 
 class PoolNotClosed(Rule):
@@ -35,7 +35,7 @@ class PoolNotClosed(Rule):
         "`self`, or handed out as a callback such as `atexit.register(pool.terminate)`). "
         "`close()` followed by `join()` in `finally` is the correct pattern and is not "
         "reported. A pool that is returned, stored in a container or object that leaves "
-        "the function, or passed to another function is assumed to be closed there.")
+        "the function, or passed to another function is assumed to be closed there.") + EVERY_PATH_DOC
     why_bad = (
         "A pool starts its worker processes (or threads) and three handler threads when it "
         "is created. If it is never closed and joined, or terminated, the workers stay "
@@ -76,11 +76,12 @@ class PoolNotClosed(Rule):
         "from multiprocessing import Pool\n\ndef f():\n    return Pool(2)\n",
     )
     trigger_words = ("Pool",)
+    options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, POOL_CLASSES, ("Pool",)):
             kind = kind_for(index, POOL, subclass)
-            lifecycle = track(index, call, kind)
+            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
@@ -100,8 +101,8 @@ class PoolNotClosed(Rule):
             what = f"pool `{subclass.name.value}`"
         else:
             what = f"pool{held}" if held else ("`ThreadPool`" if threads else "`multiprocessing.Pool`")
-        if "close" in lifecycle.method_calls:
-            return (f"{what} is closed but {never(holder, 'joined', 'joins it')}: "
+        if "close" in lifecycle.method_calls and lifecycle.skipped is None:
+            return (f"{what} is closed but {unreleased(index, lifecycle, 'joined', 'joins it')}: "
                     f"nobody waits for its {workers}")
-        return (f"{what} is created but {never(holder, 'closed', 'closes it')}: "
+        return (f"{what} is created but {unreleased(index, lifecycle, 'closed', 'closes it')}: "
                 f"its {workers} outlive the work")

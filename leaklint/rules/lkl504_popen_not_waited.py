@@ -6,12 +6,14 @@ from typing import Iterator
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import (
+    EVERY_PATH_DOC,
+    EXCEPTION_PATHS,
     SNIPPET_LIMIT,
     argument,
     held_as,
-    never,
     owned_by_class,
     short_source,
+    unreleased,
 )
 from leaklint.rules._processes import POPEN_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
@@ -20,7 +22,7 @@ from leaklint.rules.base import Report, Rule
 # `terminate()` only send a signal: the child is still left a zombie.
 POPEN = ResourceKind("subprocess", release_methods=frozenset({"wait", "communicate", "poll"}),
                      context_manager=True,
-                     follow_local_functions=True)
+                     follow_local_functions=True, every_path=True)
 
 
 class PopenNotWaited(Rule):
@@ -36,7 +38,7 @@ class PopenNotWaited(Rule):
         "waited for. A Popen that is returned, stored in a container or object that "
         "leaves the function, or passed to another function is assumed to be waited for "
         "there. `subprocess.run`, `check_output` and `call` wait themselves and are not "
-        "reported.")
+        "reported.") + EVERY_PATH_DOC
     why_bad = (
         "A child that exits and is never waited for stays a zombie process, its exit "
         "status (and any failure) is never seen, and one that keeps running outlives its "
@@ -72,11 +74,12 @@ class PopenNotWaited(Rule):
         "import subprocess\n\ndef f():\n    subprocess.run(['ls'])\n",
     )
     trigger_words = ("Popen",)
+    options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, subclass, qualname in creations(index, POPEN_CLASSES):
             kind = kind_for(index, POPEN, subclass)
-            lifecycle = track(index, call, kind)
+            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
@@ -93,9 +96,9 @@ class PopenNotWaited(Rule):
         what = f"`{subclass.name.value}` child" if subclass is not None else "child process"
         what += held_as(holder, call, index)
         what += f" running `{text}`" if text else ""
-        waited = never(holder, "waited for", "waits for it")
+        waited = unreleased(index, lifecycle, "waited for", "waits for it")
         killed = [m for m in ("kill", "terminate", "send_signal") if m in lifecycle.method_calls]
-        if killed:
+        if killed and lifecycle.skipped is None:
             waited = waited if owned_by_class(holder) else "is " + waited
             return f"{what} gets `{killed[0]}()` but {waited}: it stays a zombie"
         return f"{what} is started but {waited}: it is left a zombie"

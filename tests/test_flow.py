@@ -1,0 +1,84 @@
+"""leaklint.flow: the control-flow check behind "released on only some paths" (the
+fixtures paths_explicit.py and paths_exceptions.py show each shape; these tests pin the
+messages and the graph's corners)."""
+import sys
+import textwrap
+
+import pytest
+
+from leaklint.engine import Linter
+from leaklint.registry import all_rules
+
+# `match` is a syntax error before Python 3.10, as the engine's CPython parse guard says.
+NEEDS_MATCH = pytest.mark.skipif(sys.version_info < (3, 10), reason="match statement")
+EVERY_KIND = ["thread", "timer", "process", "pool", "executor", "subprocess"]
+
+
+def messages(source, exception_paths=()):
+    settings = {"exception-paths": list(exception_paths)}
+    linter = Linter([rule(settings) for rule in all_rules() if rule.default_enabled])
+    return [(f.line, f.code, f.message)
+            for f in linter.lint_text(source, "example.py")]
+
+
+THREAD = ("import threading\n\n"
+          "def f(skip, g):\n"
+          "    t = threading.Thread(target=g)\n"
+          "    t.start()\n")
+
+
+def with_body(body):
+    return THREAD + textwrap.indent(body, "    ")
+
+
+def test_message_names_the_return_and_its_line():
+    found = messages(with_body("if skip:\n    return 1\nt.join()\n"))
+    assert found == [(4, "LKL101", "thread `t` running `g()` is started but not joined "
+                                    "on the `return` at line 7")]
+
+
+def test_message_names_the_raising_call_only_when_asked():
+    source = with_body("g()\nt.join()\n")
+    assert messages(source) == []
+    assert messages(source, ["thread"]) == [
+        (4, "LKL101", "thread `t` running `g()` is started but not joined when `g()` raises")]
+    assert messages(source, ["timer"]) == []  # only the kinds named
+
+
+def test_long_call_is_named_by_its_line():
+    source = with_body("some.rather_long_module_name.function_name()\nt.join()\n")
+    assert messages(source, EVERY_KIND)[0][2].endswith("not joined when a call at line 6 raises")
+
+
+@pytest.mark.parametrize("body, kinds", [
+    # every way out of the try passes the finally's join, exceptions too
+    ("try:\n    if skip:\n        return 1\n    g()\nfinally:\n    t.join()\n", EVERY_KIND),
+    # a finally that does not release, then the join: the normal end goes on to it, and
+    # the handler catches what the body raises
+    ("try:\n    g()\nexcept ValueError:\n    pass\nfinally:\n    print(1)\nt.join()\n", EVERY_KIND),
+    # an endless loop left only by break, to the join
+    ("while True:\n    if g():\n        break\nt.join()\n", []),
+    # a break in a loop body with a finally still reaches the join after the loop
+    ("for x in g():\n    try:\n        if x:\n            break\n    finally:\n"
+     "        print(x)\nt.join()\n", []),
+    # match: every case falls through to the join
+    pytest.param("match skip:\n    case 1:\n        g()\n    case _:\n        pass\nt.join()\n", [],
+                 marks=NEEDS_MATCH),
+    # the release inside a `return` statement
+    ("return t.join()\n", EVERY_KIND),
+])
+def test_released_on_every_path(body, kinds):
+    assert messages(with_body(body), kinds) == []
+
+
+@pytest.mark.parametrize("body, where", [
+    ("try:\n    if skip:\n        return 1\nfinally:\n    print(1)\nt.join()\n", "on the `return` at line 8"),
+    ("for x in g():\n    try:\n        return x\n    finally:\n        print(x)\nt.join()\n",
+     "on the `return` at line 8"),
+    pytest.param("match skip:\n    case 1:\n        raise ValueError\nt.join()\n",
+                 "on the `raise` at line 8", marks=NEEDS_MATCH),
+    ("while True:\n    if g():\n        return\n    break\nt.join()\n", "on the `return` at line 8"),
+])
+def test_skipped(body, where):
+    found = messages(with_body(body))
+    assert len(found) == 1 and found[0][2].endswith(where), found
