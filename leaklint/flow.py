@@ -234,15 +234,17 @@ class FlowGraph:
         return []
 
     def skipped_release(self, starts: Iterable[int], releases: Set[int], exceptions: bool,
-                        holders: FrozenSet[str] = frozenset()) -> Optional[SkippedRelease]:
+                        holders: FrozenSet[str] = frozenset(),
+                        creations: Iterable[int] = ()) -> Optional[SkippedRelease]:
         """A way from one of `starts` (the activation: its own exception edges are not
-        followed, a failed `start()` starts nothing) to the exit that passes none of
+        followed the first time, a failed `start()` starts nothing; met again in a loop,
+        it is a statement like the others) to the exit that passes none of
         `releases` and takes at least one explicit jump (or, with `exceptions`, an
         exception edge). A way that only falls off the end past a release guarded by a
         condition (`if wait: t.join()`) is a choice, not a skip, and is not returned.
         A branch where one of the names in `holders` (the resource) is tested absent
         (`if not proc: return`, `if p is None:`) has nothing to release and is not taken."""
-        stops = set(starts) | releases
+        stops = set(creations) | releases  # met again, the creation makes another one
         queue: Deque[Tuple[int, Optional[SkippedRelease]]] = deque()
         seen: Set[Tuple[int, bool]] = set()
         for start in starts:
@@ -359,14 +361,16 @@ def graph_of(index: FileIndex, function: cst.FunctionDef) -> FlowGraph:
     return graph
 
 
-def skipped_release(index: FileIndex, function: cst.FunctionDef,
+def skipped_release(index: FileIndex, function: cst.FunctionDef, creation: cst.CSTNode,
                     activations: Sequence[cst.CSTNode], releases: Sequence[cst.CSTNode],
                     exceptions: bool, holders: FrozenSet[str] = frozenset()) -> Optional[SkippedRelease]:
-    """A way from one of `activations` to the exit of `function` that skips every one of
-    `releases` (nodes inside `function`); explicit early exits are looked for first, and
-    exception edges only with `exceptions`. None: the release is reached every way (or
-    a site is not in the function's statements, and nothing is claimed)."""
+    """A way from one of `activations` (of the value `creation` makes) to the exit of
+    `function` that skips every one of `releases` (nodes inside `function`); explicit
+    early exits are looked for first, and exception edges only with `exceptions`. None:
+    the release is reached every way (or a site is not in the function's statements,
+    and nothing is claimed)."""
     graph = graph_of(index, function)
+    creations = graph.nodes_holding(creation, index.parent)
     starts: List[int] = []
     for activation in activations:
         found = graph.nodes_holding(activation, index.parent)
@@ -379,9 +383,9 @@ def skipped_release(index: FileIndex, function: cst.FunctionDef,
         if not found:
             return None
         release_nodes.update(found)
-    skipped = graph.skipped_release(starts, release_nodes, False, holders)
+    skipped = graph.skipped_release(starts, release_nodes, False, holders, creations)
     if skipped is None and exceptions:
-        skipped = graph.skipped_release(starts, release_nodes, True, holders)
+        skipped = graph.skipped_release(starts, release_nodes, True, holders, creations)
     return skipped
 
 
@@ -409,3 +413,34 @@ def _line(index: FileIndex, node: cst.CSTNode) -> Optional[int]:
     except RecursionError:  # a statement too deep to generate: the message goes without
         return None
     return found[node].start.line if node in found else None
+
+
+def reached_uses(index: FileIndex, function: cst.FunctionDef, target: cst.Name,
+                 others: Sequence[cst.CSTNode], uses: Sequence[cst.Name]) -> List[cst.Name]:
+    """Of `uses` (loads of the name `target` binds in `function`), those a value bound at
+    `target` can reach before another binding (`others`: their targets) replaces it:
+    `e = Executor(); ...; except Exception as e: raise e` raises the exception, not the
+    executor. Every way counts, exceptions too. All of `uses` when a binding or use is
+    not in the function's statements (nothing is claimed)."""
+    graph = graph_of(index, function)
+    starts = graph.nodes_holding(target, index.parent)
+    kills: Set[int] = set(starts)  # the same binding again (in a loop) replaces it too
+    for other in others:
+        found = graph.nodes_holding(other, index.parent)
+        if not found:
+            return list(uses)
+        kills.update(found)
+    where = {id(use): graph.nodes_holding(use, index.parent) for use in uses}
+    if not starts or not all(where.values()):
+        return list(uses)
+    reached: Set[int] = set()
+    queue: Deque[int] = deque(target for start in starts
+                              for target, how in graph.nodes[start].edges if how != "raise")
+    while queue:
+        node = queue.popleft()
+        if node in reached:
+            continue
+        reached.add(node)
+        if node not in kills:
+            queue.extend(target for target, _ in graph.nodes[node].edges)
+    return [use for use in uses if any(node in reached for node in where[id(use)])]

@@ -40,7 +40,7 @@ from typing import Collection, Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
-from leaklint.flow import SkippedRelease, skipped_release
+from leaklint.flow import SkippedRelease, reached_uses, skipped_release
 from leaklint.index import FileIndex, walk
 from leaklint.values import (
     PARTIALS,
@@ -228,7 +228,8 @@ def _skipped_release(index: FileIndex, kind: ResourceKind, lifecycle: Lifecycle,
     holders = frozenset(site.func.value.value for site in sites
                         if isinstance(site, cst.Call) and isinstance(site.func, cst.Attribute)
                         and isinstance(site.func.value, cst.Name))
-    return skipped_release(index, cast(cst.FunctionDef, function.node), activations,
+    return skipped_release(index, cast(cst.FunctionDef, function.node), lifecycle.creation,
+                           activations,
                            lifecycle.release_sites, exception_paths, holders)
 
 
@@ -642,7 +643,7 @@ class _Tracer:
                 self.escape("a module global other modules may read")
                 return
             reach = self._binding_reach(owner, target) if self.kind.weak_uses else None
-            for use in index.uses(owner, target.value):
+            for use in self._uses_of_binding(owner, target, mode):
                 weak = self.weak
                 if reach is not None:
                     position = reach[0].get(id(use), -1)
@@ -685,6 +686,19 @@ class _Tracer:
                  for b in bindings if b.target is not target]
         later = [p for p in later if p > mine]
         return order, mine, min(later) if later else 1 << 60
+
+    def _uses_of_binding(self, owner, target: cst.Name, mode: str) -> List[cst.Name]:
+        """The loads of `target`'s name in `owner`; for a kind checked on every path, and a
+        local name bound more than once, only those this binding reaches (leaklint.flow)."""
+        uses = self.index.uses(owner, target.value)
+        bindings = owner.bindings.get(target.value, ())
+        if not (self.kind.every_path and mode == "item" and owner.kind == "function"
+                and len(bindings) > 1):
+            return uses
+        others = [b.target for b in bindings if b.kind != "param" and b.target is not target]
+        if any(other is None for other in others):
+            return uses
+        return reached_uses(self.index, cast(cst.FunctionDef, owner.node), target, others, uses)
 
     def trace_container_expr(self, expr: cst.CSTNode) -> None:
         """`expr` is a container the resource was put into (`d[k] = t`)."""

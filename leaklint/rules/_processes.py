@@ -226,10 +226,14 @@ def handed_to_base_class(index: FileIndex, lifecycle) -> bool:
 
 
 def deliberate(index: FileIndex, call: cst.Call, qualname: str, lifecycle) -> bool:
-    """A dropped resource that is not a leak: the creation is expected to fail, the class
+    """A dropped resource that is not a leak: the creation (or every `start()`) is
+    expected to fail, the class
     is mocked, the parent exits right after, the test asserts the leak's ResourceWarning,
     the pid goes to something that may reap it, or a base class elsewhere owns it."""
-    return (expected_to_fail(index, call) or class_is_mocked(index, call, qualname)
+    started_to_fail = bool(lifecycle.activation_sites) and all(
+        expected_to_fail(index, site) for site in lifecycle.activation_sites)
+    return (expected_to_fail(index, call) or started_to_fail
+            or class_is_mocked(index, call, qualname)
             or parent_exits_after(index, call) or pid_reaped_elsewhere(index, lifecycle)
             or handed_to_base_class(index, lifecycle)
             or expects_resource_warning(index, call))
