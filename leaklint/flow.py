@@ -43,7 +43,11 @@ _QUIET_FUNCTIONS = frozenset({"len", "isinstance", "issubclass", "print", "id", 
                               "Mock", "MagicMock"})
 _QUIET_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception",
                             "critical", "log", "is_alive", "is_set", "done", "cancelled",
-                            "monotonic", "time", "perf_counter"})
+                            "monotonic", "time", "perf_counter",
+                            # starting, joining, waiting on and setting the other threads
+                            # and events of the function; registering a cleanup
+                            "start", "join", "wait", "set", "clear", "addCleanup",
+                            "register"})
 _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
