@@ -49,6 +49,13 @@ _QUIET_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "except
                             "start", "join", "wait", "set", "clear", "addCleanup",
                             "register"})
 _OPAQUE = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Each `finally` is copied once per way in, so nested ones multiply: past this many nodes
+# a function is left unchecked (nothing is claimed about it).
+MAX_NODES = 20000
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @dataclass
@@ -96,6 +103,8 @@ class FlowGraph:
 
     # -- building -----------------------------------------------------------------
     def _new(self, statement: Optional[cst.CSTNode], raiser: Optional[cst.CSTNode] = None) -> int:
+        if len(self.nodes) >= MAX_NODES:
+            raise _TooLarge
         self.nodes.append(_Node(statement, raiser=raiser))
         if statement is not None:
             self.of_statement.setdefault(statement, []).append(len(self.nodes) - 1)
@@ -356,13 +365,16 @@ def _jumps_inside(statement: cst.CSTNode) -> Set[str]:
     return found
 
 
-def graph_of(index: FileIndex, function: cst.FunctionDef) -> FlowGraph:
-    """The function's graph, built on first use and kept for the other rules."""
-    graphs = index.shared.setdefault("flow_graphs", {})
-    graph = graphs.get(function)
-    if graph is None:
-        graph = graphs[function] = FlowGraph(function)
-    return graph
+def graph_of(index: FileIndex, function: cst.FunctionDef) -> Optional[FlowGraph]:
+    """The function's graph, built on first use and kept for the other rules; None for a
+    function too large to check (MAX_NODES)."""
+    graphs: Dict[cst.FunctionDef, Optional[FlowGraph]] = index.shared.setdefault("flow_graphs", {})
+    if function not in graphs:
+        try:
+            graphs[function] = FlowGraph(function)
+        except _TooLarge:
+            graphs[function] = None
+    return graphs[function]
 
 
 def skipped_release(index: FileIndex, function: cst.FunctionDef, creation: cst.CSTNode,
@@ -374,6 +386,8 @@ def skipped_release(index: FileIndex, function: cst.FunctionDef, creation: cst.C
     the release is reached every way (or a site is not in the function's statements,
     and nothing is claimed)."""
     graph = graph_of(index, function)
+    if graph is None:
+        return None
     creations = graph.nodes_holding(creation, index.parent)
     starts: List[int] = []
     for activation in activations:
@@ -427,6 +441,8 @@ def reached_uses(index: FileIndex, function: cst.FunctionDef, target: cst.Name,
     executor. Every way counts, exceptions too. All of `uses` when a binding or use is
     not in the function's statements (nothing is claimed)."""
     graph = graph_of(index, function)
+    if graph is None:
+        return list(uses)
     starts = graph.nodes_holding(target, index.parent)
     kills: Set[int] = set(starts)  # the same binding again (in a loop) replaces it too
     for other in others:

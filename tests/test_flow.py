@@ -82,3 +82,16 @@ def test_released_on_every_path(body, kinds):
 def test_skipped(body, where):
     found = messages(with_body(body))
     assert len(found) == 1 and found[0][2].endswith(where), found
+
+
+def test_nested_finally_copies_are_bounded(monkeypatch):
+    # Each `finally` is built once per way in; past MAX_NODES the function is not checked.
+    from leaklint import flow
+
+    body = "if skip:\n    return 1\nt.join()\n"
+    for _ in range(3):
+        body = "try:\n" + textwrap.indent(body, "    ") + "finally:\n    print(1)\n"
+    source = with_body("if skip:\n    return 2\n" + body)
+    assert messages(source) != []
+    monkeypatch.setattr(flow, "MAX_NODES", 5)
+    assert messages(source) == []
