@@ -24,6 +24,7 @@ from leaklint.index import FileIndex
 from leaklint.nesting import nesting_problem
 from leaklint.noqa import file_noqa, is_suppressed
 from leaklint.positions import locate
+from leaklint.project import default_project, requirements_of, summarise
 from leaklint.rules.base import Rule
 
 # Python-level recursion in the index walk and in libcst's own conversion grows with
@@ -70,10 +71,18 @@ class Linter:
     """Runs a fixed set of rule instances over source files. Build once, reuse per file."""
 
     def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-                 max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS, prefilter: bool = True):
+                 max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS, prefilter: bool = True,
+                 resolve_requirements: bool = True):
         """`prefilter=False` parses every file (the tests compare both ways: the prefilter
-        must never change the findings)."""
+        must never change the findings). `resolve_requirements=False` hands back findings
+        with their project requirements unresolved (leaklint/project.py): the runner
+        caches them so and resolves them for the whole run; otherwise they are resolved
+        against the project on disk."""
         self.rules = list(rules)
+        self.resolve_requirements = resolve_requirements
+        # The module summary of the last file parsed (leaklint/project.py), None when it
+        # was not parsed: computed from the same parse and index as the findings.
+        self.last_summary: Optional[dict] = None
         self.max_file_bytes = max_file_bytes
         self.max_file_tokens = max_file_tokens
         self.prefilter = prefilter
@@ -101,6 +110,7 @@ class Linter:
     ) -> List[Finding]:
         """`python_checked`: CPython's parser already accepted `text` (flake8 hands its
         plugins the `ast` tree), so the parse guard can be skipped."""
+        self.last_summary = None
         if "\x00" in text:
             return [_tool_finding(path, 1, 1, SYNTAX_ERROR, "cannot decode file: file contains NUL bytes")]
         if not self.passes_prefilter(text):
@@ -120,6 +130,8 @@ class Linter:
             return [_tool_finding(path, 1, 1, FILE_SKIPPED, OUT_OF_MEMORY)]
         if skipped_codes:
             findings = [f for f in findings if not f.code.startswith(skipped_codes)]
+        if self.resolve_requirements and any(f.requires for f in findings):
+            findings = default_project().resolve(findings)
         return findings
 
     def _lint(self, text: str, path: str, apply_noqa: bool, size: Optional[int],
@@ -193,6 +205,10 @@ class Linter:
                 index = FileIndex(module, path)
             except RecursionError:
                 return [_tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to analyse")]
+            try:
+                self.last_summary = summarise(index)
+            except RecursionError:
+                self.last_summary = None  # unknown to the other modules: their one-file answers
             reports = []  # (rule, Report)
             internal = []
             for rule in self.rules:
@@ -325,6 +341,7 @@ def _finding(module, index, path, positions, seen, rule, report) -> List[Finding
         fix=report.fix,
         noqa_lines=(first, last),
         fingerprint=_fingerprint(module, index, rule.code, report.node),
+        requires=requirements_of(index, report.node, rule.code),
     )
     seen.add(key)
     return [finding]

@@ -30,6 +30,9 @@ class Finding:
     # In a test file (see leaklint/testcode.py): reports show it at a lower level. Set
     # after linting, from the path, so it is never part of a cached result.
     test: bool = field(default=False, compare=False)
+    # What must hold in the rest of the project for the finding to stand (see
+    # leaklint/project.py): set by the engine, resolved before anything is reported.
+    requires: tuple = field(default=(), compare=False)
 
     def in_test_file(self) -> "Finding":
         return replace(self, test=True)

@@ -42,6 +42,7 @@ import libcst as cst
 
 from leaklint.flow import SkippedRelease, reached_uses, skipped_release
 from leaklint.index import FileIndex, walk
+from leaklint.project import base_requirements
 from leaklint.values import (
     PARTIALS,
     positional_args,
@@ -109,7 +110,9 @@ class ResourceKind:
     # class's users: an escape.
     public_attributes_escape: bool = False
     # A `self` attribute of a class deriving from a class of another module (other
-    # than a few inert ones): code there may use it: an escape.
+    # than the inert ones, leaklint/project.py): code there may use it. Not an escape
+    # when the base can be named: `Lifecycle.requirements` then says what the project
+    # must show (the base leaves the attribute alone) for a report to stand.
     foreign_bases_escape: bool = False
     # Note which uses may see another value (`q = Queue(); ...; q = Queue()`,
     # `out = out or Queue()`): `Lifecycle.member_uses` marks them weak.
@@ -141,6 +144,11 @@ class Lifecycle:
     value_nodes: Set[int] = field(default_factory=set)
     # Functions (FunctionDef or Lambda) the value was followed into as a parameter.
     callees: Set[cst.CSTNode] = field(default_factory=set)
+    # What must hold in the project's other modules for the value not to have escaped
+    # (leaklint/project.py): kept on `self` in a class whose base class is defined in
+    # another module, that base leaves the attribute alone (kinds with
+    # `foreign_bases_escape`).
+    requirements: List[tuple] = field(default_factory=list)
     # `self` attributes the resource was followed into: (ClassInfo, attribute name).
     self_attributes: List[tuple] = field(default_factory=list)
     # Where it was released and activated (calls, `with` items, awaits).
@@ -792,9 +800,12 @@ class _Tracer:
         for member in index.class_family(info):
             for node in member.self_attrs.get(attr, ()):
                 own_nodes.add(node)
-            if self.kind.foreign_bases_escape and _foreign_base(index, member.node):
-                self.escape("a base class defined elsewhere may use it")
-                return
+            if self.kind.foreign_bases_escape:
+                requirements = base_requirements(index, member.node, attr)
+                if requirements is None:
+                    self.escape("a base class defined elsewhere may use it")
+                    return
+                self.result.requirements.extend(requirements)
         # The attribute reached from outside the class (`worker._thread.join()`): someone
         # else may release it.
         all_self = index.self_attribute_nodes()
@@ -959,28 +970,6 @@ def _exported(index: FileIndex, name: str) -> bool:
             for element in value.elements:
                 if isinstance(element.value, cst.SimpleString) and element.value.evaluated_value == name:
                     return True
-    return False
-
-
-# Base classes known not to use their subclasses' attributes.
-INERT_BASES = frozenset({"builtins.object", "threading.Thread", "multiprocessing.Process",
-                         "multiprocessing.context.Process", "abc.ABC", "typing.Generic",
-                         "typing.Protocol", "builtins.Exception"})
-
-
-def _foreign_base(index: FileIndex, classdef: cst.ClassDef) -> bool:
-    """The class derives from a class defined in another module (other than a few inert
-    ones): code there may use the attribute."""
-    for base in classdef.bases:
-        if base.keyword is not None:
-            continue
-        expr = base.value
-        if isinstance(expr, cst.Subscript):
-            expr = expr.value
-        if index.local_class(expr) is not None:
-            continue
-        if index.qualified_name(expr) not in INERT_BASES:
-            return True
     return False
 
 

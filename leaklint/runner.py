@@ -37,6 +37,7 @@ from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS, fil
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
 from leaklint.progress import Progress
+from leaklint.project import Project
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -74,7 +75,10 @@ class LintSettings:
         from leaklint.engine import Linter
 
         rules = [rule(dict(self.rule_options)) for rule in registry.all_rules() if rule.code in self.codes]
-        return Linter(rules, max_file_bytes=self.max_file_bytes, max_file_tokens=self.max_file_tokens)
+        # Findings with project requirements are cached as they are and resolved for the
+        # whole run (Runner.run), whichever process linted them.
+        return Linter(rules, max_file_bytes=self.max_file_bytes, max_file_tokens=self.max_file_tokens,
+                      resolve_requirements=False)
 
     def cache_key(self) -> str:
         """Changes whenever cached findings could be wrong: settings, version, our code."""
@@ -112,6 +116,7 @@ class FileResult:
     findings: List[Finding]
     digest: Optional[str] = None  # content hash; None: nothing cacheable (unreadable, crashed)
     stat: Optional[list] = None  # stat_key() of what was read, when settled (see RACY_SECONDS)
+    summary: Optional[dict] = None  # the module summary (leaklint/project.py), when parsed
 
 
 def content_digest(data: bytes) -> str:
@@ -134,6 +139,7 @@ def is_generated(data: bytes) -> bool:
 
 def lint_source(linter, data: bytes, path: str, skip_generated: bool) -> List[Finding]:
     """Findings for `data` as the file `path`; a crash in leaklint becomes LKL000."""
+    linter.last_summary = None
     if skip_generated and is_generated(data):
         return []
     try:
@@ -195,7 +201,7 @@ def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
         # Only an unchanged stat can find this entry again, and the limit is in the cache key.
         return FileResult(path, findings, f"over-limit:{size}", stat)
     findings = lint_source(linter, data, path, skip_generated)
-    return FileResult(path, findings, content_digest(data), stat)
+    return FileResult(path, findings, content_digest(data), stat, summary=linter.last_summary)
 
 
 def crashed(path: str) -> FileResult:
@@ -231,13 +237,14 @@ _FINDING_FIELDS = [f.name for f in dataclasses.fields(Finding) if f.name not in 
 # a string where a line number belongs, which would only blow up later, when sorting.
 _FIELD_TYPES = {"line": int, "column": int, "end_line": int, "end_column": int, "code": str,
                 "message": str, "name": str, "fix": str, "noqa_lines": list,
-                "fingerprint": str, "detail": str}
+                "fingerprint": str, "detail": str, "requires": list}
 
 
 class ResultCache:
     """`<cache_dir>/v1/<configuration key>-<leaklint version>.json`:
     {"files": {absolute path: [size, mtime_ns, ctime_ns, inode, digest, trusted]},
-     "results": {digest: [[line, column, code, ...] per finding]}}
+     "results": {digest: [[line, column, code, ...] per finding]},
+     "summaries": {digest: module summary (leaklint/project.py)}}
 
     Loaded once, looked up in memory, written once at the end (temporary file, then
     `os.replace`, so a reader never sees half a file). Anything unreadable in it is a
@@ -251,6 +258,10 @@ class ResultCache:
         self.file = os.path.join(self.folder, f"{key}-{leaklint.__version__}.json")
         self.files: Dict[str, list] = {}
         self.results: Dict[str, list] = {}
+        # Module summaries by content digest: of the files linted, and of the files the
+        # project requirements needed (`summaries_needed`).
+        self.summaries: Dict[str, dict] = {}
+        self.summaries_needed: Set[str] = set()
         self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
         self.changed = False
         self.problems: List[str] = []  # why the cache was not (all) usable, one line each
@@ -271,6 +282,8 @@ class ResultCache:
             return
         if isinstance(data, dict) and isinstance(data.get("files"), dict) and isinstance(data.get("results"), dict):
             self.files, self.results = data["files"], data["results"]
+            summaries = data.get("summaries")
+            self.summaries = summaries if isinstance(summaries, dict) else {}
         else:
             self.problems.append(f"{self.file} is corrupt (not a leaklint cache), starting afresh")
 
@@ -347,6 +360,7 @@ class ResultCache:
                     if not isinstance(value, expected) or isinstance(value, bool):
                         return None
                 values["noqa_lines"] = tuple(values["noqa_lines"])
+                values["requires"] = tuple(tuple(r) for r in values["requires"])
                 findings.append(Finding(path=path, **values))
             return findings
         except (TypeError, ValueError, KeyError):
@@ -358,6 +372,8 @@ class ResultCache:
         key = os.path.abspath(result.path)
         self.seen.add(key)
         self.results[result.digest] = [[getattr(f, name) for name in _FINDING_FIELDS] for f in result.findings]
+        if result.summary is not None:
+            self.summaries[result.digest] = result.summary
         stat = result.stat
         self.files[key] = (stat if stat else [0, 0, 0, 0]) + [result.digest, stat is not None]
         self.changed = True
@@ -372,7 +388,10 @@ class ResultCache:
             return
         used = {entry[4] for entry in self.files.values() if _valid_entry(entry)}
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
-        payload = json.dumps({"files": self.files, "results": results}, separators=(",", ":"))
+        summaries = {digest: summary for digest, summary in self.summaries.items()
+                     if digest in used or digest in self.summaries_needed}
+        payload = json.dumps({"files": self.files, "results": results, "summaries": summaries},
+                             separators=(",", ":"))
         try:
             os.makedirs(self.folder, exist_ok=True)
             _mark_cache_directory(self.directory)
@@ -449,7 +468,10 @@ class Runner:
         """`data`: at most max-file-bytes + 1 bytes of standard input (more is LKL003)."""
         if len(data) > self.settings.max_file_bytes:
             return over_limit(self.linter, data, path, self.settings.skip_generated, size=None)
-        return sorted(lint_source(self.linter, data, path, self.settings.skip_generated))
+        findings = lint_source(self.linter, data, path, self.settings.skip_generated)
+        # The other modules are read from the disk; this one is what standard input holds.
+        project = Project(overrides={os.path.abspath(path): data})
+        return sorted(project.resolve(findings))
 
     def run(self, paths: Sequence[str]) -> RunOutcome:
         findings: List[Finding] = []
@@ -474,11 +496,18 @@ class Runner:
         finally:
             self.progress.finish()
         seconds["linting"], started = _lap(started)
+        project = Project(self.cache.summaries if self.cache is not None else {})
         for result in results:
             findings.extend(result.findings)
             if self.cache is not None:
                 self.cache.store(result)
+            elif result.digest is not None:
+                project.remember(result.digest, result.summary)
+        findings = project.resolve(findings)
+        seconds["project"], started = _lap(started)
         if self.cache is not None:
+            self.cache.summaries_needed.update(project.needed)
+            self.cache.changed = self.cache.changed or project.added
             self.cache.save()
             seconds["cache saving"], started = _lap(started)
         return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache, seconds=seconds)

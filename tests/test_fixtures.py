@@ -63,3 +63,45 @@ def test_fixture_markers_are_found():
     # Guards the marker regex itself: a typo'd marker would make a fixture vacuous.
     assert expected_findings("x = 1  # LKL101\ny = 2  # LKL101 LKL501\n") == {
         (1, "LKL101"), (2, "LKL101"), (2, "LKL501")}
+
+
+# -- projects: packages whose findings depend on their other modules ------------------------
+PROJECTS = sorted(p for p in FIXTURES.glob("project_*") if p.is_dir())
+
+
+def project_files(folder: Path):
+    return sorted(str(p) for p in folder.rglob("*.py"))
+
+
+def expected_in_project(folder: Path):
+    return {(path, line, code) for path in project_files(folder)
+            for line, code in expected_findings(Path(path).read_text())}
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=lambda p: p.name)
+def test_project_fixture_with_the_command(folder):
+    from leaklint.runner import LintSettings, Runner
+
+    settings = LintSettings(codes=tuple(r.code for r in all_rules() if r.default_enabled))
+    outcome = Runner(settings).run(project_files(folder))
+    found = {(f.path, f.line, f.code) for f in outcome.findings}
+    expected = expected_in_project(folder)
+    assert found == expected, (f"\nmissing: {sorted(expected - found)}"
+                               f"\nunexpected: {sorted(found - expected)}")
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=lambda p: p.name)
+def test_project_fixture_one_file_at_a_time(folder, linters):
+    """A Linter on its own (as the flake8 plugin uses it) reads the other modules from
+    the disk: the same findings."""
+    found = {(path, f.line, f.code) for path in project_files(folder)
+             for f in linters[False].lint_text(Path(path).read_text(), path)}
+    assert found == expected_in_project(folder)
+
+
+def test_every_project_fixture_has_a_clean_fixed_version():
+    names = {p.name for p in PROJECTS}
+    shapes = {n for n in names if not n.endswith("_fixed")}
+    assert shapes and all(f"{n}_fixed" in names for n in shapes)
+    for name in names:
+        assert bool(expected_in_project(FIXTURES / name)) == (name in shapes), name

@@ -14,6 +14,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import self_releasing_methods
+from leaklint.project import base_requirements, require
 from leaklint.rules._common import expected_to_fail
 
 PROCESS_CLASSES = frozenset({
@@ -119,9 +120,6 @@ _PID_LOOKERS = frozenset({"os.kill", "os.killpg", "os.getpgid", "os.getsid",
                           "builtins.format", "builtins.isinstance"})
 _LOGGING = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical",
                       "log", "fatal", "trace", "format"})
-# Base classes (by qualified-name prefix) that know nothing of a subclass's attributes.
-_INERT_BASE_PREFIXES = ("builtins.", "unittest.", "abc.", "typing.", "threading.",
-                        "multiprocessing.", "collections.", "enum.", "contextlib.")
 
 
 def _patches(index: FileIndex, expr: cst.CSTNode, qualname: str) -> bool:
@@ -209,19 +207,20 @@ def pid_reaped_elsewhere(index: FileIndex, lifecycle) -> bool:
 def handed_to_base_class(index: FileIndex, lifecycle) -> bool:
     """Stored on `self` in a class whose base class lives in another module, and never used
     in this file: the hook (`def _start(self): self._proc = Popen(...)`) fills an attribute
-    the base class manages."""
+    the base class may manage. Whether it does is for the project to say: a report stands
+    only if the base, found in the project, never touches the attribute
+    (leaklint/project.py); a base that cannot be named hands it off here."""
     if lifecycle.method_calls or not lifecycle.self_attributes:
         return False
-    for info, _ in lifecycle.self_attributes:
+    requirements = []
+    for info, attr in lifecycle.self_attributes:
         for member in index.class_family(info):
-            for base in member.node.bases:
-                if base.keyword is not None or index.local_class(base.value) is not None:
-                    continue
-                name = index.qualified_name(base.value)
-                if name is not None and (name.startswith(_INERT_BASE_PREFIXES)
-                                         or name.endswith("TestCase")):
-                    continue  # test case bases don't manage a subclass's attributes
+            found = base_requirements(index, member.node, attr)
+            if found is None:
                 return True
+            requirements.extend(found)
+    for requirement in requirements:
+        require(index, lifecycle.creation, "LKL5", requirement)
     return False
 
 

@@ -26,6 +26,7 @@ import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import Lifecycle, ResourceKind, track
+from leaklint.project import UNUSED_ELSEWHERE, require
 from leaklint.rules._common import SNIPPET_LIMIT, keyword
 from leaklint.values import (
     CONTEXT_FACTORIES,
@@ -93,6 +94,10 @@ class QueueInfo:
 
     # ids of every expression found to evaluate to the queue
     uses: Set[int] = field(default_factory=set)
+    # What must hold in the other modules of the project for a report on this queue to
+    # stand (leaklint/project.py): its class's bases there leave it alone; as a module
+    # global, no other module uses it.
+    requirements: List[tuple] = field(default_factory=list)
 
     @property
     def joinable(self) -> bool:
@@ -209,6 +214,10 @@ def analyze(index: FileIndex) -> List[QueueInfo]:
         info.holder, info.scope_kind = _describe_holder(index, call)
         info.maxsize = maxsize_of(call, info.kind) if not info.name.endswith("SimpleQueue") else 0
         _read_events(info, track(index, call, QUEUE))
+        if info.scope_kind == "global":
+            info.requirements.append((UNUSED_ELSEWHERE, info.holder))
+        for node in [info.creation, *info.puts, *info.gets, *info.task_dones, *info.joins]:
+            share_requirements(index, info, node)
         result.append(info)
     index.shared["queues"] = result
     return result
@@ -223,6 +232,7 @@ def _read_events(info: QueueInfo, lifecycle: Lifecycle) -> None:
     info.escaped = lifecycle.escaped or lifecycle.released
     info.escape_reason = lifecycle.escape_reason or ("handed over" if lifecycle.released else "")
     info.uses = lifecycle.value_nodes
+    info.requirements = list(lifecycle.requirements)
     info.callees = lifecycle.callees
     # A member use is the call, or the bound method handed out: the casts say which.
     for attr, use, weak in lifecycle.member_uses:
@@ -239,6 +249,13 @@ def _read_events(info: QueueInfo, lifecycle: Lifecycle) -> None:
                     info.joins.append(use)
             else:
                 info.task_dones.append(cast(cst.Attribute, use))  # handed out: be conservative
+
+
+def share_requirements(index: FileIndex, info: QueueInfo, node: cst.CSTNode) -> None:
+    """A queue rule's report on `node` about `info` stands only if the queue's project
+    requirements hold."""
+    for requirement in info.requirements:
+        require(index, node, "LKL3", requirement)
 
 
 # ---------------------------------------------------------------------------- helpers

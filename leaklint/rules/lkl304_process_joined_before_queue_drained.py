@@ -13,6 +13,7 @@ from leaklint.rules._queues import (
     analyze,
     function_of,
     quoted_holder,
+    share_requirements,
     source_order,
     text_of,
 )
@@ -185,6 +186,7 @@ class ProcessJoinedBeforeQueueDrained(Rule):
                 first_get = min(order.get(id(g), 1 << 30) for g in info.gets)
                 if order.get(id(first_join), 1 << 30) >= first_get:
                     continue
+                share_requirements(index, info, first_join)
                 target = text_of(index, spawn[0])
                 running = f" running `{target}()`" if len(target) <= SNIPPET_LIMIT else ""
                 yield Report(
