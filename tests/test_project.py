@@ -1,0 +1,223 @@
+"""One project, not one file: module summaries, module names, requirements resolved
+against the other modules, and their cache (leaklint/project.py)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from leaklint import project, runner
+from leaklint.index import FileIndex
+from leaklint.project import Project, absolute_name, is_inert_base, module_of, summarise
+from leaklint.registry import all_rules
+from leaklint.runner import LintSettings, ResultCache, Runner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SETTINGS = LintSettings(codes=tuple(r.code for r in all_rules() if r.default_enabled))
+
+BASE = "class Service:\n    def start(self):\n        self._spawn()\n"
+BASE_THAT_WAITS = BASE + "\n    def stop(self):\n        self._proc.wait()\n"
+WORKER = ("import subprocess\n\nfrom .base import Service\n\n\nclass Worker(Service):\n"
+          "    def _spawn(self):\n        self._proc = subprocess.Popen(['sleep', '9'])\n")
+
+
+def write(folder: Path, files: dict) -> list:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return sorted(str(folder / name) for name in files if name.endswith(".py"))
+
+
+def found(findings) -> set:
+    return {(os.path.basename(f.path), f.line, f.code) for f in findings}
+
+
+def summary_of(source: str) -> dict:
+    return summarise(FileIndex(cst.parse_module(source)))
+
+
+# -- summaries ----------------------------------------------------------------------------------
+def test_summary_lists_classes_their_attributes_and_what_they_release():
+    summary = summary_of(
+        "import threading\nfrom . import rpc\nfrom .base import Base as B\n\n"
+        "jobs = threading.Thread(target=print)\n\n"
+        "class Pump(B):\n    def start(self):\n        self._t = threading.Thread(target=self.run)\n"
+        "        self._seen = 0\n    def stop(self):\n        self._t.join()\n"
+        "        rpc.request_queue.put(None)\n\n"
+        "class Probe:\n    def get(self, name):\n        return getattr(self, name)\n")
+    assert json.loads(json.dumps(summary)) == summary  # plain data
+    pump = summary["classes"]["Pump"]
+    assert pump == {"bases": [["import", ".base.Base"]], "touched": ["_seen", "_t", "run"],
+                    "released": ["_t"]}
+    assert summary["classes"]["Probe"]["touched"] == "*"  # getattr(self, name): any
+    assert ".rpc.request_queue.put" in summary["uses"]
+    assert summary["aliases"] == {"threading": "threading", "rpc": ".rpc", "B": ".base.Base"}
+    assert summary["resources"] == {"jobs": "threading.Thread"}
+    assert {"threading", ".base"} <= set(summary["imports"])
+
+
+def test_summary_of_star_imports():
+    assert summary_of("try:\n    from .rpc import *\nexcept ImportError:\n    pass\n")["star"] == [".rpc"]
+
+
+def test_the_engine_summarises_from_its_own_parse(monkeypatch):
+    from leaklint.engine import Linter
+
+    parses = []
+    real = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda text: parses.append(1) or real(text))
+    linter = Linter([rule() for rule in all_rules()], resolve_requirements=False)
+    linter.lint_text("import queue\nq = queue.Queue()\n", "m.py")
+    assert parses == [1] and linter.last_summary["resources"] == {"q": "queue.Queue"}
+
+
+# -- module names -----------------------------------------------------------------------------------
+def test_module_names_from_packages_and_src_layouts(tmp_path):
+    write(tmp_path, {"src/app/__init__.py": "", "src/app/sub/__init__.py": "",
+                     "src/app/sub/m.py": "", "script.py": ""})
+    assert module_of(str(tmp_path / "src/app/sub/m.py")) == ("app.sub.m", False, str(tmp_path / "src"))
+    assert module_of(str(tmp_path / "src/app/sub/__init__.py")) == ("app.sub", True, str(tmp_path / "src"))
+    assert module_of(str(tmp_path / "script.py")) == ("script", False, str(tmp_path))
+
+
+@pytest.mark.parametrize("name, module, is_package, expected", [
+    ("a.b", "x.y", False, "a.b"),
+    (".base.C", "pkg.mod", False, "pkg.base.C"),
+    (".base.C", "pkg", True, "pkg.base.C"),
+    ("..util.f", "pkg.sub.mod", False, "pkg.util.f"),
+    (".rpc", "pkg.run", False, "pkg.rpc"),
+    ("...x", "pkg.mod", False, None),  # above the top package
+])
+def test_relative_names(name, module, is_package, expected):
+    assert absolute_name(name, module, is_package) == expected
+
+
+def test_one_table_of_inert_bases():
+    for name in ("builtins.object", "builtins.Exception", "threading.Thread", "abc.ABC",
+                 "socketserver.BaseServer", "unittest.TestCase", "django.test.TestCase"):
+        assert is_inert_base(name), name
+    for name in ("paramiko.util.ClosingContextManager", "asyncio.Protocol", None):
+        assert not is_inert_base(name), name
+
+
+# -- resolution ------------------------------------------------------------------------------------
+def run(paths, cache=None, jobs=1):
+    return Runner(SETTINGS, jobs=jobs, cache=cache).run(paths)
+
+
+def test_a_base_that_touches_the_attribute_keeps_it(tmp_path):
+    paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/base.py": BASE, "pkg/worker.py": WORKER})
+    assert found(run(paths).findings) == {("worker.py", 8, "LKL504")}
+    (tmp_path / "pkg/base.py").write_text(BASE_THAT_WAITS)
+    assert found(run(paths).findings) == set()
+
+
+def test_a_base_outside_the_project_is_unknown(tmp_path):
+    paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/worker.py": WORKER})  # no base.py
+    assert found(run(paths).findings) == set()
+
+
+def test_a_cycle_of_bases_is_unknown(tmp_path):
+    paths = write(tmp_path, {
+        "pkg/__init__.py": "", "pkg/base.py": "from .worker import Worker\n\nclass Service(Worker):\n    pass\n",
+        "pkg/worker.py": WORKER})
+    assert found(run(paths).findings) == set()
+
+
+def test_a_global_used_through_a_star_import_is_used(tmp_path):
+    paths = write(tmp_path, {
+        "pkg/__init__.py": "", "pkg/rpc.py": "import queue\n\nq = queue.Queue()\n\ndef f(x):\n    q.put(x)\n",
+        "pkg/run.py": "from pkg.rpc import *\n\ndef g():\n    return q.get()\n"})
+    assert found(run(paths).findings) == set()
+    (tmp_path / "pkg/run.py").write_text("def g():\n    return 1\n")
+    assert found(run(paths).findings) == {("rpc.py", 6, "LKL301")}
+
+
+def test_unknown_requirements_fail_to_the_one_file_answer():
+    assert not Project().holds(("something-new", "x"), "m.py")
+
+
+# -- cache and incremental runs ---------------------------------------------------------------------
+@pytest.fixture
+def count_lints(monkeypatch):
+    calls = []
+    real = runner.lint_file
+
+    def counting(linter, path, skip_generated):
+        calls.append(os.path.basename(path))
+        return real(linter, path, skip_generated)
+
+    monkeypatch.setattr(runner, "lint_file", counting)
+    return calls
+
+
+def test_a_warm_run_relints_only_changed_files_and_re_resolves(tmp_path, count_lints, monkeypatch):
+    paths = write(tmp_path / "src", {"pkg/__init__.py": "", "pkg/base.py": BASE, "pkg/worker.py": WORKER})
+    cache_dir = str(tmp_path / "cache")
+    summarised = []
+    real = project.summarise_source
+    monkeypatch.setattr(project, "summarise_source", lambda data: summarised.append(1) or real(data))
+
+    def warm():
+        return run(paths, ResultCache(cache_dir, SETTINGS.cache_key()))
+
+    assert found(warm().findings) == {("worker.py", 8, "LKL504")}
+    # base.py has no trigger word: no rule parsed it, its summary was made when needed.
+    assert summarised == [1]
+    count_lints.clear()
+    outcome = warm()
+    assert found(outcome.findings) == {("worker.py", 8, "LKL504")}
+    assert count_lints == [] and outcome.from_cache == 3 and summarised == [1]
+    # The base changes: only base.py is linted again; worker.py's cached finding is
+    # re-resolved against base.py's new summary.
+    (tmp_path / "src/pkg/base.py").write_text(BASE_THAT_WAITS)
+    outcome = warm()
+    assert found(outcome.findings) == set() and count_lints == ["base.py"]
+
+
+def test_cached_findings_keep_their_requirements(tmp_path):
+    paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/base.py": BASE, "pkg/worker.py": WORKER})
+    cache = ResultCache(str(tmp_path / "cache"), SETTINGS.cache_key())
+    run(paths, cache)
+    again = ResultCache(str(tmp_path / "cache"), SETTINGS.cache_key())
+    [finding] = again.lookup(paths[-1], SETTINGS.max_file_bytes)
+    assert finding.requires == (("base", ".base.Service", "_proc"),)
+
+
+def test_output_is_the_same_whatever_the_jobs(monkeypatch):
+    monkeypatch.setattr(runner, "MIN_FILES_FOR_WORKERS", 1)
+    paths = sorted(str(p) for p in FIXTURES.glob("project_*/**/*.py"))
+    one = run(paths, jobs=1).findings
+    assert one and run(paths, jobs=2).findings == one
+
+
+def test_standard_input_uses_the_project_on_disk():
+    folder = FIXTURES / "project_bases" / "pkg"
+    runner_ = Runner(SETTINGS)
+    workers = (folder / "workers.py").read_bytes()
+    assert found(runner_.lint_stdin(workers, str(folder / "workers.py"))) == {
+        ("workers.py", 12, "LKL504"), ("workers.py", 20, "LKL301")}
+    # The same text standing for a file outside the project: its bases are unknown.
+    assert found(runner_.lint_stdin(workers, "elsewhere/workers.py")) == set()
+
+
+@pytest.mark.parametrize("name", ["project_bases", "project_globals", "project_globals_fixed"])
+def test_flake8_gives_the_command_s_findings(name):
+    folder = FIXTURES / name
+    cli = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--format", "json", "."],
+                         cwd=folder, capture_output=True, text=True, timeout=300)
+    expected = {(os.path.normpath(f["path"]), f["line"], f["code"]) for f in json.loads(cli.stdout)}
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "--isolated", "--select", "LKL",
+                             "--format", "%(path)s:%(row)d:%(code)s", "."],
+                            cwd=folder, capture_output=True, text=True, timeout=300)
+    got = set()
+    for line in flake8.stdout.splitlines():
+        path, row, code = line.rsplit(":", 2)
+        got.add((os.path.normpath(path), int(row), code))
+    assert got == expected and (bool(expected) == (name != "project_globals_fixed"))
