@@ -526,7 +526,8 @@ class Project:
         # by a relative import (`from . import attr`).
         last = b"" if is_package else module.rpartition(".")[2].encode()
         if module:
-            pattern = re.compile(("|".join(re.escape(a) for a in attrs) + "|\\*").encode())
+            # The names themselves, or a star import (`from rpc import *`).
+            pattern = re.compile(("|".join(re.escape(a) for a in attrs) + r"|import\s*\*").encode())
             for other in self.files_under(root):
                 if other == path:
                     continue
