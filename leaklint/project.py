@@ -148,8 +148,9 @@ def summarise(index: FileIndex) -> Dict[str, Any]:
             if base.keyword is not None:
                 continue
             expr = base.value.value if isinstance(base.value, cst.Subscript) else base.value
-            if index.local_class(expr) is not None:
-                bases.append(["local", index.local_class(expr).name.value])  # type: ignore[union-attr]  # checked just above
+            local = index.local_class(expr)
+            if local is not None:
+                bases.append(["local", local.name.value])
             else:
                 name = index.qualified_name(expr)
                 bases.append(["import", name] if name is not None else ["unknown", ""])
