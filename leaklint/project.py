@@ -432,6 +432,13 @@ class Project:
         return [f for f in findings if not f.requires or self.keep(f)]
 
     def holds(self, requirement: Sequence[str], path: str) -> bool:
+        try:
+            return self._holds(requirement, path)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            # A summary read back from a damaged cache: the one-file answer, never a crash.
+            return False
+
+    def _holds(self, requirement: Sequence[str], path: str) -> bool:
         module, is_package, root = self.module(path)
         if len(requirement) == 3 and requirement[0] == BASE:
             name = absolute_name(requirement[1], module, is_package)

@@ -221,3 +221,13 @@ def test_flake8_gives_the_command_s_findings(name):
         path, row, code = line.rsplit(":", 2)
         got.add((os.path.normpath(path), int(row), code))
     assert got == expected and (bool(expected) == (name != "project_globals_fixed"))
+
+
+def test_a_damaged_summary_in_the_cache_is_the_one_file_answer(tmp_path):
+    paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/base.py": BASE, "pkg/worker.py": WORKER})
+    base_digest = project.content_digest((tmp_path / "pkg/base.py").read_bytes())
+    damaged = {base_digest: {"format": project.SUMMARY_FORMAT, "classes": {"Service": {"bases": 7}},
+                             "aliases": {}, "uses": [], "star": []}}
+    assert found(Project(damaged).resolve(Runner(SETTINGS).run(paths).findings)) == set()
+    [finding] = Runner(SETTINGS).run(paths).findings
+    assert not Project(damaged).keep(finding) and Project().keep(finding)
