@@ -31,7 +31,8 @@ Module names come from the file system: a file's module is its path below the to
 folder holding an `__init__.py` chain (its *source root*: `src/` layouts, nested
 packages and plain script folders all work without configuration); `import a.b` from
 that file is looked for as `<source root>/a/b.py` or `<source root>/a/b/__init__.py`.
-The modules that may use a global are the Python files under the same source root.
+The modules that may use a global are the source root's own files and those of its
+packages.
 The flake8 plugin and `--stdin-filename` resolve the same way from the file's path.
 
 Hook for function summaries (issue 13, "factories"): `summarise` is where a module's
@@ -410,13 +411,18 @@ class Project:
         return (path, summary) if summary is not None else None
 
     def files_under(self, root: str) -> List[str]:
-        """The Python files of the source root `root`, sorted."""
+        """The modules importable from the source root `root`, sorted: its own Python
+        files and those of its packages (folders with an `__init__.py`, recursively).
+        Other folders (tests without `__init__.py`, the rest of a home directory holding
+        a script) are not part of it, which also bounds the walk."""
         found = self._files_under.get(root)
         if found is None:
             found = []
             for folder, subfolders, files in os.walk(root):
-                subfolders[:] = sorted(d for d in subfolders
-                                       if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
+                subfolders[:] = sorted(
+                    d for d in subfolders
+                    if not d.startswith(".") and d not in _SKIPPED_FOLDERS
+                    and os.path.isfile(os.path.join(folder, d, "__init__.py")))
                 found.extend(os.path.join(folder, f) for f in sorted(files) if f.endswith(".py"))
             self._files_under[root] = found
         return found

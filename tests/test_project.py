@@ -231,3 +231,16 @@ def test_a_damaged_summary_in_the_cache_is_the_one_file_answer(tmp_path):
     assert found(Project(damaged).resolve(Runner(SETTINGS).run(paths).findings)) == set()
     [finding] = Runner(SETTINGS).run(paths).findings
     assert not Project(damaged).keep(finding) and Project().keep(finding)
+
+
+RPC = "import queue\n\nq = queue.Queue()\n\ndef f(x):\n    q.put(x)\n"
+READER = "import rpc\n\ndef g():\n    return rpc.q.get()\n"
+
+
+def test_the_modules_that_may_use_a_global_are_the_source_root_s_and_its_packages(tmp_path):
+    # A folder that is not a package is not importable from the source root: a script
+    # there is not looked at (nor is the rest of a home directory holding a script).
+    paths = write(tmp_path, {"rpc.py": RPC, "notes/reader.py": READER})
+    assert found(run(paths).findings) == {("rpc.py", 6, "LKL301")}
+    paths = write(tmp_path, {"tools/__init__.py": "", "tools/reader.py": READER})
+    assert found(run(paths).findings) == set()

@@ -22,7 +22,7 @@ class QueuePutNeverRead(Rule):
         "the class: not reported. A module global listed in `__all__` is not reported "
         "either; any other global is, as 'never read in this module', unless another "
         "module of the project uses it (`rpc.request_queue.get()`, `from rpc import "
-        "request_queue`: the modules under the same source root are looked at). A queue "
+        "request_queue`: the modules of the same source root and its packages are looked at). A queue "
         "kept on `self` in a class whose base class is defined in another module of the "
         "project is followed as if the base were local, when the base never touches the "
         "attribute; a base outside the project may read it. A queue that escapes (returned, yielded, stored elsewhere, passed to a "
