@@ -246,6 +246,11 @@ class ResultCache:
      "results": {digest: [[line, column, code, ...] per finding]},
      "summaries": {digest: module summary (leaklint/project.py)}}
 
+    Only the summaries the project's requirements looked at are written back: the
+    summaries of every linted file would triple the file and its loading time on every
+    warm run, for the few a run needs (a module no summary is kept for is parsed again
+    when a new requirement first needs it).
+
     Loaded once, looked up in memory, written once at the end (temporary file, then
     `os.replace`, so a reader never sees half a file). Anything unreadable in it is a
     miss, never an error; `problems` says why the cache could not be used (for -v).
@@ -258,8 +263,8 @@ class ResultCache:
         self.file = os.path.join(self.folder, f"{key}-{leaklint.__version__}.json")
         self.files: Dict[str, list] = {}
         self.results: Dict[str, list] = {}
-        # Module summaries by content digest: of the files linted, and of the files the
-        # project requirements needed (`summaries_needed`).
+        # Module summaries by content digest: those of the files linted in this run, and
+        # those the project requirements needed (`summaries_needed`, the ones written).
         self.summaries: Dict[str, dict] = {}
         self.summaries_needed: Set[str] = set()
         self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
@@ -389,7 +394,7 @@ class ResultCache:
         used = {entry[4] for entry in self.files.values() if _valid_entry(entry)}
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
         summaries = {digest: summary for digest, summary in self.summaries.items()
-                     if digest in used or digest in self.summaries_needed}
+                     if digest in self.summaries_needed}
         payload = json.dumps({"files": self.files, "results": results, "summaries": summaries},
                              separators=(",", ":"))
         try:

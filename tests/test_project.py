@@ -170,6 +170,10 @@ def test_a_warm_run_relints_only_changed_files_and_re_resolves(tmp_path, count_l
     assert found(warm().findings) == {("worker.py", 8, "LKL504")}
     # base.py has no trigger word: no rule parsed it, its summary was made when needed.
     assert summarised == [1]
+    # Only the summaries requirements needed are written: base.py's, not worker.py's.
+    [cache_file] = (tmp_path / "cache").rglob("*.json")
+    base_digest = project.content_digest((tmp_path / "src/pkg/base.py").read_bytes())
+    assert list(json.loads(cache_file.read_text())["summaries"]) == [base_digest]
     count_lints.clear()
     outcome = warm()
     assert found(outcome.findings) == {("worker.py", 8, "LKL504")}
