@@ -23,9 +23,10 @@ only re-linted when its own content changes, and output never depends on `--jobs
 A module's *summary* (`summarise`) is plain JSON data built from the index the rules
 already use (never a second parse): its classes (bases, the `self` attributes their
 methods touch and the ones they release), module-level resources, the names it uses
-from imported modules, what it imports. Summaries are cached by file content beside the
-findings (`leaklint.runner.ResultCache`); a module that no rule had to parse (the
-prefilter skipped it) is summarised when a requirement first needs it.
+from imported modules, what it imports. The summaries requirements needed are cached by
+file content beside the findings (`leaklint.runner.ResultCache`); a module whose summary
+is not at hand (the prefilter skipped it, or it was not needed before) is parsed and
+summarised when a requirement first needs it.
 
 Module names come from the file system: a file's module is its path below the topmost
 folder holding an `__init__.py` chain (its *source root*: `src/` layouts, nested
@@ -35,10 +36,15 @@ The modules that may use a global are the source root's own files and those of i
 packages.
 The flake8 plugin and `--stdin-filename` resolve the same way from the file's path.
 
-Hook for function summaries (issue 13, "factories"): `summarise` is where a module's
-per-function summaries ("returns a fresh X", "releases its parameter") belong, under the
-key "functions", so that a call to `util.start_heartbeat()` can be resolved with
-`Project.summary_of_module`; nothing reads them yet.
+Hook for function summaries (issue 13, branch `factories`, leaklint/summaries.py, not on
+main yet): a module's per-function summaries ("returns a fresh X", "releases its
+parameter") belong in `summarise`'s result under the key "functions" (they are plain
+JSON already). Wiring cross-module factories is then a third requirement: a call to a
+function imported from the project (`t = util.start_heartbeat()`) is tracked as a
+creation of the kinds a rule knows, and its report requires `("returns", NAME, CLASS)`:
+`Project` finds NAME's module with `summary_of_module`, as `find_class` does for bases,
+and the requirement holds when that function's summary returns a fresh CLASS. Nothing
+does this yet.
 """
 from __future__ import annotations
 
