@@ -15,11 +15,12 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Set, TextIO, Tuple, Type, Union
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, TextIO, Tuple, Type, Union
 
 import leaklint
 from leaklint import interrupts, registry, report
 from leaklint.baseline import BaselineError, apply_baseline, write_baseline
+from leaklint.catalogue import rule_infos
 from leaklint.config import (
     EMPTY_SELECT,
     Config,
@@ -32,7 +33,6 @@ from leaklint.config import (
 )
 from leaklint.diagnostics import INTERNAL_ERROR, TOOL_CODES, ToolCode
 from leaklint.discovery import DEFAULT_EXCLUDES, PathFilter, default_exclude_patterns, discover
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 from leaklint.finding import Finding
 from leaklint.outputs import (
     StdoutError,
@@ -44,9 +44,12 @@ from leaklint.outputs import (
     write_text,
 )
 from leaklint.progress import Progress
-from leaklint.rules.base import Rule
 from leaklint.runner import OTHER_CACHE_FILES_KEPT, LintSettings, ResultCache, Runner
+from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 from leaklint.testcode import DEFAULT_TEST_FILES, TestCodePolicy, default_test_ignore
+
+if TYPE_CHECKING:  # the rules (and libcst) are imported only when a file is linted
+    from leaklint.rules.base import Rule
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 STDIN = "-"
@@ -379,8 +382,7 @@ def resolve_options(args, config: Config) -> Options:
 
     # The configured options of the enabled rules (each rule falls back to its own
     # defaults, which are part of its code, and so of the cache key).
-    enabled_options = {option.name for rule in registry.all_rules() if rule.code in enabled
-                       for option in rule.options}
+    enabled_options = {name for rule in rule_infos() if rule.code in enabled for name in rule.options}
     rule_options = {name: value for name, value in config.rule_options.items() if name in enabled_options}
     settings = LintSettings(
         codes=tuple(sorted(code for code in enabled if code not in TOOL_CODES)),

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint import registry
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
+from leaklint.catalogue import rule_infos
+from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
 PYPROJECT = "pyproject.toml"
 # In one folder, the first of these that exists is the configuration.
@@ -159,7 +160,12 @@ def load_config(path: Optional[str]) -> Config:
 
 
 def _is_setting(key: str) -> bool:
-    return _key(key) in SETTINGS or _key(key) in rule_options_by_key()
+    return _key(key) in SETTINGS or _key(key) in rule_option_keys()
+
+
+def rule_option_keys() -> set:
+    """The keys of every rule option, without importing the rules (leaklint.catalogue)."""
+    return {_key(name) for rule in rule_infos() for name in rule.options}
 
 
 def rule_options_by_key() -> Dict[str, Any]:
@@ -185,7 +191,7 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
     """`section`: how messages name where the keys are ("[tool.leaklint] " or "")."""
     root = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, root=root)
-    options = rule_options_by_key()
+    option_keys = rule_option_keys()
 
     def fail(key: str, problem: str) -> ConfigError:
         return ConfigError(f"{path}: {section}{key}: {problem}")
@@ -221,8 +227,9 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
             if not isinstance(value, bool):
                 raise fail(raw_key, f"expected true or false, got {_type_name(value)}")
             config.skip_generated = value
-        elif key in options:
-            option = options[key]
+        elif key in option_keys:
+            # Only now the rules are imported: an option's type and check are their code.
+            option = rule_options_by_key()[key]
             if not _has_type(value, option.type):
                 raise fail(raw_key, f"expected {option.type.__name__}, got {_type_name(value)}")
             problem = option.check(value) if option.check else None

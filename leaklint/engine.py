@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import re
 import symtable
 import sys
-import tokenize
 import traceback
 import warnings
 from typing import Iterable, List, Optional, Sequence, Set
@@ -26,6 +24,12 @@ from leaklint.noqa import file_noqa, is_suppressed
 from leaklint.positions import locate
 from leaklint.project import default_project, requirements_of, summarise
 from leaklint.rules.base import Rule
+from leaklint.source import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_FILE_TOKENS,
+    DecodeError,
+    decode_source,
+)
 
 # Python-level recursion in the index walk and in libcst's own conversion grows with
 # nesting depth; CPython 3.11+ keeps pure-Python frames off the C stack, so a high limit
@@ -34,37 +38,10 @@ from leaklint.rules.base import Rule
 # default limit allows CPython's own parser (and 5,000 levels of `not` still fit).
 # 3.12+ also has a C recursion limit that this does not raise: see leaklint.positions.
 _RECURSION_LIMIT = 20000
-# Parsing keeps the whole libcst tree in memory: 1.6-4 kB per token (the words,
-# punctuation and line breaks `_TOKEN` counts) whatever the code looks like, while per
-# byte it ranges from 0.07 (long strings) to 4 MB per MB (`a` on every line). The token
-# limit is what bounds memory, to under 1 GB for one file within it; the byte limit
-# bounds reading, decoding and counting. The figures: notes/robustness.md, "Memory".
-DEFAULT_MAX_FILE_BYTES = 1_000_000
-DEFAULT_MAX_FILE_TOKENS = 200_000
+# DEFAULT_MAX_FILE_BYTES and DEFAULT_MAX_FILE_TOKENS: leaklint/source.py says why.
 _TOKEN = re.compile(r"\w+|[^\w\s]|\n")
 OUT_OF_MEMORY = "file skipped: out of memory while linting it (MemoryError)"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-class DecodeError(Exception):
-    """The bytes of a file cannot be decoded (bad cookie, invalid UTF-8, NUL bytes)."""
-
-
-def decode_source(data: bytes) -> str:
-    """Decode Python source bytes as the interpreter would: BOM, PEP 263 cookie, UTF-8."""
-    if b"\x00" in data:
-        raise DecodeError("file contains NUL bytes (binary file?)")
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        raise DecodeError(str(error)) from None
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise DecodeError(f"cannot decode as {encoding}: {error}") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text
 
 
 class Linter:

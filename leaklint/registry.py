@@ -1,19 +1,26 @@
-"""Finds the rule classes: every `Rule` subclass with a code in a module of leaklint.rules."""
+"""Finds the rule classes: every `Rule` subclass with a code in a module of leaklint.rules.
+
+Selecting codes needs only the facts of `leaklint.catalogue` (no rule is imported)."""
 from __future__ import annotations
 
 import importlib
 import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Iterable, Optional, Sequence, Set, Type
+from typing import TYPE_CHECKING, Dict, Iterable, Optional, Sequence, Set, Type
 
-from leaklint import rules as rules_package
-from leaklint.rules.base import Rule
+from leaklint.catalogue import rule_infos
+
+if TYPE_CHECKING:
+    from leaklint.rules.base import Rule
 
 
 @lru_cache(maxsize=1)
 def all_rules() -> tuple:
     """Every rule class, sorted by code. Imported once per process."""
+    from leaklint import rules as rules_package
+    from leaklint.rules.base import Rule
+
     found: Dict[str, Type[Rule]] = {}
     for module_info in pkgutil.iter_modules(rules_package.__path__):
         if module_info.name == "base":
@@ -54,7 +61,7 @@ def selected_codes(select=None, ignore=(), extend_select=()) -> set:
     prefix (e.g. `LKL6` or `LKL601`), so `--select LKL` means "the usual rules".
     """
     chosen = set()
-    for rule in all_rules():
+    for rule in rule_infos():
         code = rule.code
         if select is None:
             on = 1 if rule.default_enabled else 0  # weaker than any explicit entry
@@ -94,7 +101,7 @@ def enabled_codes(layers: Sequence[Selection]) -> Set[str]:
     """
     from leaklint.diagnostics import TOOL_CODES
 
-    default_off = {rule.code for rule in all_rules() if not rule.default_enabled}
+    default_off = {rule.code for rule in rule_infos() if not rule.default_enabled}
 
     def strength(code, entries):  # an off-by-default rule needs more than "LKL"
         match = _matches(code, entries)
@@ -109,7 +116,7 @@ def enabled_codes(layers: Sequence[Selection]) -> Set[str]:
                 if _matches(code, layer.ignore) <= chosen:
                     enabled.add(code)
             continue
-        for code in [rule.code for rule in all_rules()] + list(TOOL_CODES):
+        for code in [rule.code for rule in rule_infos()] + list(TOOL_CODES):
             on, off = strength(code, layer.extend_select), _matches(code, layer.ignore)
             if off > on:
                 enabled.discard(code)
@@ -124,5 +131,5 @@ def known_prefix(entry: str) -> bool:
 
     if entry == "ALL":
         return True
-    codes = [r.code for r in all_rules()] + list(TOOL_CODES)
+    codes = [r.code for r in rule_infos()] + list(TOOL_CODES)
     return any(code.startswith(entry) for code in codes)

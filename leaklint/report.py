@@ -16,6 +16,7 @@ from urllib.parse import quote
 import leaklint
 from leaklint.diagnostics import INTERNAL_ERROR, SYNTAX_ERROR, TOOL_CODES
 from leaklint.finding import Finding
+from leaklint.source import DecodeError, decode_source
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -146,8 +147,6 @@ def read_source_lines(path: str) -> List[str]:
 
 def source_lines(data: bytes) -> List[str]:
     """`data` (a file's bytes) split into lines as the parser counts them."""
-    from leaklint.engine import DecodeError, decode_source  # the engine imports the index
-
     try:
         text = decode_source(data)
     except DecodeError:

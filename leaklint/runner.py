@@ -33,11 +33,10 @@ import leaklint
 from leaklint import interrupts
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
 from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
-from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS, file_too_large
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
 from leaklint.progress import Progress
-from leaklint.project import Project
+from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
 # Below this many files to lint, starting worker processes costs more than it saves.
 MIN_FILES_FOR_WORKERS = 8
@@ -158,6 +157,8 @@ def over_limit(linter, data: bytes, path: str, skip_generated: bool,
     """The findings for `data`, the first max-file-bytes + 1 bytes of a file that has more
     (see `read_bounded`): LKL003, whatever the rest holds, unless it is a generated file
     that is skipped anyway. `size`: the whole file's, when known."""
+    from leaklint.engine import file_too_large
+
     if skip_generated and is_generated(data):
         return []
     return [file_too_large(path, linter.max_file_bytes, size)]
@@ -474,6 +475,8 @@ class Runner:
         if len(data) > self.settings.max_file_bytes:
             return over_limit(self.linter, data, path, self.settings.skip_generated, size=None)
         findings = lint_source(self.linter, data, path, self.settings.skip_generated)
+        from leaklint.project import Project
+
         # The other modules are read from the disk; this one is what standard input holds.
         project = Project(overrides={os.path.abspath(path): data})
         return sorted(project.resolve(findings))
@@ -494,25 +497,36 @@ class Runner:
         seconds["cache lookup"], started = _lap(started)
         self.progress.start(len(paths), done=from_cache)
         try:
-            if self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
+            if not to_lint:  # all answered by the cache: no Linter, no rules, no libcst
+                results = []
+            elif self.jobs == 1 or len(to_lint) < MIN_FILES_FOR_WORKERS:
                 results = self._run_in_process(to_lint)
             else:
                 results = self._run_in_workers(to_lint)
         finally:
             self.progress.finish()
         seconds["linting"], started = _lap(started)
-        project = Project(self.cache.summaries if self.cache is not None else {})
         for result in results:
             findings.extend(result.findings)
             if self.cache is not None:
                 self.cache.store(result)
-            elif result.digest is not None:
-                project.remember(result.digest, result.summary)
-        findings = project.resolve(findings)
+        # Imported only when there is something to resolve: leaklint.project imports
+        # libcst, which a warm run with no project requirement never needs.
+        project = None
+        if any(finding.requires for finding in findings):
+            from leaklint.project import Project
+
+            project = Project(self.cache.summaries if self.cache is not None else {})
+            if self.cache is None:
+                for result in results:
+                    if result.digest is not None:
+                        project.remember(result.digest, result.summary)
+            findings = project.resolve(findings)
         seconds["project"], started = _lap(started)
         if self.cache is not None:
-            self.cache.summaries_needed.update(project.needed)
-            self.cache.changed = self.cache.changed or project.added
+            if project is not None:
+                self.cache.summaries_needed.update(project.needed)
+                self.cache.changed = self.cache.changed or project.added
             self.cache.save()
             seconds["cache saving"], started = _lap(started)
         return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache, seconds=seconds)

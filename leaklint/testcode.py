@@ -25,9 +25,9 @@ DEFAULT_TEST_FILES = ("tests", "test", "testing", "test_*.py", "*_test.py", "tes
 
 def default_test_ignore() -> List[str]:
     """The codes of the rules that do not apply to test files."""
-    from leaklint import registry
+    from leaklint.catalogue import rule_infos
 
-    return [rule.code for rule in registry.all_rules() if not rule.applies_to_tests]
+    return [rule.code for rule in rule_infos() if not rule.applies_to_tests]
 
 
 class TestCodePolicy:

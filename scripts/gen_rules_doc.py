@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Generate docs/rules.md from the rule classes and tool codes.
+"""Generate docs/rules.md and leaklint/_rule_catalogue.py from the rule classes and tool codes.
 
-    python scripts/gen_rules_doc.py          # write docs/rules.md
-    python scripts/gen_rules_doc.py --check  # exit 1 if docs/rules.md is stale
+    python scripts/gen_rules_doc.py          # write both
+    python scripts/gen_rules_doc.py --check  # exit 1 if either is stale
+
+The catalogue (see leaklint/catalogue.py) lets a run that lints nothing skip importing
+the rules.
 """
 import sys
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from leaklint import catalogue  # noqa: E402
 from leaklint.diagnostics import TOOL_CODES  # noqa: E402
 from leaklint.registry import all_rules  # noqa: E402
 
@@ -69,14 +73,17 @@ def render() -> str:
 
 
 def main() -> int:
-    target = ROOT / "docs" / "rules.md"
-    text = render()
+    outputs = {ROOT / "docs" / "rules.md": render(),
+               ROOT / "leaklint" / "_rule_catalogue.py": catalogue.render()}
     if "--check" in sys.argv:
-        if not target.exists() or target.read_text() != text:
-            print("docs/rules.md is stale: run python scripts/gen_rules_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    target.write_text(text)
+        stale = [target for target, text in outputs.items()
+                 if not target.exists() or target.read_text() != text]
+        for target in stale:
+            print(f"{target.relative_to(ROOT)} is stale: run python scripts/gen_rules_doc.py",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    for target, text in outputs.items():
+        target.write_text(text)
     return 0
 
 

@@ -1,0 +1,59 @@
+"""A run that lints nothing (every file answered by the cache) imports neither libcst nor
+the rules: what they hold for selecting codes comes from leaklint/catalogue.py."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from leaklint import _rule_catalogue, catalogue
+
+# Runs leaklint in a fresh interpreter and prints which heavy modules it imported.
+PROBE = textwrap.dedent("""
+    import sys
+    from leaklint.cli import main
+    code = main(sys.argv[1:])
+    heavy = sorted(m for m in sys.modules
+                   if m == "libcst" or m.startswith(("leaklint.rules", "leaklint.engine")))
+    print("EXIT", code, "HEAVY", ",".join(heavy) or "none", file=sys.stderr)
+""")
+
+
+def run_leaklint(*args, cwd) -> str:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+    return done.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("source", [
+    "import threading\nthreading.Thread(target=print).start()\n",  # a finding
+    "x = 1\n",  # clean
+])
+def test_a_warm_run_imports_neither_libcst_nor_the_rules(tmp_path, source):
+    (tmp_path / "mod.py").write_text(source)
+    args = ["--isolated", "--cache-dir", str(tmp_path / "cache"), "mod.py"]
+    cold = run_leaklint(*args, cwd=tmp_path)
+    assert "libcst" in cold  # the file was linted
+    warm = run_leaklint(*args, cwd=tmp_path)
+    assert warm.endswith("HEAVY none"), warm
+    assert warm.split()[1] == cold.split()[1]  # the same exit status
+
+
+def test_the_generated_catalogue_is_current_and_true():
+    assert _rule_catalogue.RULES_DIGEST == catalogue.rules_digest(), \
+        "leaklint/_rule_catalogue.py is stale: run python scripts/gen_rules_doc.py"
+    assert catalogue._from_catalogue() == catalogue.from_rule_classes()
+
+
+def test_a_stale_catalogue_is_not_used(monkeypatch):
+    monkeypatch.setattr(_rule_catalogue, "RULES", (("LKL999", "made-up", True, True, ()),))
+    catalogue._from_catalogue.cache_clear()
+    try:
+        assert [r.code for r in catalogue._from_catalogue()] == ["LKL999"]  # the digest matches
+        catalogue._from_catalogue.cache_clear()
+        monkeypatch.setattr(_rule_catalogue, "RULES_DIGEST", "0" * 32)  # a rule edited since
+        assert catalogue._from_catalogue() == catalogue.from_rule_classes()
+    finally:
+        catalogue._from_catalogue.cache_clear()
