@@ -52,12 +52,16 @@ import hashlib
 import os
 import re
 import sys
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
-
-import libcst as cst
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from leaklint.finding import Finding
-from leaklint.index import FileIndex
+
+# libcst (and the index) only where a tree is at hand: resolving requirements against
+# cached summaries, all a warm run does here, must not pay for importing it (~0.3 s).
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from leaklint.index import FileIndex
 
 SUMMARY_FORMAT = 1
 BASE = "base"
@@ -118,6 +122,8 @@ def base_requirements(index: FileIndex, classdef: cst.ClassDef, attr: str
     """For a class of this file keeping a resource on `self.attr`: one requirement per
     base class defined elsewhere (inert bases and local classes need none); None when a
     base cannot be named (`class C(make_base()):`): then the base may do anything."""
+    import libcst as cst
+
     result = []
     for base in classdef.bases:
         if base.keyword is not None:
@@ -145,6 +151,8 @@ def summarise(index: FileIndex) -> Dict[str, Any]:
     names used from imports], "star": [modules star-imported], "imports": [modules],
     "resources": {global name: qualified name of the call creating it}}.
     Names from relative imports keep their dots; `Project` resolves them."""
+    import libcst as cst
+
     classes: Dict[str, Dict[str, Any]] = {}
     dynamic = _dynamically_accessed(index)
     for info in index.classes.values():
@@ -202,6 +210,8 @@ def summarise(index: FileIndex) -> Dict[str, Any]:
 def _imported_module(binding) -> str:
     """The module an import binding comes from (`from a.b import c` -> a.b, or a.b.c when
     c is a submodule: not known without the file system, so the longer name is kept)."""
+    import libcst as cst
+
     node = binding.node
     if isinstance(node, cst.ImportFrom):
         return binding.qualname.rpartition(".")[0] or binding.qualname
@@ -209,6 +219,8 @@ def _imported_module(binding) -> str:
 
 
 def _outermost_attribute(index: FileIndex, node: cst.CSTNode) -> cst.CSTNode:
+    import libcst as cst
+
     parent = index.parent.get(node)
     while isinstance(parent, cst.Attribute) and parent.value is node:
         node, parent = parent, index.parent.get(parent)
@@ -217,6 +229,8 @@ def _outermost_attribute(index: FileIndex, node: cst.CSTNode) -> cst.CSTNode:
 
 def _released_here(index: FileIndex, node: cst.Attribute) -> bool:
     """`self.X.join()`: a release method called on the attribute."""
+    import libcst as cst
+
     method = index.parent.get(node)
     if not (isinstance(method, cst.Attribute) and method.value is node
             and method.attr.value in RELEASE_METHODS):
@@ -240,6 +254,8 @@ def _dynamically_accessed(index: FileIndex) -> set:
 
 def _star_imports(module: cst.Module) -> Iterator[str]:
     """Modules star-imported at module level (also inside `if`/`try`)."""
+    import libcst as cst
+
     stack: List[Any] = list(module.body)
     while stack:
         statement = stack.pop()
@@ -254,6 +270,8 @@ def _star_imports(module: cst.Module) -> Iterator[str]:
 
 
 def _blocks(statement) -> Iterator[Sequence[Any]]:
+    import libcst as cst
+
     body = getattr(statement, "body", None)
     if body is not None:
         yield getattr(body, "body", ())
@@ -269,6 +287,8 @@ def _blocks(statement) -> Iterator[Sequence[Any]]:
 
 
 def _dotted(node: cst.CSTNode) -> str:
+    import libcst as cst
+
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
@@ -279,7 +299,10 @@ def _dotted(node: cst.CSTNode) -> str:
 def summarise_source(data: bytes) -> Optional[Dict[str, Any]]:
     """The summary of a module no rule parsed (the prefilter skipped it); None when it
     cannot be parsed (its requirements then fail: today's one-file answer)."""
+    import libcst as cst
+
     from leaklint.engine import DecodeError, decode_source
+    from leaklint.index import FileIndex
 
     if len(data) > _MAX_SUMMARY_BYTES:
         return None

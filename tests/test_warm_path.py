@@ -2,9 +2,11 @@
 the rules: what they hold for selecting codes comes from leaklint/catalogue.py."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,18 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(tmp_path, source):
     warm = run_leaklint(*args, cwd=tmp_path)
     assert warm.endswith("HEAVY none"), warm
     assert warm.split()[1] == cold.split()[1]  # the same exit status
+
+
+@pytest.mark.parametrize("fixture", ["project_bases", "project_globals"])
+def test_a_warm_run_resolves_project_requirements_without_libcst(tmp_path, fixture):
+    """Findings that depend on other modules are resolved on every run (warm too), from
+    the cached summaries: that needs no tree."""
+    shutil.copytree(Path(__file__).parent / "fixtures" / fixture, tmp_path / fixture)
+    args = ["--isolated", "--cache-dir", str(tmp_path / "cache"), fixture]
+    cold = run_leaklint(*args, cwd=tmp_path)
+    assert cold.split()[:2] == ["EXIT", "1"]  # the fixture has findings
+    warm = run_leaklint(*args, cwd=tmp_path)
+    assert warm == "EXIT 1 HEAVY none", warm
 
 
 def test_the_generated_catalogue_is_current_and_true():
