@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -160,7 +161,7 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
         directory, absolute, ancestors = stack.pop()
         try:
             with os.scandir(directory) as listing:
-                entries = sorted(listing, key=lambda entry: entry.name)
+                entries = sorted(listing, key=_name)
         except OSError as error:
             found.problems.append(unreadable(directory, f"cannot read folder: {describe_os_error(error)}"))
             continue
@@ -168,11 +169,15 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
             continue
         subfolders = []
         for entry in entries:
+            is_directory = _is_directory(entry)
+            # ".#name.py" is an editor lock file (a dangling link by design), not code.
+            if not is_directory and (not entry.name.endswith(".py") or entry.name.startswith(".#")):
+                continue  # never linted: no path to build, no pattern to match (most entries)
             path = _join(directory, entry.name)
             entry_absolute = os.path.join(absolute, entry.name)
             if exclude.matches_entry(entry_absolute):
                 continue
-            if _is_directory(entry):
+            if is_directory:
                 identity = _directory_id(path)
                 if identity in ancestors:
                     found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
@@ -181,15 +186,16 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
                 # below it is not a loop back to it.
                 below = ancestors | {identity} if identity is not None else ancestors
                 subfolders.append((path, entry_absolute, below))
-            elif entry.name.endswith(".py") and not entry.name.startswith(".#"):
-                # ".#name.py" is an editor lock file (a dangling link by design), not code.
-                if _is_regular_file(entry):
-                    found.files.append(path)
-                elif entry.is_symlink() and not os.path.exists(path):
-                    found.problems.append(unreadable(path, _broken_link_message(path)))
-                elif os.path.lexists(path):
-                    found.problems.append(unreadable(path, NOT_A_REGULAR_FILE))
+            elif _is_regular_file(entry):
+                found.files.append(path)
+            elif entry.is_symlink() and not os.path.exists(path):
+                found.problems.append(unreadable(path, _broken_link_message(path)))
+            elif os.path.lexists(path):
+                found.problems.append(unreadable(path, NOT_A_REGULAR_FILE))
         stack.extend(reversed(subfolders))
+
+
+_name = operator.attrgetter("name")  # a DirEntry's
 
 
 def _join(directory: str, name: str) -> str:
