@@ -241,6 +241,19 @@ def _skipped_release(index: FileIndex, kind: ResourceKind, lifecycle: Lifecycle,
                            lifecycle.release_sites, exception_paths, holders)
 
 
+def track_self_attribute(index: FileIndex, info, attr: str, node: cst.CSTNode,
+                         kind: ResourceKind, activated: bool = False,
+                         every_use: bool = False) -> Lifecycle:
+    """Classify a value that lives in `self.<attr>` of the class `info` without an
+    assignment leaklint sees (a `@property` / `cached_property` that builds it): follow
+    every `self.<attr>` read across the class family. `node` is where it is reported."""
+    tracer = _Tracer(index, kind)
+    tracer.every_use = every_use
+    tracer.result = Lifecycle(creation=node, activated=activated, holder=f"'self.{attr}'")
+    tracer.follow_self_attribute(info, attr, "item")
+    return tracer.result
+
+
 class _Tracer:
     """The one forward tracer: every family's value is followed here, the families
     differ only by their `ResourceKind`."""
