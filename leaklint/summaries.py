@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Any, Collection, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -597,7 +597,8 @@ def factory_sources(index: FileIndex, node: cst.CSTNode) -> Optional[List[cst.Ca
 
 
 def track_creation(index: FileIndex, creation: Creation, kind: ResourceKind,
-                   activated: bool = False, every_use: bool = False) -> Lifecycle:
+                   activated: bool = False, every_use: bool = False,
+                   exception_paths: Collection[str] = ()) -> Lifecycle:
     """`lifecycle.track` for a creation: a factory's own calls on the value count (a
     factory that starts its thread hands out a started thread; one that closes its pool
     hands out a released one), and a property's value is followed on `self`."""
@@ -609,7 +610,8 @@ def track_creation(index: FileIndex, creation: Creation, kind: ResourceKind,
         lifecycle = track_self_attribute(index, info, name, creation.node, kind,
                                          activated=activated, every_use=every_use)
     else:
-        lifecycle = track(index, creation.node, kind, activated=activated, every_use=every_use)
+        lifecycle = track(index, creation.node, kind, activated=activated, every_use=every_use,
+                          exception_paths=exception_paths)
     if prior & kind.release_methods or (kind.context_manager and "__enter__" in prior):
         lifecycle.released = True
     return lifecycle

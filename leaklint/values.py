@@ -41,7 +41,7 @@ def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Option
     if depth > 4:
         return None
     if isinstance(expr, cst.Call):
-        return [expr]
+        return _built_by_factory(index, expr) or [expr]
     if isinstance(expr, (cst.IfExp, cst.BooleanOperation)):
         branches = index.alternatives(expr)
         if branches == [expr]:
@@ -63,6 +63,12 @@ def value_sources(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Option
         info = index.class_of_self(expr.value)
         if info is None:
             return None
+        from leaklint.summaries import fresh_of  # summaries imports lifecycle, which imports this
+
+        if fresh_of(index, expr) is not None:
+            # A property that builds the value (`@cached_property def session(self):
+            # return requests.Session()`).
+            return _built_by_factory(index, expr)
         attr = expr.attr.value
         family = index.class_family(info)
         own: Set[cst.Attribute] = set()
@@ -98,7 +104,7 @@ def _sources_of_values(index, values, depth) -> Optional[List[cst.Call]]:
         if _is_none(value):
             continue
         if isinstance(value, cst.Call):
-            sources.append(value)
+            sources.extend(_built_by_factory(index, value) or [value])
         elif isinstance(value, (cst.Name, cst.Attribute)):
             sub = value_sources(index, value, depth + 1)
             if sub is None:
@@ -107,6 +113,30 @@ def _sources_of_values(index, values, depth) -> Optional[List[cst.Call]]:
         else:
             return None
     return sources or None
+
+
+# Attributes whose setting changes how a client sends or times out its calls: a factory
+# that sets one (`s.request = functools.partial(s.request, timeout=5)`) configures it.
+_CONFIGURING_STORES = frozenset({
+    "request", "send", "get", "post", "put", "patch", "delete", "head", "options", "open",
+    "urlopen", "timeout", "adapters"})
+
+
+def _built_by_factory(index: FileIndex, node: cst.CSTNode) -> Optional[List[cst.Call]]:
+    """For a call to a factory of this file (`self._make_session()`) or a read of a
+    property building the value, the constructor calls inside it: what the value is,
+    with the constructor's own arguments (`PoolManager(timeout=5)`). None when the
+    factory does more to the value than set plain attributes (`s.mount(...)` may install
+    a timeout): the value is then of unknown make."""
+    from leaklint.summaries import factory_sources, fresh_of  # see value_sources
+
+    sources = factory_sources(index, node)
+    if not sources:
+        return None
+    fresh = fresh_of(index, node)
+    if fresh is None or fresh.calls or _CONFIGURING_STORES & set(fresh.stores):
+        return None
+    return sources
 
 
 def single_binding_value(index: FileIndex, name: cst.Name) -> Optional[cst.CSTNode]:

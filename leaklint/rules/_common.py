@@ -161,6 +161,15 @@ def created_as_daemon(call: cst.Call, subclass: Optional[cst.ClassDef],
     return subclass is not None and class_sets_daemon(subclass)
 
 
+def creation_is_daemon(index: FileIndex, creation) -> bool:
+    """`created_as_daemon` for a creation of leaklint.summaries: a factory's value is a
+    daemon when the factory made it one (its own call's arguments are the factory's)."""
+    subclass = creation.subclass
+    if creation.fresh is not None:
+        return creation.fresh.daemon or (subclass is not None and class_sets_daemon(subclass))
+    return created_as_daemon(creation.node, subclass, index)
+
+
 def made_daemon(lifecycle, index: Optional[FileIndex] = None) -> bool:
     """`t.daemon = <not False>` or `t.setDaemon(<not False>)` somewhere on its way."""
     if any(value is None or not is_false_flag(index, value)

@@ -8,7 +8,7 @@ ResourceWarning."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterator, Optional, Tuple, cast
+from typing import Iterator, Optional, cast
 
 import libcst as cst
 
@@ -16,6 +16,8 @@ from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import self_releasing_methods
 from leaklint.project import base_requirements, require
 from leaklint.rules._common import expected_to_fail
+from leaklint.summaries import Creation
+from leaklint.summaries import creations as core_creations
 
 PROCESS_CLASSES = frozenset({
     "multiprocessing.Process", "multiprocessing.context.Process",
@@ -53,24 +55,19 @@ def is_mp_context(index: FileIndex, expr: cst.CSTNode) -> bool:
     return False
 
 
-def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[
-        Tuple[cst.Call, Optional[cst.ClassDef], str]]:
-    """Calls constructing one of `classes` (qualified names), a subclass of one defined in
-    this file, or `ctx.ATTR(...)` for a multiprocessing context and ATTR in
-    `context_attrs`. Yields (call, local subclass or None, qualified class name)."""
+def creations(index: FileIndex, classes, context_attrs=()) -> Iterator[Creation]:
+    """Creations of one of `classes` (qualified names): constructor calls, subclasses
+    defined in this file, factories of this file returning one (leaklint.summaries), and
+    `ctx.ATTR(...)` for a multiprocessing context and ATTR in `context_attrs`."""
+    for creation in core_creations(index, frozenset(classes)):
+        yield creation
+    if not context_attrs:
+        return
     for call in index.calls:
-        name = index.call_name(call, among=classes)
-        if name is not None and name in classes:
-            yield call, None, name
-            continue
         func = call.func
-        if (context_attrs and isinstance(func, cst.Attribute)
-                and func.attr.value in context_attrs and is_mp_context(index, func.value)):
-            yield call, None, "multiprocessing." + func.attr.value
-            continue
-        local = index.local_class(func)
-        if local is not None and index.class_inherits(local, classes):
-            yield call, local, local.name.value
+        if (isinstance(func, cst.Attribute) and func.attr.value in context_attrs
+                and index.call_name(call) not in classes and is_mp_context(index, func.value)):
+            yield Creation(call, "multiprocessing." + func.attr.value)
 
 
 def holder_ref(holder: str, call: Optional[cst.CSTNode] = None,
@@ -132,7 +129,7 @@ def _patches(index: FileIndex, expr: cst.CSTNode, qualname: str) -> bool:
     return index.qualified_name(target) == qualname
 
 
-def class_is_mocked(index: FileIndex, call: cst.Call, qualname: str) -> bool:
+def class_is_mocked(index: FileIndex, call: cst.CSTNode, qualname: str) -> bool:
     """`with mock.patch.object(subprocess.Popen, "_execute_child"):` or a `@mock.patch(
     "subprocess.Popen")` decorator around the creation: no real process is made."""
     if "." not in qualname:
@@ -147,7 +144,7 @@ def class_is_mocked(index: FileIndex, call: cst.Call, qualname: str) -> bool:
     return False
 
 
-def parent_exits_after(index: FileIndex, call: cst.Call) -> bool:
+def parent_exits_after(index: FileIndex, call: cst.CSTNode) -> bool:
     """`Popen(argv); os._exit(0)`: the parent hands over to the child and exits."""
     statement = index.statement_of(call)
     block = index.parent.get(statement) if statement is not None else None
@@ -163,7 +160,7 @@ def parent_exits_after(index: FileIndex, call: cst.Call) -> bool:
     return False
 
 
-def expects_resource_warning(index: FileIndex, call: cst.Call) -> bool:
+def expects_resource_warning(index: FileIndex, call: cst.CSTNode) -> bool:
     """The test around the creation asserts the leak itself (`with
     check_warnings(('', ResourceWarning)):`, `pytest.warns(ResourceWarning)`)."""
     function = index.enclosing_function(call)
@@ -224,7 +221,7 @@ def handed_to_base_class(index: FileIndex, lifecycle) -> bool:
     return False
 
 
-def deliberate(index: FileIndex, call: cst.Call, qualname: str, lifecycle) -> bool:
+def deliberate(index: FileIndex, call: cst.CSTNode, qualname: str, lifecycle) -> bool:
     """A dropped resource that is not a leak: the creation (or every `start()`) is
     expected to fail, the class
     is mocked, the parent exits right after, the test asserts the leak's ResourceWarning,

@@ -1,27 +1,22 @@
 """What the thread rules share: finding thread creations and reading their options."""
 from __future__ import annotations
 
-from typing import Iterator, Optional, Tuple
+from typing import Iterator
 
 import libcst as cst
 
 from leaklint.index import FileIndex
 from leaklint.rules._common import keyword, quote_callable
+from leaklint.summaries import Creation, creations
 
 THREAD_CLASSES = frozenset({"threading.Thread"})
 TIMER_CLASSES = frozenset({"threading.Timer"})
 
 
-def thread_creations(index: FileIndex, classes) -> Iterator[Tuple[cst.Call, Optional[cst.ClassDef]]]:
-    """Calls constructing one of `classes` or a subclass defined in this file."""
-    for call in index.calls:
-        name = index.call_name(call, among=classes)
-        if name in classes:
-            yield call, None
-            continue
-        local = index.local_class(call.func)
-        if local is not None and index.class_inherits(local, classes):
-            yield call, local
+def thread_creations(index: FileIndex, classes) -> Iterator[Creation]:
+    """Creations of one of `classes`: constructor calls, subclasses defined in this file,
+    factories of this file returning one (see leaklint.summaries)."""
+    return creations(index, frozenset(classes))
 
 
 def describe_target(index: FileIndex, call: cst.Call, subclass, positional: int) -> str:

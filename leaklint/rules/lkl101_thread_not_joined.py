@@ -9,14 +9,13 @@ from leaklint.lifecycle import (
     ResourceKind,
     self_releasing_methods,
     stopped_by_sentinel,
-    track,
     worker_method,
 )
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
     class_starts_itself,
-    created_as_daemon,
+    creation_is_daemon,
     held_as,
     keyword,
     made_daemon,
@@ -24,6 +23,7 @@ from leaklint.rules._common import (
 )
 from leaklint.rules._threads import THREAD_CLASSES, TIMER_CLASSES, describe_target, thread_creations
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by, track_creation
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
                       activate_methods=frozenset({"start"}), every_path=True)
@@ -115,27 +115,29 @@ class ThreadNotJoined(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES):
-            is_timer = subclass is None and index.call_name(call) in TIMER_CLASSES
+        for creation in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES):
+            call, subclass = creation.node, creation.subclass
+            is_timer = subclass is None and creation.qualname in TIMER_CLASSES
             if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
                 is_timer = True
-            if created_as_daemon(call, subclass, index):
+            if creation_is_daemon(index, creation):
                 continue
             kind = TIMER if is_timer else THREAD
             if subclass is not None:  # `def stop(self): self.join()` releases too
                 extra = self_releasing_methods(index, subclass, kind.release_methods)
                 kind = replace(kind, release_methods=kind.release_methods | extra)
             started = subclass is not None and class_starts_itself(subclass)
-            lifecycle = track(index, call, kind, activated=started,
-                              exception_paths=self.settings["exception-paths"])
+            lifecycle = track_creation(index, creation, kind, activated=started,
+                                       exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if made_daemon(lifecycle, index):
                 continue
-            if not is_timer and self._told_to_stop(index, call, subclass):
+            if (not is_timer and creation.call is not None and not creation.factory
+                    and self._told_to_stop(index, creation.call, subclass)):
                 continue
             release = "`cancel()` or `join()`" if is_timer else "`join()`"
-            yield Report(call, self._message(index, call, subclass, is_timer, lifecycle),
+            yield Report(call, self._message(index, creation, is_timer, lifecycle),
                          fix=f"call {release} on it before its owner is done, or pass "
                              f"`daemon=True` if it may be killed at exit")
 
@@ -153,12 +155,14 @@ class ThreadNotJoined(Rule):
         return worker is not None and stopped_by_sentinel(index, shared, *worker)
 
     @staticmethod
-    def _message(index, call, subclass, is_timer, lifecycle) -> str:
-        holder = lifecycle.holder
+    def _message(index, creation, is_timer, lifecycle) -> str:
+        call, subclass, holder = creation.node, creation.subclass, lifecycle.holder
         what = "timer" if is_timer else "thread"
         if subclass is not None:
             what = f"{what} `{subclass.name.value}`"
-        target = describe_target(index, call, subclass, 1)
+        target = ""
+        if creation.call is not None and not creation.factory:
+            target = describe_target(index, creation.call, subclass, 1)
         running = f" running {target}" if target and subclass is None else ""
         if is_timer and lifecycle.skipped is not None:
             left = unreleased(index, lifecycle, "cancelled", "cancels it")
@@ -166,4 +170,5 @@ class ThreadNotJoined(Rule):
             left = unreleased(index, lifecycle, "cancelled or joined", "cancels or joins it")
         else:
             left = unreleased(index, lifecycle, "joined", "joins it")
-        return f"{what}{held_as(holder, call, index)}{running} is started but {left}"
+        return (f"{what}{held_as(holder, call, index)}{made_by(creation)}{running} "
+                f"is started but {left}")

@@ -6,13 +6,13 @@ from typing import Iterator
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, track
+from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
     argument,
     class_starts_itself,
-    created_as_daemon,
+    creation_is_daemon,
     held_as,
     made_daemon,
     owned_by_class,
@@ -21,6 +21,7 @@ from leaklint.rules._common import (
 )
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by, track_creation
 
 # `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
 # reading `exitcode` does. `terminate()` and `kill()` only send a signal: the killed child
@@ -101,32 +102,35 @@ class ProcessNotJoined(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass, qualname in creations(index, PROCESS_CLASSES, ("Process",)):
-            if created_as_daemon(call, subclass, index):
+        for creation in creations(index, PROCESS_CLASSES, ("Process",)):
+            call, subclass = creation.node, creation.subclass
+            if creation_is_daemon(index, creation):
                 continue
             started = subclass is not None and class_starts_itself(subclass)
             kind = kind_for(index, PROCESS, subclass)
-            lifecycle = track(index, call, kind, activated=started,
-                              exception_paths=self.settings["exception-paths"])
+            lifecycle = track_creation(index, creation, kind, activated=started,
+                                       exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
-            if deliberate(index, call, qualname, lifecycle):
+            if deliberate(index, call, creation.qualname, lifecycle):
                 continue
             if "exitcode" in lifecycle.attribute_reads:
                 continue  # reading exitcode polls (and reaps) the child
             if made_daemon(lifecycle, index):
                 continue
-            yield Report(call, self._message(index, call, subclass, lifecycle),
+            yield Report(call, self._message(index, creation, lifecycle),
                          fix="call `join()` on it before its owner is done (`terminate()` first "
                              "to stop it early), or pass `daemon=True` if it may be killed at exit")
 
     @staticmethod
-    def _message(index, call, subclass, lifecycle) -> str:
-        holder = lifecycle.holder
+    def _message(index, creation, lifecycle) -> str:
+        holder, call, subclass = lifecycle.holder, creation.node, creation.subclass
         if subclass is not None:
-            what = f"process `{subclass.name.value}`"
+            what = f"process `{subclass.name.value}`{made_by(creation)}"
+        elif creation.call is None or creation.factory:
+            what = f"process{held_as(holder, call, index)}{made_by(creation)}"
         else:
-            target = argument(call, "target", 1)
+            target = argument(creation.call, "target", 1)
             running = ""
             if target is not None:
                 suffix = "()" if isinstance(target, (cst.Name, cst.Attribute)) else ""

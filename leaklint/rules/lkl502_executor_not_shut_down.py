@@ -4,10 +4,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, track
+from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
 from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by, track_creation
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
                         activate_methods=frozenset({"submit", "map"}),
@@ -75,18 +76,21 @@ class ExecutorNotShutDown(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass, qualname in creations(index, EXECUTOR_CLASSES):
+        for creation in creations(index, EXECUTOR_CLASSES):
+            call, subclass, qualname = creation.node, creation.subclass, creation.qualname
             kind = kind_for(index, EXECUTOR, subclass)
-            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
+            lifecycle = track_creation(index, creation, kind,
+                                       exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
-            yield Report(call, self._message(index, call, qualname, subclass, lifecycle),
+            yield Report(call, self._message(index, creation, lifecycle),
                          fix="use the executor in a `with` block, or call `shutdown()` on it when done")
 
     @staticmethod
-    def _message(index, call, qualname, subclass, lifecycle) -> str:
+    def _message(index, creation, lifecycle) -> str:
+        call, qualname, subclass = creation.node, creation.qualname, creation.subclass
         holder = lifecycle.holder
         cls = qualname.rsplit(".", 1)[-1]
         workers = "processes" if "Process" in qualname else "threads"
@@ -94,5 +98,7 @@ class ExecutorNotShutDown(Rule):
             workers = "threads or processes"
         held = held_as(holder, call, index)
         what = f"executor{held}" if held else f"`{cls}`"
+        if creation.factory:
+            what = f"executor{held}{made_by(creation)}"
         return (f"{what} is given work but {unreleased(index, lifecycle, 'shut down', 'shuts it down')}: "
                 f"its worker {workers} outlive the work")

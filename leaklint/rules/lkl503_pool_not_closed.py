@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, track
+from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
 from leaklint.rules._processes import (
     POOL_CLASSES,
@@ -14,6 +14,7 @@ from leaklint.rules._processes import (
     kind_for,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by, track_creation
 
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is
 # being wound down; `close()` alone stops new work but nobody reaps the workers.
@@ -79,28 +80,33 @@ class PoolNotClosed(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass, qualname in creations(index, POOL_CLASSES, ("Pool",)):
+        for creation in creations(index, POOL_CLASSES, ("Pool",)):
+            call, subclass, qualname = creation.node, creation.subclass, creation.qualname
             kind = kind_for(index, POOL, subclass)
-            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
+            lifecycle = track_creation(index, creation, kind,
+                                       exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
             threads = qualname in THREAD_POOL_CLASSES or (
                 subclass is not None and index.class_inherits(subclass, THREAD_POOL_CLASSES))
-            yield Report(call, self._message(index, call, threads, lifecycle, subclass),
+            yield Report(call, self._message(index, creation, threads, lifecycle),
                          fix="use it in a `with` block, or call `close()` then `join()` (or "
                              "`terminate()`) on it when done")
 
     @staticmethod
-    def _message(index, call, threads, lifecycle, subclass) -> str:
-        holder = lifecycle.holder
+    def _message(index, creation, threads, lifecycle) -> str:
+        holder, call, subclass = lifecycle.holder, creation.node, creation.subclass
         workers = "worker threads" if threads else "worker processes"
         held = held_as(holder, call, index)
         if subclass is not None:
             what = f"pool `{subclass.name.value}`"
         else:
             what = f"pool{held}" if held else ("`ThreadPool`" if threads else "`multiprocessing.Pool`")
+            if creation.factory:
+                what = f"pool{held}"
+        what += made_by(creation)
         if "close" in lifecycle.method_calls and lifecycle.skipped is None:
             return (f"{what} is closed but {unreleased(index, lifecycle, 'joined', 'joins it')}: "
                     f"nobody waits for its {workers}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.lifecycle import ResourceKind, track
+from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
@@ -17,6 +17,7 @@ from leaklint.rules._common import (
 )
 from leaklint.rules._processes import POPEN_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by, track_creation
 
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
 # `terminate()` only send a signal: the child is still left a zombie.
@@ -77,24 +78,28 @@ class PopenNotWaited(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass, qualname in creations(index, POPEN_CLASSES):
+        for creation in creations(index, POPEN_CLASSES):
+            call, subclass, qualname = creation.node, creation.subclass, creation.qualname
             kind = kind_for(index, POPEN, subclass)
-            lifecycle = track(index, call, kind, exception_paths=self.settings["exception-paths"])
+            lifecycle = track_creation(index, creation, kind,
+                                       exception_paths=self.settings["exception-paths"])
             if not lifecycle.dropped(kind):
                 continue
             if deliberate(index, call, qualname, lifecycle):
                 continue
-            yield Report(call, self._message(index, call, subclass, lifecycle),
+            yield Report(call, self._message(index, creation, lifecycle),
                          fix="call `wait()` or `communicate(timeout=...)` on it, or use it in a "
                              "`with` block")
 
     @staticmethod
-    def _message(index, call, subclass, lifecycle) -> str:
-        holder = lifecycle.holder
-        command = argument(call, "args", 0)
+    def _message(index, creation, lifecycle) -> str:
+        holder, call, subclass = lifecycle.holder, creation.node, creation.subclass
+        command = None
+        if creation.call is not None and not creation.factory:
+            command = argument(creation.call, "args", 0)
         text = short_source(index, command, SNIPPET_LIMIT) if command is not None else ""
         what = f"`{subclass.name.value}` child" if subclass is not None else "child process"
-        what += held_as(holder, call, index)
+        what += held_as(holder, call, index) + made_by(creation)
         what += f" running `{text}`" if text else ""
         waited = unreleased(index, lifecycle, "waited for", "waits for it")
         killed = [m for m in ("kill", "terminate", "send_signal") if m in lifecycle.method_calls]
