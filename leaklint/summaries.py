@@ -434,10 +434,28 @@ def callee_of(index: FileIndex, call: cst.Call) -> Optional[cst.FunctionDef]:
 
 
 def _method_of(index: FileIndex, info: ClassInfo, name: str) -> Optional[cst.FunctionDef]:
-    found = [member.methods[name] for member in index.class_family(info) if name in member.methods]
+    cache: Dict[Tuple[int, str], Optional[cst.FunctionDef]] = index.shared.setdefault("method_of", {})
+    key = (id(info), name)
+    if key not in cache:
+        cache[key] = _find_method(index, info, name)
+    return cache[key]
+
+
+def _family(index: FileIndex, info: ClassInfo) -> List[ClassInfo]:
+    """`index.class_family`, once per class (it compares every pair of classes)."""
+    families: Dict[int, List[ClassInfo]] = index.shared.setdefault("summary_families", {})
+    family = families.get(id(info))
+    if family is None:
+        family = families[id(info)] = index.class_family(info)
+    return family
+
+
+def _find_method(index: FileIndex, info: ClassInfo, name: str) -> Optional[cst.FunctionDef]:
+    family = _family(index, info)
+    found = [member.methods[name] for member in family if name in member.methods]
     if len(found) != 1:
         return None  # overridden somewhere in the family: which one runs depends on the object
-    for member in index.class_family(info):
+    for member in family:
         if any(index.assigned_value(node)[0] for node in member.self_attrs.get(name, ())):
             return None
     return found[0]
@@ -534,7 +552,7 @@ def _property_creations(index: FileIndex, classes: FrozenSet[str]) -> Iterator[C
             matched = _matches(index, summary.fresh, classes)
             if matched is None:
                 continue
-            reads = [node for member in index.class_family(info)
+            reads = [node for member in _family(index, info)
                      for node in member.self_attrs.get(name, ())
                      if not index.assigned_value(node)[0]]
             if not reads:
@@ -617,6 +635,16 @@ def track_creation(index: FileIndex, creation: Creation, kind: ResourceKind,
     return lifecycle
 
 
+def made_by_call(index: FileIndex, call: cst.Call) -> str:
+    """`made_by` for a call already known to create something: " returned by `spawn()`"
+    when it calls a factory of this file, "" otherwise."""
+    callee = callee_of(index, call)
+    if callee is None or summary_of(index, callee).fresh is None:
+        return ""
+    written = " ".join(index.module.code_for_node(call.func).split())
+    return made_by(Creation(call, "", factory=written))
+
+
 def made_by(creation: Creation) -> str:
     """" returned by `start_worker()`" / " built by a property", or "" for a
     constructor: what a message adds after the resource's noun."""
@@ -631,5 +659,5 @@ def made_by(creation: Creation) -> str:
 
 
 __all__ = ["Creation", "Fresh", "FunctionSummary", "ParamUse", "created", "creations",
-           "dumps", "factory_sources", "fresh_of", "loads", "made_by", "module_summaries", "summary_of",
+           "dumps", "factory_sources", "fresh_of", "loads", "made_by", "made_by_call", "module_summaries", "summary_of",
            "track_creation"]

@@ -19,6 +19,7 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, stopped_by_sentinel, worker_method
 from leaklint.rules._common import argument, expected_to_fail, is_none, quote_callable
+from leaklint.summaries import factory_creation
 
 # Functions returning an event loop.
 LOOP_FACTORIES = frozenset({
@@ -56,6 +57,9 @@ TASK_FUNCTIONS = frozenset({
     "asyncio.tasks.ensure_future",
 })
 ENSURE_FUTURE = frozenset({"asyncio.ensure_future", "asyncio.tasks.ensure_future"})
+# What a task factory of the module may return (ensure_future makes a task only of a
+# coroutine, which a factory's parameter is not known to be).
+CREATE_TASK = frozenset({"asyncio.create_task", "asyncio.tasks.create_task"})
 # Loop methods that create a task or future.
 LOOP_TASK_METHODS = frozenset({"create_task", "run_in_executor"})
 # Functions that await, wait for or take over the tasks passed to them.
@@ -379,6 +383,10 @@ def task_creations(index: FileIndex) -> Iterator[Tuple[cst.Call, str, Optional[c
     where `what` is "create_task", "ensure_future" or "run_in_executor"."""
     resolver = _resolver(index)
     for call in index.calls:
+        if factory_creation(index, call, CREATE_TASK) is not None:
+            # `spawn(work())` with `def spawn(coro): return asyncio.create_task(coro)`
+            yield call, "create_task", None
+            continue
         created = _task_creation(index, resolver, call)
         if created is not None:
             yield (call, *created)

@@ -13,6 +13,7 @@ from leaklint.rules._asyncio import (
     never_iterated,
 )
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by_call
 
 
 class TaskDropped(Rule):
@@ -108,7 +109,7 @@ class TaskDropped(Rule):
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):
             target = describe_coroutine(index, coro, what)
-            running = f" running {target}" if target else ""
+            running = f" running {target}" if target else made_by_call(index, call)
             if never_iterated(index, call):
                 # A generator expression nobody iterates never calls create_task(): there
                 # is no task to drop, but the work the code meant to start never starts.

@@ -16,6 +16,7 @@ from leaklint.rules._asyncio import (
 from leaklint.rules._asyncio import holder as kept_in
 from leaklint.rules._common import SNIPPET_LIMIT, owned_by_class
 from leaklint.rules.base import Report, Rule
+from leaklint.summaries import made_by_call
 
 
 class TaskNeverAwaited(Rule):
@@ -116,7 +117,7 @@ class TaskNeverAwaited(Rule):
             if holder in ("discarded", "'_'") or never_iterated(index, call):  # LKL201's
                 continue
             target = describe_coroutine(index, coro, what)
-            running = f" running {target}" if target else ""
+            running = f" running {target}" if target else made_by_call(index, call)
             thing = "future of `run_in_executor()`" if what == "run_in_executor" else "task"
             bare = holder.strip("'").split("[")[0]
             kept = f" is kept in `{bare}`" if len(bare) <= SNIPPET_LIMIT else " is kept"
