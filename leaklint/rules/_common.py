@@ -179,6 +179,17 @@ def made_daemon(lifecycle, index: Optional[FileIndex] = None) -> bool:
                for c in lifecycle.method_calls.get("setDaemon", ()))
 
 
+# -- documentation shared by the lifecycle rules ------------------------------------
+# Appended to the `what_it_does` of every rule that finds creations through
+# leaklint.summaries.creations().
+FACTORIES_DOC = (
+    " A call of a factory of the module (a function or method that returns a fresh one it "
+    "created; started, made a daemon, or released by it as its body says) counts as a "
+    "creation and is reported at the call, naming the factory; so does the first read of a "
+    "`@property` / `cached_property` that builds one. A function returning a parameter, a "
+    "global, a shared `self` attribute, or a value it also stores elsewhere is not a factory.")
+
+
 # -- message parts -------------------------------------------------------------------
 # Messages say what leaks in one short line (the fix travels in Report.fix); code in
 # them is always quoted with backticks, and a quoted snippet is at most this long, so

@@ -14,6 +14,7 @@ from leaklint.lifecycle import (
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
+    FACTORIES_DOC,
     class_starts_itself,
     creation_is_daemon,
     held_as,
@@ -58,7 +59,7 @@ class ThreadNotJoined(Rule):
         "thread does not wake a thread blocked in `accept()` or `recv()`: it blocks on); "
         "and short helper threads (leaklint cannot prove a target finishes soon, the "
         "thread's exception is lost all the same, and `join()` or `daemon=True` states "
-        "the intent at no cost).") + EVERY_PATH_DOC
+        "the intent at no cost).") + EVERY_PATH_DOC + FACTORIES_DOC
     why_bad = (
         "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
         "interpreter blocks at exit until every non-daemon thread finishes. Threads "

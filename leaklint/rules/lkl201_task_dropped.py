@@ -12,6 +12,7 @@ from leaklint.rules._asyncio import (
     is_coroutine_source,
     never_iterated,
 )
+from leaklint.rules._common import FACTORIES_DOC
 from leaklint.rules.base import Report, Rule
 from leaklint.summaries import made_by_call
 
@@ -48,7 +49,7 @@ class TaskDropped(Rule):
         "the end, but until then nothing references it. A generator "
         "expression of `create_task(...)` calls that nothing iterates (a statement, or bound "
         "to a name never used) creates no task at all: that is reported as what it is, work "
-        "that never starts.")
+        "that never starts." + FACTORIES_DOC)
     why_bad = (
         "The event loop keeps only a weak reference to a task: a task nobody references can "
         "be garbage-collected mid-flight (\"Task was destroyed but it is pending!\"). Nobody "

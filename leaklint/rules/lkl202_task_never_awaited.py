@@ -14,7 +14,7 @@ from leaklint.rules._asyncio import (
     pending_after_wait,
 )
 from leaklint.rules._asyncio import holder as kept_in
-from leaklint.rules._common import SNIPPET_LIMIT, owned_by_class
+from leaklint.rules._common import FACTORIES_DOC, SNIPPET_LIMIT, owned_by_class
 from leaklint.rules.base import Report, Rule
 from leaklint.summaries import made_by_call
 
@@ -49,7 +49,7 @@ class TaskNeverAwaited(Rule):
         "Still reported, on purpose: a task kept on `self` only for its strong reference, "
         "whose coroutine ends by itself when its connection closes. The reference keeps "
         "it from being garbage-collected, but only the peer can end it, its exception is "
-        "never retrieved, and the owner's close cannot stop it: cancel it there.")
+        "never retrieved, and the owner's close cannot stop it: cancel it there." + FACTORIES_DOC)
     why_bad = (
         "A task nobody awaits or cancels runs on after its owner is gone: a worker blocked "
         "on `queue.get()` stays pending forever (\"Task was destroyed but it is pending!\" at "

@@ -10,6 +10,7 @@ from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
+    FACTORIES_DOC,
     argument,
     class_starts_itself,
     creation_is_daemon,
@@ -46,7 +47,7 @@ class ProcessNotJoined(Rule):
         "A process that is returned, stored in a container or object that leaves the "
         "function, or passed to another function is assumed to be handled there. "
         "`terminate()` or `kill()` alone does not count: they only send a signal, and the "
-        "killed child still has to be joined.") + EVERY_PATH_DOC
+        "killed child still has to be joined.") + EVERY_PATH_DOC + FACTORIES_DOC
     why_bad = (
         "Nobody waits for the child process: its exit status is never collected (it stays "
         "a zombie until the parent exits), its failure goes unnoticed, and the parent "

@@ -5,7 +5,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind
-from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
+from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, FACTORIES_DOC, held_as, unreleased
 from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 from leaklint.summaries import made_by, track_creation
@@ -28,7 +28,7 @@ class ExecutorNotShutDown(Rule):
         "on `self`, or in any function of the module for a module-level executor), and "
         "no `shutdown` handed out as a callback (`atexit.register(ex.shutdown)`). An "
         "executor that is returned, stored in a container or object that leaves the "
-        "function, or passed to another function is assumed to be shut down there.") + EVERY_PATH_DOC
+        "function, or passed to another function is assumed to be shut down there.") + EVERY_PATH_DOC + FACTORIES_DOC
     why_bad = (
         "The executor's worker threads or processes outlive the work: they sit idle until "
         "the interpreter exits, and every call of the function makes a new pool of them. "

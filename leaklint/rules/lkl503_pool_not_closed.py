@@ -5,7 +5,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind
-from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, held_as, unreleased
+from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, FACTORIES_DOC, held_as, unreleased
 from leaklint.rules._processes import (
     POOL_CLASSES,
     THREAD_POOL_CLASSES,
@@ -36,7 +36,7 @@ class PoolNotClosed(Rule):
         "`self`, or handed out as a callback such as `atexit.register(pool.terminate)`). "
         "`close()` followed by `join()` in `finally` is the correct pattern and is not "
         "reported. A pool that is returned, stored in a container or object that leaves "
-        "the function, or passed to another function is assumed to be closed there.") + EVERY_PATH_DOC
+        "the function, or passed to another function is assumed to be closed there.") + EVERY_PATH_DOC + FACTORIES_DOC
     why_bad = (
         "A pool starts its worker processes (or threads) and three handler threads when it "
         "is created. If it is never closed and joined, or terminated, the workers stay "

@@ -8,6 +8,7 @@ from leaklint.lifecycle import ResourceKind
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
+    FACTORIES_DOC,
     SNIPPET_LIMIT,
     argument,
     held_as,
@@ -39,7 +40,7 @@ class PopenNotWaited(Rule):
         "waited for. A Popen that is returned, stored in a container or object that "
         "leaves the function, or passed to another function is assumed to be waited for "
         "there. `subprocess.run`, `check_output` and `call` wait themselves and are not "
-        "reported.") + EVERY_PATH_DOC
+        "reported.") + EVERY_PATH_DOC + FACTORIES_DOC
     why_bad = (
         "A child that exits and is never waited for stays a zombie process, its exit "
         "status (and any failure) is never seen, and one that keeps running outlives its "
