@@ -240,7 +240,7 @@ def _returned_fresh(index: FileIndex, func: cst.FunctionDef, kind: str, depth: i
     values: List[Fresh] = []
     calls: List[cst.Call] = []
     for value in returned:
-        if value is None or (isinstance(value, cst.Name) and value.value == "None"):
+        if value is None or (isinstance(value, cst.Name) and value.value in ("None", "False")):
             continue
         fresh = _fresh_value(index, func, value, depth)
         if fresh is None:

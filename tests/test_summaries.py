@@ -39,6 +39,13 @@ SOURCE = textwrap.dedent('''
             return None
         return ThreadPoolExecutor()
 
+    def session_or_false(user):
+        session = requests.session()
+        if not user:
+            return False
+        session.auth = user
+        return session
+
     def passthrough(pool):
         return pool
 
@@ -91,6 +98,8 @@ def test_factories_and_what_they_did():
     assert found["start_daemon"].fresh == Fresh("threading.Thread", calls=("start",), daemon=True)
     assert found["via_other"].fresh == found["start_worker"].fresh  # a factory's factory
     assert found["maybe"].fresh == Fresh("concurrent.futures.ThreadPoolExecutor")  # None aside
+    # `return None` / `return False` on a failure path does not hide the factory
+    assert found["session_or_false"].fresh == Fresh("requests.session", stores=("auth",))
     assert found["Client._make_session"].kind == "method"
     # `s.headers["X"] = ...` changes what `s.headers` holds, not an attribute of `s`
     assert found["Client._make_session"].fresh == Fresh("requests.Session", stores=("verify",))
