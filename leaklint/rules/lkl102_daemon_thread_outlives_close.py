@@ -118,7 +118,10 @@ class DaemonThreadOutlivesClose(Rule):
     default_enabled = False
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for call, subclass in thread_creations(index, THREAD_CLASSES):
+        for creation in thread_creations(index, THREAD_CLASSES):
+            if creation.factory or creation.call is None:
+                continue  # what a factory's thread runs is in the factory's body: not read yet
+            call, subclass = creation.call, creation.subclass
             if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
                 continue
             worker = worker_method(index, _target(call), subclass)
