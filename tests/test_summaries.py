@@ -134,3 +134,14 @@ def test_other_format_versions_are_not_read():
     data = json.loads(dumps(summaries()))
     data["version"] = -1
     assert loads(json.dumps(data)) is None
+
+
+def test_summaries_are_computed_only_for_functions_called():
+    from leaklint.rules.lkl101_thread_not_joined import ThreadNotJoined
+
+    index = FileIndex(cst.parse_module(SOURCE))
+    list(ThreadNotJoined().check(index))
+    computed = {s.qualname for s in index.shared.get("summaries", {}).values()}
+    # via_other() calls start_worker(); recursive() calls itself; stop() calls keep() (not
+    # a function of the module); Client.pool is a property. Nothing else is looked at.
+    assert computed == {"start_worker", "recursive", "Client.pool"}
