@@ -158,6 +158,24 @@ def _own_nodes(func: cst.FunctionDef) -> Iterator[cst.CSTNode]:
                 stack.append(child)
 
 
+def _own_returns(block: cst.CSTNode) -> Iterator[cst.Return]:
+    """The `return` statements of a function body, nested defs and classes left out."""
+    if isinstance(block, cst.SimpleStatementLine):
+        for small in block.body:
+            if isinstance(small, cst.Return):
+                yield small
+        return
+    if isinstance(block, (cst.FunctionDef, cst.ClassDef)):
+        return
+    for name in ("body", "orelse", "handlers", "finalbody", "cases"):
+        part = getattr(block, name, None)
+        if isinstance(part, (list, tuple)):
+            for item in part:
+                yield from _own_returns(item)
+        elif isinstance(part, cst.CSTNode):
+            yield from _own_returns(part)
+
+
 def _is_false(expr: Optional[cst.CSTNode]) -> bool:
     return isinstance(expr, cst.Name) and expr.value in ("False", "None")
 
@@ -227,16 +245,13 @@ def _returned_fresh(index: FileIndex, func: cst.FunctionDef, kind: str, depth: i
     """The fresh values every return (or, for a context manager, every yield) hands out,
     with their constructor calls; None when one of them is anything else."""
     returned: List[Optional[cst.CSTNode]] = []
-    generator = False
-    for node in _own_nodes(func):
-        if isinstance(node, cst.Return):
-            returned.append(node.value)
-        elif isinstance(node, cst.Yield):
-            generator = True
-            if kind == "contextmanager":
+    if kind == "contextmanager":
+        for node in _own_nodes(func):
+            if isinstance(node, cst.Yield):
                 returned.append(node.value if isinstance(node.value, cst.BaseExpression) else None)
-    if generator != (kind == "contextmanager"):
-        return None  # a plain generator hands out an iterator, not its values
+    else:
+        # Statements only (cheap); the whole body is walked only for a candidate factory.
+        returned = [r.value for r in _own_returns(func.body)]
     values: List[Fresh] = []
     calls: List[cst.Call] = []
     for value in returned:
@@ -249,6 +264,8 @@ def _returned_fresh(index: FileIndex, func: cst.FunctionDef, kind: str, depth: i
         calls.extend(fresh[1])
     if not values or len({(v.calls, v.stores, v.daemon) for v in values}) != 1:
         return None
+    if kind != "contextmanager" and any(isinstance(node, cst.Yield) for node in _own_nodes(func)):
+        return None  # a generator hands out an iterator, not what it returns
     return values, calls
 
 
@@ -418,7 +435,15 @@ def _self_calls(index: FileIndex, func: cst.FunctionDef) -> Tuple[Tuple[str, str
 def callee_of(index: FileIndex, call: cst.Call) -> Optional[cst.FunctionDef]:
     """The function of this file `call` calls: `name(...)` for a name bound once, to a
     def; `self.m(...)` for a method defined once in the class's family (and never
-    replaced by `self.m = ...`). None for anything else."""
+    replaced by `self.m = ...`). None for anything else. (Asked by every rule family
+    for every call: kept per call.)"""
+    cache: Dict[cst.Call, Optional[cst.FunctionDef]] = index.shared.setdefault("callee_of", {})
+    if call not in cache:
+        cache[call] = _callee(index, call)
+    return cache[call]
+
+
+def _callee(index: FileIndex, call: cst.Call) -> Optional[cst.FunctionDef]:
     func = call.func
     if isinstance(func, cst.Name):
         bindings = index.bindings_of(func)
@@ -442,22 +467,53 @@ def _method_of(index: FileIndex, info: ClassInfo, name: str) -> Optional[cst.Fun
 
 
 def _family(index: FileIndex, info: ClassInfo) -> List[ClassInfo]:
-    """`index.class_family`, once per class (it compares every pair of classes)."""
-    families: Dict[int, List[ClassInfo]] = index.shared.setdefault("summary_families", {})
-    family = families.get(id(info))
-    if family is None:
-        family = families[id(info)] = index.class_family(info)
+    """The members of `index.class_family(info)` (the class, its local bases and
+    subclasses, transitively), from base links resolved once per file: class_family
+    compares every pair of classes each time it is asked."""
+    links: Optional[Dict[int, List[ClassInfo]]] = index.shared.get("summary_class_links")
+    if links is None:
+        links = {id(other): [] for other in index.classes.values()}
+        for other in index.classes.values():
+            for base in other.node.bases:
+                local = index.local_class(base.value)
+                base_info = index.classes.get(local) if local is not None else None
+                if base_info is not None and base_info is not other:
+                    links[id(other)].append(base_info)
+                    links[id(base_info)].append(other)
+        index.shared["summary_class_links"] = links
+    family = [info]
+    seen = {id(info)}
+    for member in family:  # grows while it is walked
+        for related in links.get(id(member), ()):
+            if id(related) not in seen:
+                seen.add(id(related))
+                family.append(related)
     return family
 
 
+def _method_owners(index: FileIndex) -> Dict[str, List[ClassInfo]]:
+    """Method name -> the classes of the file defining one by that name."""
+    owners = index.shared.get("method_owners")
+    if owners is None:
+        owners = {}
+        for info in index.classes.values():
+            for name in info.methods:
+                owners.setdefault(name, []).append(info)
+        index.shared["method_owners"] = owners
+    return owners
+
+
 def _find_method(index: FileIndex, info: ClassInfo, name: str) -> Optional[cst.FunctionDef]:
-    family = _family(index, info)
-    found = [member.methods[name] for member in family if name in member.methods]
+    owners = _method_owners(index).get(name)
+    if not owners:
+        return None
+    if any(index.assigned_value(node)[0] for node in index.attributes_by_name.get(name, ())):
+        return None  # `self.m = ...` (or `obj.m = ...`): which callable runs is not known
+    if owners == [info]:
+        return info.methods[name]  # the only class defining it: nothing overrides it
+    found = [member.methods[name] for member in _family(index, info) if name in member.methods]
     if len(found) != 1:
         return None  # overridden somewhere in the family: which one runs depends on the object
-    for member in family:
-        if any(index.assigned_value(node)[0] for node in member.self_attrs.get(name, ())):
-            return None
     return found[0]
 
 
