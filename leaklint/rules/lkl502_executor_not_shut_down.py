@@ -5,7 +5,13 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind
-from leaklint.rules._common import EVERY_PATH_DOC, EXCEPTION_PATHS, FACTORIES_DOC, held_as, unreleased
+from leaklint.rules._common import (
+    EVERY_PATH_DOC,
+    EXCEPTION_PATHS,
+    FACTORIES_DOC,
+    held_as,
+    unreleased,
+)
 from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
 from leaklint.rules.base import Report, Rule
 from leaklint.summaries import made_by, track_creation
