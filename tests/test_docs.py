@@ -8,9 +8,15 @@ import pytest
 
 from leaklint.cli import build_parser
 from leaklint.diagnostics import TOOL_CODES
+from leaklint.engine import Linter
 from leaklint.registry import all_rules
+from leaklint.rules.base import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
+DESIGN = ROOT / "docs" / "design.md"
+# The code of docs/design.md's worked example: a rule that is not shipped. Should a real
+# rule take this code, give the example another one.
+EXAMPLE_CODE = "LKL505"
 
 
 def _generator():
@@ -51,10 +57,49 @@ def unknown_code_mentions(text: str) -> set:
 
 
 @pytest.mark.parametrize("document", ["--help", "README.md", "DEVELOPERS.md", "docs/editors.md",
-                                      "docs/rules.md", "docs/runtime.md"])
+                                      "docs/rules.md", "docs/runtime.md", "docs/design.md"])
 def test_docs_name_only_codes_and_families_that_exist(document):
     text = build_parser().format_help() if document == "--help" else (ROOT / document).read_text()
-    assert unknown_code_mentions(text) == set()
+    allowed = {EXAMPLE_CODE} if document == "docs/design.md" else set()
+    assert unknown_code_mentions(text) - allowed == set()
+
+
+def worked_example() -> type:
+    """The rule class of docs/design.md's worked example, run from the page's code."""
+    block = re.search(r"```python\n(.*?)```", DESIGN.read_text(), re.S)
+    assert block, "docs/design.md has no python code block"
+    namespace: dict = {}
+    exec(compile(block.group(1), str(DESIGN), "exec"), namespace)
+    return next(value for value in namespace.values()
+                if isinstance(value, type) and issubclass(value, Rule) and value.code)
+
+
+def test_design_worked_example_is_not_a_shipped_code():
+    rule = worked_example()
+    assert rule.code == EXAMPLE_CODE
+    assert EXAMPLE_CODE not in {r.code for r in all_rules()}
+
+
+def test_design_worked_example_works():
+    # What tests/test_rule_examples.py checks of a shipped rule, so that the page teaches
+    # code that runs against today's core.
+    rule = worked_example()
+    linter = Linter([rule()])
+    for section in ("name", "summary", "what_it_does", "why_bad", "trigger_words"):
+        assert getattr(rule, section), section
+    for source in (rule.example, *rule.invalid):
+        assert [f.code for f in linter.lint_text(source, "e.py")] == [rule.code], source
+    for source in (rule.use_instead, *rule.valid):
+        assert linter.lint_text(source, "e.py") == [], source
+
+
+def test_design_names_only_files_that_exist():
+    text = DESIGN.read_text()
+    named = set(re.findall(r"`((?:leaklint|tests|scripts)/[\w/]+\.py)`", text))
+    # The worked example's own files are what a newcomer would create.
+    missing = {path for path in named if not (ROOT / path).exists()
+               and EXAMPLE_CODE.lower() not in path and "managers" not in path}
+    assert named and missing == set()
 
 
 def test_unknown_code_mentions_are_found():
