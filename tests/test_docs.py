@@ -105,3 +105,28 @@ def test_design_names_only_files_that_exist():
 def test_unknown_code_mentions_are_found():
     assert unknown_code_mentions("LKL0xx LKL000 LKL1 LKL10 LKL101 LKL5xx LKL") == set()
     assert unknown_code_mentions("LKL8xx, LKL8, LKL109 and LKL1011") == {"LKL8xx", "LKL8", "LKL109", "LKL1011"}
+
+
+# What the page's "What you did not write" says the core does for the example rule.
+CORE_FOR_FREE = {
+    "from multiprocessing import Manager as M\ndef f():\n    m = M()\n    m.dict()\n": 1,
+    "try:\n    import multiprocess as mp\nexcept ImportError:\n    import multiprocessing as mp\n"
+    "def f():\n    m = mp.Manager()\n": 1,
+    "import contextlib, multiprocessing\ndef f():\n    with contextlib.ExitStack() as s:\n"
+    "        s.enter_context(multiprocessing.Manager())\n": 0,
+    "import multiprocessing\ndef f():\n    m = multiprocessing.Manager()\n    try:\n"
+    "        m.dict()\n    finally:\n        m.shutdown()\n": 0,
+    "import multiprocessing\ndef stop(x):\n    x.shutdown()\ndef f():\n"
+    "    m = multiprocessing.Manager()\n    stop(m)\n": 0,
+    "import multiprocessing\ndef stop(x):\n    print(x)\ndef f():\n"
+    "    m = multiprocessing.Manager()\n    stop(m)\n": 1,
+    "import atexit, multiprocessing\ndef f():\n    m = multiprocessing.Manager()\n"
+    "    atexit.register(m.shutdown)\n": 0,
+    "import multiprocessing\ndef f(registry):\n    registry.add(multiprocessing.Manager())\n": 0,
+}
+
+
+@pytest.mark.parametrize("source,count", CORE_FOR_FREE.items())
+def test_design_worked_example_gets_the_core_for_free(source, count):
+    rule = worked_example()
+    assert len(Linter([rule()]).lint_text(source, "e.py")) == count
