@@ -574,7 +574,9 @@ def created(index: FileIndex, call: cst.Call, classes: FrozenSet[str]) -> Option
     """What `call` creates among `classes` (qualified names): a constructor of one, of a
     subclass defined here, or a factory of this file returning a fresh one. None: nothing
     of those."""
-    name = index.call_name(call)
+    # `among`: either module of `try: import X except ImportError: import Y as X` may be
+    # the one the rule knows
+    name = index.call_name(call, among=classes)
     if name is not None and name in classes:
         return Creation(call, name)
     local = index.local_class(call.func)
