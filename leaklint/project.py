@@ -3,7 +3,8 @@
 Rules see one file. A few of their decisions depend on code in other modules of the same
 project; instead of guessing, a rule states such a decision as a *requirement* of its
 report (`require`), and the finding is kept only when the requirement holds against the
-summaries of the other modules (`Project.keep`). Two requirements exist:
+summaries of the other modules (`Project.keep`). Three requirements exist (the third,
+`("returns", ...)`, is described below with the factories):
 
 - `("base", NAME, ATTR)`: the class keeping the resource on `self.ATTR` derives from
   NAME (a qualified name as the file spells it, `.base.Closing` for a relative import),
@@ -36,15 +37,18 @@ The modules that may use a global are the source root's own files and those of i
 packages.
 The flake8 plugin and `--stdin-filename` resolve the same way from the file's path.
 
-Hook for function summaries (issue 13, branch `factories`, leaklint/summaries.py, not on
-main yet): a module's per-function summaries ("returns a fresh X", "releases its
-parameter") belong in `summarise`'s result under the key "functions" (they are plain
-JSON already). Wiring cross-module factories is then a third requirement: a call to a
-function imported from the project (`t = util.start_heartbeat()`) is tracked as a
-creation of the kinds a rule knows, and its report requires `("returns", NAME, CLASS)`:
-`Project` finds NAME's module with `summary_of_module`, as `find_class` does for bases,
-and the requirement holds when that function's summary returns a fresh CLASS. Nothing
-does this yet.
+Factories of other modules: a module's summary lists, under "functions", its top-level
+functions that return a fresh value (`summaries.module_factories`: the `Fresh` of each, as
+plain data: the class, whether the factory started it or made it a daemon). LKL101 follows
+a call to an imported function whose value is kept (`self._beat = start_heartbeat()`;
+`summaries.imported_candidate`: not a class, not the standard library) as a started thread,
+and its report requires a third kind of requirement:
+
+- `("returns", NAME, CLASS, "started")`: NAME (as the file spells it) is a function defined
+  in the project (found as `find_class` finds classes, re-exports followed) whose summary
+  returns a fresh CLASS, made by CLASS's own constructor, that it started and did not make
+  a daemon. A function that is not a factory (it returns a global, a parameter), a daemon
+  thread, a module outside the project: the finding is dropped (the one-file answer).
 """
 from __future__ import annotations
 
@@ -63,9 +67,11 @@ if TYPE_CHECKING:
 
     from leaklint.index import FileIndex
 
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = 2  # 2: "functions"
 BASE = "base"
 UNUSED_ELSEWHERE = "unused-elsewhere"
+RETURNS = "returns"
+STARTED = "started"  # a RETURNS condition: the factory starts the value, not as a daemon
 
 # Base classes that never touch a subclass's own attributes: a resource a subclass keeps
 # on `self` is the subclass's business. By qualified-name prefix (whole modules of the
@@ -149,7 +155,8 @@ def summarise(index: FileIndex) -> Dict[str, Any]:
     {"format", "classes": {name: {"bases": [[kind, name]], "touched": [attr] | "*",
     "released": [attr]}}, "aliases": {name: qualified name imported}, "uses": [qualified
     names used from imports], "star": [modules star-imported], "imports": [modules],
-    "resources": {global name: qualified name of the call creating it}}.
+    "resources": {global name: qualified name of the call creating it},
+    "functions": {top-level factory's name: its `summaries.Fresh` as a dict}}.
     Names from relative imports keep their dots; `Project` resolves them."""
     import libcst as cst
 
@@ -202,9 +209,11 @@ def summarise(index: FileIndex) -> Dict[str, Any]:
                     resources[name] = created
     star = sorted(_star_imports(index.module))
     imports.update(star)
+    from leaklint.summaries import module_factories
+
     return {"format": SUMMARY_FORMAT, "classes": classes, "aliases": aliases,
             "uses": sorted(uses), "star": star, "imports": sorted(i for i in imports if i),
-            "resources": resources}
+            "resources": resources, "functions": module_factories(index)}
 
 
 def _imported_module(binding) -> str:
@@ -480,12 +489,30 @@ class Project:
             return name is not None and self.base_ignores(name, requirement[2], root)
         if len(requirement) == 2 and requirement[0] == UNUSED_ELSEWHERE:
             return not self.used_elsewhere(path, requirement[1])
+        if len(requirement) == 4 and requirement[0] == RETURNS:
+            name = absolute_name(requirement[1], module, is_package)
+            return name is not None and self.returns_fresh(name, requirement[2], requirement[3], root)
         return False  # a requirement this version does not know: the one-file answer
 
-    def find_class(self, qualname: str, root: str, depth: int = 0
+    def returns_fresh(self, qualname: str, cls: str, condition: str, root: str) -> bool:
+        """The function `qualname`, defined in the project, returns a fresh `cls` (made
+        by its constructor, not a subclass of the module) on every path; with
+        condition STARTED, one it started and did not make a daemon."""
+        found = self.find_class(qualname, root, table="functions")
+        if found is None:
+            return False
+        fresh = found[1]
+        if fresh["local_class"] or fresh["cls"] != cls:
+            return False
+        if condition == STARTED:
+            return "start" in fresh["calls"] and not fresh["daemon"]
+        return False  # a condition this version does not know
+
+    def find_class(self, qualname: str, root: str, depth: int = 0, table: str = "classes"
                    ) -> Optional[Tuple[str, Dict[str, Any], str]]:
         """(module name, class summary, source root) of the class `qualname` defined in
-        the project, following re-exports (`from .base import Closing` in `__init__`)."""
+        the project, following re-exports (`from .base import Closing` in `__init__`);
+        with `table="functions"`, the summary of a factory function instead."""
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module_name = ".".join(parts[:cut])
@@ -496,7 +523,7 @@ class Project:
             rest = parts[cut:]
             if len(rest) != 1:
                 return None  # a nested class or a submodule's class: not followed
-            cls = summary["classes"].get(rest[0])
+            cls = summary[table].get(rest[0])
             if cls is not None:
                 return module_name, cls, root
             alias = summary["aliases"].get(rest[0])
@@ -504,7 +531,7 @@ class Project:
                 _, is_package, _ = self.module(path)
                 target = absolute_name(alias, module_name, is_package)
                 if target is not None and target != qualname:
-                    return self.find_class(target, root, depth + 1)
+                    return self.find_class(target, root, depth + 1, table)
             return None
         return None
 
@@ -601,7 +628,8 @@ class Project:
 def _valid_summary(summary: Any) -> bool:
     return (isinstance(summary, dict) and summary.get("format") == SUMMARY_FORMAT
             and isinstance(summary.get("classes"), dict) and isinstance(summary.get("aliases"), dict)
-            and isinstance(summary.get("uses"), list) and isinstance(summary.get("star"), list))
+            and isinstance(summary.get("uses"), list) and isinstance(summary.get("star"), list)
+            and isinstance(summary.get("functions"), dict))
 
 
 # Summaries by content digest for direct `Linter` users (tests, the flake8 plugin, the

@@ -30,6 +30,7 @@ makes each caller's thread started).
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Collection, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
@@ -531,6 +532,11 @@ class Creation:
     fresh: Optional[Fresh] = None
     # For a property: the class and the property's name (the value lives on `self`).
     attribute: Optional[Tuple[ClassInfo, str]] = field(default=None, compare=False)
+    # For a call of a function imported from another module (`imported=True` in
+    # `creations`): its qualified name as this file spells it. What it returns is only
+    # known from that module's summary: a rule reporting it states the requirement
+    # (leaklint.project.RETURNS).
+    imported: str = ""
 
     @property
     def call(self) -> Optional[cst.Call]:
@@ -570,10 +576,12 @@ def factory_creation(index: FileIndex, call: cst.Call, classes: FrozenSet[str]) 
     return Creation(call, matched[0], matched[1], written, fresh)
 
 
-def created(index: FileIndex, call: cst.Call, classes: FrozenSet[str]) -> Optional[Creation]:
+def created(index: FileIndex, call: cst.Call, classes: FrozenSet[str],
+            imported: bool = False) -> Optional[Creation]:
     """What `call` creates among `classes` (qualified names): a constructor of one, of a
-    subclass defined here, or a factory of this file returning a fresh one. None: nothing
-    of those."""
+    subclass defined here, or a factory of this file returning a fresh one; with
+    `imported`, also a candidate factory of another module (`imported_candidate`). None:
+    nothing of those."""
     # `among`: either module of `try: import X except ImportError: import Y as X` may be
     # the one the rule knows
     name = index.call_name(call, among=classes)
@@ -585,15 +593,71 @@ def created(index: FileIndex, call: cst.Call, classes: FrozenSet[str]) -> Option
             return Creation(call, local.name.value, local)
         return None
     if name is not None:
-        return None  # an import or a builtin: not a function of this file
+        # An import or a builtin: not a function of this file.
+        return imported_candidate(index, call, name, classes) if imported else None
     return factory_creation(index, call, classes)
 
 
-def creations(index: FileIndex, classes: FrozenSet[str]) -> Iterator[Creation]:
+# The classes a call to another module's function may be a candidate creation of: those
+# whose factories' summaries say all a rule needs (started, daemon).
+IMPORTED_FACTORY_CLASSES = frozenset({"threading.Thread"})
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+def imported_candidate(index: FileIndex, call: cst.Call, name: str,
+                       classes: FrozenSet[str]) -> Optional[Creation]:
+    """`x = start_heartbeat()` / `self._t = util.start_heartbeat()` with the function
+    imported: it may be a factory of another module of the project handing out a fresh,
+    started thread. Only a call whose value is kept is a candidate (a value kept and never
+    released is what a rule reports; following every call would cost the tracer for
+    nothing), and not one of the standard library or a class (CamelCase)."""
+    cls = next(iter(sorted(IMPORTED_FACTORY_CLASSES & classes)), None)
+    if cls is None or name.startswith("builtins.") or name.rpartition(".")[2][:1].isupper():
+        return None
+    if name.partition(".")[0] in _STDLIB:
+        return None
+    parent = index.parent.get(call)
+    if not (isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call):
+        return None
+    root = call.func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not isinstance(root, cst.Name):
+        return None
+    bindings = index.bindings_of(root)
+    if not bindings or any(b.kind != "import" for b in bindings):
+        return None
+    written = " ".join(index.module.code_for_node(call.func).split())
+    # What the requirement asks of the factory: it starts the thread (and does not make
+    # it a daemon), so the caller's value is followed as a started one.
+    return Creation(call, cls, factory=written, fresh=Fresh(cls, calls=("start",)), imported=name)
+
+
+def module_factories(index: FileIndex) -> Dict[str, Dict[str, Any]]:
+    """The module's top-level functions that hand out a fresh value, by name: their
+    `Fresh` as plain data (the "functions" of a module summary, leaklint.project)."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for name, bindings in index.module_scope.bindings.items():
+        if len(bindings) != 1 or bindings[0].kind != "def":
+            continue
+        func = bindings[0].node
+        if not isinstance(func, cst.FunctionDef) or func.asynchronous is not None:
+            continue
+        # Cheap first: a factory returns a call's value or a local name.
+        if not any(isinstance(r.value, (cst.Call, cst.Name)) for r in _own_returns(func.body)):
+            continue
+        summary = summary_of(index, func)
+        if summary.kind == "function" and summary.fresh is not None:
+            out[name] = asdict(summary.fresh)
+    return out
+
+
+def creations(index: FileIndex, classes: FrozenSet[str], imported: bool = False) -> Iterator[Creation]:
     """Every creation of one of `classes` in the file: constructor and factory calls, and
-    the first read of each property that builds one."""
+    the first read of each property that builds one; with `imported`, the candidate
+    factories of other modules too (`imported_candidate`)."""
     for call in index.calls:
-        creation = created(index, call, classes)
+        creation = created(index, call, classes, imported)
         if creation is not None:
             yield creation
     yield from _property_creations(index, classes)
@@ -717,5 +781,6 @@ def made_by(creation: Creation) -> str:
 
 
 __all__ = ["Creation", "Fresh", "FunctionSummary", "ParamUse", "created", "creations",
-           "dumps", "factory_sources", "fresh_of", "loads", "made_by", "made_by_call", "module_summaries", "summary_of",
+           "dumps", "factory_sources", "fresh_of", "imported_candidate", "loads", "made_by",
+           "made_by_call", "module_factories", "module_summaries", "summary_of",
            "track_creation"]

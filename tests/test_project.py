@@ -211,7 +211,8 @@ def test_standard_input_uses_the_project_on_disk():
     assert found(runner_.lint_stdin(workers, "elsewhere/workers.py")) == set()
 
 
-@pytest.mark.parametrize("name", ["project_bases", "project_globals", "project_globals_fixed"])
+@pytest.mark.parametrize("name", ["project_bases", "project_globals", "project_globals_fixed",
+                                  "project_factories"])
 def test_flake8_gives_the_command_s_findings(name):
     folder = FIXTURES / name
     cli = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "--format", "json", "."],
@@ -231,7 +232,7 @@ def test_a_damaged_summary_in_the_cache_is_the_one_file_answer(tmp_path):
     paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/base.py": BASE, "pkg/worker.py": WORKER})
     base_digest = project.content_digest((tmp_path / "pkg/base.py").read_bytes())
     damaged = {base_digest: {"format": project.SUMMARY_FORMAT, "classes": {"Service": {"bases": 7}},
-                             "aliases": {}, "uses": [], "star": []}}
+                             "aliases": {}, "uses": [], "star": [], "functions": {}}}
     assert found(Project(damaged).resolve(Runner(SETTINGS).run(paths).findings)) == set()
     [finding] = Runner(SETTINGS).run(paths).findings
     assert not Project(damaged).keep(finding) and Project().keep(finding)
@@ -248,3 +249,57 @@ def test_the_modules_that_may_use_a_global_are_the_source_root_s_and_its_package
     assert found(run(paths).findings) == {("rpc.py", 6, "LKL301")}
     paths = write(tmp_path, {"tools/__init__.py": "", "tools/reader.py": READER})
     assert found(run(paths).findings) == set()
+
+
+# -- factories of other modules -----------------------------------------------------------------
+def test_summary_lists_the_module_s_factories():
+    summary = summary_of(
+        "import threading\n\nG = threading.Thread(target=print)\n\n"
+        "def start():\n    t = threading.Thread(target=print)\n    t.start()\n    return t\n\n"
+        "def shared():\n    return G\n\n"
+        "class C:\n    def make(self):\n        return threading.Thread(target=print)\n")
+    assert summary["functions"] == {"start": {
+        "cls": "threading.Thread", "local_class": False, "bases": (), "calls": ("start",),
+        "stores": (), "daemon": False}}
+
+
+def test_calls_of_imported_functions_are_candidates_until_resolved():
+    from leaklint.engine import Linter
+
+    folder = FIXTURES / "project_factories" / "pkg"
+    client = str(folder / "client.py")
+    text = (folder / "client.py").read_text()
+    unresolved = Linter([rule() for rule in all_rules()], resolve_requirements=False).lint_text(text, client)
+    # The daemon and the shared thread are candidates too: their modules' summaries drop them.
+    assert {(f.line, f.code) for f in unresolved} == {(9, "LKL101"), (17, "LKL101"), (25, "LKL101")}
+    assert {f.requires for f in unresolved} == {
+        (("returns", ".util.start_heartbeat", "threading.Thread", "started"),),
+        (("returns", ".util.start_daemon_heartbeat", "threading.Thread", "started"),),
+        (("returns", ".util.shared_heartbeat", "threading.Thread", "started"),)}
+    [kept] = Linter([rule() for rule in all_rules()]).lint_text(text, client)
+    assert kept.line == 9 and "returned by `start_heartbeat()`" in kept.message
+
+
+def test_a_factory_re_exported_by_the_package_counts(tmp_path):
+    util = ("import threading\n\ndef start_heartbeat():\n    t = threading.Thread(target=print)\n"
+            "    t.start()\n    return t\n")
+    client = ("import pkg\n\nclass Client:\n    def __init__(self):\n"
+              "        self._beat = pkg.start_heartbeat()  # Thread\n")
+    paths = write(tmp_path, {"pkg/__init__.py": "from .util import start_heartbeat\n",
+                             "pkg/util.py": util, "pkg/client.py": client})
+    assert found(Runner(SETTINGS).run(paths).findings) == {("client.py", 5, "LKL101")}
+    # Linting the caller alone still reads the factory's module on disk.
+    assert found(Runner(SETTINGS).run([paths[1]]).findings) == {("client.py", 5, "LKL101")}
+    # Outside the project: nothing to read, the one-file answer.
+    (tmp_path / "other").mkdir()
+    alone = tmp_path / "other" / "alone.py"
+    alone.write_text(client)
+    assert found(Runner(SETTINGS).run([str(alone)]).findings) == set()
+
+
+def test_standard_input_finds_the_factory_on_disk():
+    folder = FIXTURES / "project_factories" / "pkg"
+    client = (folder / "client.py").read_bytes()
+    assert found(Runner(SETTINGS).lint_stdin(client, str(folder / "client.py"))) == {
+        ("client.py", 9, "LKL101")}
+    assert found(Runner(SETTINGS).lint_stdin(client, "elsewhere/client.py")) == set()

@@ -13,10 +13,12 @@ THREAD_CLASSES = frozenset({"threading.Thread"})
 TIMER_CLASSES = frozenset({"threading.Timer"})
 
 
-def thread_creations(index: FileIndex, classes) -> Iterator[Creation]:
+def thread_creations(index: FileIndex, classes, imported: bool = False) -> Iterator[Creation]:
     """Creations of one of `classes`: constructor calls, subclasses defined in this file,
-    factories of this file returning one (see leaklint.summaries)."""
-    return creations(index, frozenset(classes))
+    factories of this file returning one (see leaklint.summaries); with `imported`, calls
+    of functions of other modules that may be factories (their reports then need
+    `leaklint.project.RETURNS`)."""
+    return creations(index, frozenset(classes), imported)
 
 
 def describe_target(index: FileIndex, call: cst.Call, subclass, positional: int) -> str:

@@ -11,6 +11,7 @@ from leaklint.lifecycle import (
     stopped_by_sentinel,
     worker_method,
 )
+from leaklint.project import RETURNS, STARTED, require
 from leaklint.rules._common import (
     EVERY_PATH_DOC,
     EXCEPTION_PATHS,
@@ -59,7 +60,12 @@ class ThreadNotJoined(Rule):
         "thread does not wake a thread blocked in `accept()` or `recv()`: it blocks on); "
         "and short helper threads (leaklint cannot prove a target finishes soon, the "
         "thread's exception is lost all the same, and `join()` or `daemon=True` states "
-        "the intent at no cost).") + EVERY_PATH_DOC + FACTORIES_DOC
+        "the intent at no cost).") + EVERY_PATH_DOC + FACTORIES_DOC + (
+        " A function imported from another module of the project counts as a factory when "
+        "that module's summary says it returns a fresh thread it started and did not make a "
+        "daemon (`self._beat = start_heartbeat()`, kept and never joined); its module is "
+        "read from the project on disk. The calling file is linted only when it mentions "
+        "some rule's trigger word (a `Thread` annotation is enough).")
     why_bad = (
         "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
         "interpreter blocks at exit until every non-daemon thread finishes. Threads "
@@ -116,7 +122,7 @@ class ThreadNotJoined(Rule):
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
-        for creation in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES):
+        for creation in thread_creations(index, THREAD_CLASSES | TIMER_CLASSES, imported=True):
             call, subclass = creation.node, creation.subclass
             is_timer = subclass is None and creation.qualname in TIMER_CLASSES
             if subclass is not None and index.class_inherits(subclass, TIMER_CLASSES):
@@ -138,6 +144,11 @@ class ThreadNotJoined(Rule):
                     and self._told_to_stop(index, creation.call, subclass)):
                 continue
             release = "`cancel()` or `join()`" if is_timer else "`join()`"
+            if creation.imported:
+                # A function of another module: the finding stands only if its summary
+                # says it returns a fresh thread it started (and did not make a daemon).
+                require(index, call, self.code,
+                        (RETURNS, creation.imported, creation.qualname, STARTED))
             yield Report(call, self._message(index, creation, is_timer, lifecycle),
                          fix=f"call {release} on it before its owner is done, or pass "
                              f"`daemon=True` if it may be killed at exit")
