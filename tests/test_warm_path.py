@@ -43,7 +43,7 @@ def test_a_warm_run_imports_neither_libcst_nor_the_rules(tmp_path, source):
     assert warm.split()[1] == cold.split()[1]  # the same exit status
 
 
-@pytest.mark.parametrize("fixture", ["project_bases", "project_globals"])
+@pytest.mark.parametrize("fixture", ["project_bases", "project_globals", "project_factories"])
 def test_a_warm_run_resolves_project_requirements_without_libcst(tmp_path, fixture):
     """Findings that depend on other modules are resolved on every run (warm too), from
     the cached summaries: that needs no tree."""
