@@ -516,6 +516,8 @@ class Project:
         parts = qualname.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module_name = ".".join(parts[:cut])
+            if table == "functions" and not self._may_define_thread(module_name, root):
+                continue
             found = self.summary_of_module(module_name, root)
             if found is None:
                 continue
@@ -534,6 +536,25 @@ class Project:
                     return self.find_class(target, root, depth + 1, table)
             return None
         return None
+
+    def _may_define_thread(self, module_name: str, root: str) -> bool:
+        """A module that never spells `Thread` defines no thread factory: it is then not
+        parsed to find one (the prefilter skipped it, so its summary is not at hand). A
+        package's `__init__` may re-export one and is always read."""
+        path = self.module_file(module_name, root)
+        if path is None:
+            return False
+        if path.endswith("__init__.py"):
+            return True
+        key = os.path.abspath(path)
+        data = self.overrides.get(key)
+        if data is None:
+            try:
+                with open(key, "rb") as handle:
+                    data = handle.read(_MAX_SUMMARY_BYTES + 1)
+            except OSError:
+                return False
+        return b"Thread" in data
 
     def base_ignores(self, qualname: str, attr: str, root: str, depth: int = 0) -> bool:
         """The class `qualname` and its bases never touch `self.attr` (and every one of

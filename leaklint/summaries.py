@@ -608,9 +608,9 @@ def imported_candidate(index: FileIndex, call: cst.Call, name: str,
                        classes: FrozenSet[str]) -> Optional[Creation]:
     """`x = start_heartbeat()` / `self._t = util.start_heartbeat()` with the function
     imported: it may be a factory of another module of the project handing out a fresh,
-    started thread. Only a call whose value is kept is a candidate (a value kept and never
-    released is what a rule reports; following every call would cost the tracer for
-    nothing), and not one of the standard library or a class (CamelCase)."""
+    started thread. Only a call whose value is kept on `self` is a candidate (a value kept
+    and never released is what a rule reports; following every call would cost the tracer
+    for nothing), and not one of the standard library or a class (CamelCase)."""
     cls = next(iter(sorted(IMPORTED_FACTORY_CLASSES & classes)), None)
     if cls is None or name.startswith("builtins.") or name.rpartition(".")[2][:1].isupper():
         return None
@@ -618,6 +618,13 @@ def imported_candidate(index: FileIndex, call: cst.Call, name: str,
         return None
     parent = index.parent.get(call)
     if not (isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is call):
+        return None
+    # Kept on `self` (`self._beat = start_heartbeat()`): what outlives the call and is the
+    # owner's to release. A local (`x = util.parse(...)`) is far more often a plain value;
+    # following each would cost the tracer and a look at the other module for nothing.
+    targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+    if len(targets) != 1 or not (isinstance(targets[0], cst.Attribute)
+                                 and index.class_of_self(targets[0].value) is not None):
         return None
     root = call.func
     while isinstance(root, cst.Attribute):
