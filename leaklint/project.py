@@ -40,7 +40,7 @@ The flake8 plugin and `--stdin-filename` resolve the same way from the file's pa
 Factories of other modules: a module's summary lists, under "functions", its top-level
 functions that return a fresh value (`summaries.module_factories`: the `Fresh` of each, as
 plain data: the class, whether the factory started it or made it a daemon). LKL101 follows
-a call to an imported function whose value is kept (`self._beat = start_heartbeat()`;
+a call to an imported function whose value is kept on `self` (`self._beat = start_heartbeat()`;
 `summaries.imported_candidate`: not a class, not the standard library) as a started thread,
 and its report requires a third kind of requirement:
 
@@ -49,6 +49,8 @@ and its report requires a third kind of requirement:
   returns a fresh CLASS, made by CLASS's own constructor, that it started and did not make
   a daemon. A function that is not a factory (it returns a global, a parameter), a daemon
   thread, a module outside the project: the finding is dropped (the one-file answer).
+  Only threads today; a module (not a package `__init__`) that never spells `Thread` is
+  not parsed to look for one (`_may_define_thread`).
 """
 from __future__ import annotations
 

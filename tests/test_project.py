@@ -303,3 +303,22 @@ def test_standard_input_finds_the_factory_on_disk():
     assert found(Runner(SETTINGS).lint_stdin(client, str(folder / "client.py"))) == {
         ("client.py", 9, "LKL101")}
     assert found(Runner(SETTINGS).lint_stdin(client, "elsewhere/client.py")) == set()
+
+
+def test_only_values_kept_on_self_are_candidates_and_modules_without_threads_are_not_read(tmp_path):
+    util = ("import threading\n\ndef start_heartbeat():\n    t = threading.Thread(target=print)\n"
+            "    t.start()\n    return t\n")
+    client = ("from .util import start_heartbeat\nfrom .plain import make\n\n"
+              "def f():\n    t = start_heartbeat()  # Thread: a local, not followed\n\n"
+              "class C:\n    def __init__(self):\n        self._made = make()\n")
+    paths = write(tmp_path, {"pkg/__init__.py": "", "pkg/util.py": util, "pkg/client.py": client,
+                             "pkg/plain.py": "def make():\n    return object()\n"})
+    from leaklint.engine import Linter
+
+    unresolved = Linter([rule() for rule in all_rules()], resolve_requirements=False).lint_text(
+        client, paths[1])
+    assert {(f.line, f.code) for f in unresolved} == {(9, "LKL101")}
+    project_ = Project()
+    assert project_.resolve(unresolved) == []
+    plain = project.content_digest((tmp_path / "pkg/plain.py").read_bytes())
+    assert plain not in project_.summaries  # never parsed: it cannot define a thread factory

@@ -63,7 +63,8 @@ class ThreadNotJoined(Rule):
         "the intent at no cost).") + EVERY_PATH_DOC + FACTORIES_DOC + (
         " A function imported from another module of the project counts as a factory when "
         "that module's summary says it returns a fresh thread it started and did not make a "
-        "daemon (`self._beat = start_heartbeat()`, kept and never joined); its module is "
+        "daemon (`self._beat = start_heartbeat()`, kept on `self` and never joined; a local "
+        "is not followed); its module is "
         "read from the project on disk. The calling file is linted only when it mentions "
         "some rule's trigger word (a `Thread` annotation is enough).")
     why_bad = (
