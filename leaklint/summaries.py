@@ -648,14 +648,22 @@ def module_factories(index: FileIndex) -> Dict[str, Dict[str, Any]]:
         if len(bindings) != 1 or bindings[0].kind != "def":
             continue
         func = bindings[0].node
-        if not isinstance(func, cst.FunctionDef) or func.asynchronous is not None:
+        if not isinstance(func, cst.FunctionDef) or func.asynchronous is not None or func.decorators:
             continue
         # Cheap first: a factory returns a call's value or a local name.
         if not any(isinstance(r.value, (cst.Call, cst.Name)) for r in _own_returns(func.body)):
             continue
-        summary = summary_of(index, func)
-        if summary.kind == "function" and summary.fresh is not None:
-            out[name] = asdict(summary.fresh)
+        known = _summaries(index).get(func)
+        if known is not None:
+            fresh = known.fresh
+        else:
+            # Only what it returns (`summary_of` also reads every parameter's uses, which
+            # the module summary of every file linted need not pay for).
+            found = _returned_fresh(index, func, "function", 0)
+            values = set(found[0]) if found is not None else set()
+            fresh = values.pop() if len(values) == 1 else None
+        if fresh is not None:
+            out[name] = asdict(fresh)
     return out
 
 
