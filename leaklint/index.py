@@ -253,7 +253,7 @@ class FileIndex:
 
     def _on_import(self, node: cst.Import, scope: Scope) -> None:
         for alias in node.names:
-            dotted = _dotted(alias.name)
+            dotted = dotted_name(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 self._bind(scope, alias.asname.name.value, "import", qualname=dotted, node=node)
             else:
@@ -263,9 +263,9 @@ class FileIndex:
     def _on_import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
-        base = "." * len(node.relative) + (_dotted(node.module) if node.module is not None else "")
+        base = "." * len(node.relative) + (dotted_name(node.module) if node.module is not None else "")
         for alias in node.names:
-            name = _dotted(alias.name)
+            name = dotted_name(alias.name)
             qualified = f"{base}.{name}" if base and not base.endswith(".") else base + name
             local = (alias.asname.name.value
                      if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
@@ -920,11 +920,12 @@ def _same_reference(expr: cst.CSTNode, target: cst.CSTNode) -> bool:
     return False
 
 
-def _dotted(node: cst.CSTNode) -> str:
+def dotted_name(node: cst.CSTNode) -> str:
+    """`a.b.c` for a Name or an Attribute chain of Names; "" for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
 
 

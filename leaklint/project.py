@@ -298,13 +298,10 @@ def _blocks(statement) -> Iterator[Sequence[Any]]:
 
 
 def _dotted(node: cst.CSTNode) -> str:
-    import libcst as cst
+    # only called with a tree at hand: importing the index (and libcst) costs nothing then
+    from leaklint.index import dotted_name
 
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
+    return dotted_name(node)
 
 
 def summarise_source(data: bytes) -> Optional[Dict[str, Any]]:
@@ -410,13 +407,7 @@ class Project:
         if key in self._by_path:
             return self._by_path[key]
         summary = None
-        data = self.overrides.get(key)
-        if data is None:
-            try:
-                with open(key, "rb") as handle:
-                    data = handle.read(_MAX_SUMMARY_BYTES + 1)
-            except OSError:
-                data = None
+        data = self._source(key)
         if data is not None:
             digest = content_digest(data)
             self.needed.add(digest)
@@ -548,15 +539,20 @@ class Project:
             return False
         if path.endswith("__init__.py"):
             return True
-        key = os.path.abspath(path)
+        data = self._source(os.path.abspath(path))
+        return data is not None and b"Thread" in data
+
+    def _source(self, key: str) -> Optional[bytes]:
+        """The module's bytes: the editor's buffer for the stdin file, else the file on
+        disk (read up to the summary limit); None when it cannot be read."""
         data = self.overrides.get(key)
         if data is None:
             try:
                 with open(key, "rb") as handle:
                     data = handle.read(_MAX_SUMMARY_BYTES + 1)
             except OSError:
-                return False
-        return b"Thread" in data
+                return None
+        return data
 
     def base_ignores(self, qualname: str, attr: str, root: str, depth: int = 0) -> bool:
         """The class `qualname` and its bases never touch `self.attr` (and every one of
