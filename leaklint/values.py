@@ -13,7 +13,7 @@ Two directions, both built on `FileIndex` (bindings, `assigned_value`, `alternat
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set
+from typing import Callable, Dict, List, Optional, Set
 
 import libcst as cst
 
@@ -352,26 +352,35 @@ def sequence_items(index: FileIndex, expr: cst.CSTNode, depth: int = 0
         return items
     if not isinstance(expr, cst.Name):
         return None
-    scope = index.binding_scope(expr)
-    bindings = index.bindings_of(expr)
+    parts = _built_locally(index, expr, depth, sequence_items, _items_added)
+    return None if parts is None else [item for part in parts for item in part]
+
+
+def _built_locally(index: FileIndex, name: cst.Name, depth: int, contents: Callable,
+                   added_by: Callable) -> Optional[list]:
+    """For a function's local `name` bound only by plain assignments: `contents(value)` of
+    each value bound to it and `added_by(use)` of each other use (what that use adds to
+    the container). None when one of them is unknown, or the name is not such a local."""
+    scope = index.binding_scope(name)
+    bindings = index.bindings_of(name)
     if scope is None or scope is index.module_scope or not bindings:
         return None
-    items = []
+    parts = []
     for binding in bindings:
         if binding.kind != "assign" or binding.value is None:
             return None
-        inner = sequence_items(index, binding.value, depth + 1)
+        inner = contents(index, binding.value, depth + 1)
         if inner is None:
             return None
-        items.extend(inner)
-    for use in index.uses(scope, expr.value):
-        if use is expr:
+        parts.append(inner)
+    for use in index.uses(scope, name.value):
+        if use is name:
             continue
-        added = _items_added(index, use, depth)
+        added = added_by(index, use, depth)
         if added is None:
             return None
-        items.extend(added)
-    return items
+        parts.append(added)
+    return parts
 
 
 def _items_added(index: FileIndex, use: cst.Name, depth: int) -> Optional[List[cst.CSTNode]]:
@@ -433,26 +442,8 @@ def mapping_keys(index: FileIndex, expr: cst.CSTNode, depth: int = 0) -> Optiona
         return _call_keys(index, expr, depth)
     if not isinstance(expr, cst.Name):
         return None
-    scope = index.binding_scope(expr)
-    bindings = index.bindings_of(expr)
-    if scope is None or scope is index.module_scope or not bindings:
-        return None
-    keys = set()
-    for binding in bindings:
-        if binding.kind != "assign" or binding.value is None:
-            return None
-        inner = mapping_keys(index, binding.value, depth + 1)
-        if inner is None:
-            return None
-        keys |= inner
-    for use in index.uses(scope, expr.value):
-        if use is expr:
-            continue
-        added = _keys_added(index, use, depth)
-        if added is None:
-            return None
-        keys |= added
-    return keys
+    parts = _built_locally(index, expr, depth, mapping_keys, _keys_added)
+    return None if parts is None else set().union(*parts)
 
 
 def _string(expr: Optional[cst.CSTNode]) -> Optional[str]:
