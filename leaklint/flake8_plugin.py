@@ -51,8 +51,13 @@ Tool-level codes under flake8:
   too: a plugin exception would abort the whole flake8 run.
 * LKL002 (unreadable path) cannot happen: flake8 reads the files.
 
-Import cost: this module imports nothing heavy at import time; the rule registry (and
-with it libcst) is imported when flake8 registers options, and the engine on first use.
+Import cost: flake8 imports every installed plugin and registers its options on every
+run, whatever is selected. Registering and parsing the options read the rules' codes and
+options off the generated catalogue (``leaklint/catalogue.py``), so the rules, the engine
+and libcst are imported only when the plugin first runs on a file (or when a rule option
+is set, for its check): ``flake8 --select E`` never imports them. One exception: when
+LKL codes are selected and flake8 is about to fork worker processes (``--jobs`` > 1 over
+several files, on Linux), they are imported before the fork, once for all workers.
 """
 from __future__ import annotations
 
@@ -109,7 +114,8 @@ def _dest(name: str) -> str:
 
 
 def rule_options() -> Dict[str, Any]:
-    """Every rule `Option` by name (first declaration wins when rules share one)."""
+    """Every rule `Option` by name (first declaration wins when rules share one), with its
+    `check`: imports the rules, and libcst."""
     from leaklint import registry
 
     found: Dict[str, Any] = {}
@@ -117,6 +123,12 @@ def rule_options() -> Dict[str, Any]:
         for option in rule.options:
             found.setdefault(option.name, option)
     return found
+
+
+def _check_option(name: str, value: Any) -> Optional[str]:
+    """The rule's own check of a value set for option `name` (None: fine)."""
+    option = rule_options()[name]
+    return option.check(value) if option.check else None
 
 
 def _specifically_selected(code: str, entries) -> bool:
@@ -148,13 +160,14 @@ class LeaklintChecker:
     # -- flake8 option hooks -------------------------------------------------------
     @classmethod
     def add_options(cls, parser) -> None:
-        from leaklint import registry
-        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
+        from leaklint.catalogue import rule_infos
+        from leaklint.catalogue import rule_options as catalogued_options
+        from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
-        off = [rule.code for rule in registry.all_rules() if not rule.default_enabled]
+        off = [rule.code for rule in rule_infos() if not rule.default_enabled]
         if off:
             parser.extend_default_ignore(off)
-        for name, option in rule_options().items():
+        for name, option in catalogued_options().items():
             kwargs: Dict[str, Any] = {
                 "dest": _dest(name),
                 "default": option.default,
@@ -213,15 +226,19 @@ class LeaklintChecker:
 
     @classmethod
     def parse_options(cls, option_manager, options, args=None) -> None:
-        from leaklint import registry
+        from leaklint.catalogue import rule_infos
+        from leaklint.catalogue import rule_options as catalogued_options
 
         settings = {}
-        for name, option in rule_options().items():
+        for name, option in catalogued_options().items():
             value = getattr(options, _dest(name), option.default)
             try:
                 settings[name] = _coerce(option, value)
-                problem = option.check(settings[name]) if option.check else None
-                if problem:  # as the leaklint command checks it
+                # As the leaklint command checks it, but a default needs no check (a test
+                # makes sure): only a value set imports the rules, whose code the check is.
+                problem = (_check_option(name, settings[name])
+                           if settings[name] != option.default else None)
+                if problem:
                     raise ValueError(problem)
             except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
                 message = f"--{OPTION_PREFIX}{name}: {error}"
@@ -234,9 +251,14 @@ class LeaklintChecker:
         cls._apply_noqa = not getattr(options, "disable_noqa", False)
         cls._max_file_bytes = int(getattr(options, _dest(MAX_FILE_BYTES_OPTION), 0) or 0) or None
         cls._max_file_tokens = int(getattr(options, _dest(MAX_FILE_TOKENS_OPTION), 0) or 0) or None
-        cls._codes = tuple(
-            rule.code for rule in registry.all_rules() if _wanted(rule, options)
-        )
+        cls._codes = tuple(rule.code for rule in rule_infos() if _wanted(rule, options))
+        if cls._codes and _forks_workers(options):
+            # Each forked worker would otherwise import the rules and libcst on its
+            # first file: one import here, before the fork, serves them all.
+            try:
+                cls._linter()
+            except Exception:  # reported as LKL000 on each file, as without the fork
+                pass
 
     # -- the check -----------------------------------------------------------------
     @classmethod
@@ -304,6 +326,28 @@ def _test_code_policy(option_manager, options):
     patterns = option(TEST_FILES_OPTION, list(DEFAULT_TEST_FILES)) + option(EXTEND_TEST_FILES_OPTION, [])
     ignore = validate_codes(option(TEST_IGNORE_OPTION, default_test_ignore()), usage_error)
     return TestCodePolicy([(pattern, root) for pattern in patterns], ignore, root)
+
+
+def _forks_workers(options) -> bool:
+    """Whether flake8 is about to lint in worker processes forked from this one: more
+    than one job (flake8's `--jobs`, `auto` being the CPU count), paths that can hold more
+    than one file, no stdin, and multiprocessing's `fork` start method (under `spawn` and
+    `forkserver` flake8 parses the options again in each worker)."""
+    import multiprocessing
+
+    try:
+        jobs = options.jobs
+        if jobs.is_auto:
+            jobs_wanted = multiprocessing.cpu_count()
+        else:
+            jobs_wanted = jobs.n_jobs
+        paths = list(options.filenames) or ["."]
+    except (AttributeError, TypeError, NotImplementedError):
+        return False  # flake8's options moved: lint lazily, as under a single job
+    method = (multiprocessing.get_start_method(allow_none=True)
+              or multiprocessing.get_all_start_methods()[0])  # the first one is the default
+    return (jobs_wanted > 1 and method == "fork" and "-" not in paths
+            and (len(paths) > 1 or os.path.isdir(paths[0])))
 
 
 def _wanted(rule, options) -> bool:

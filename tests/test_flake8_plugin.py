@@ -539,11 +539,92 @@ def test_unexpected_exception_does_not_abort_flake8(monkeypatch):
 
 # -- import cost ----------------------------------------------------------------------------------
 def test_importing_the_plugin_is_cheap():
-    """flake8 imports every installed plugin on every run; libcst is loaded only when
-    flake8 asks for the plugin's options."""
+    """flake8 imports every installed plugin on every run."""
     code = "import sys, leaklint.flake8_plugin; print('libcst' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Runs flake8 in a fresh interpreter and prints which heavy modules it imported.
+FLAKE8_PROBE = """
+import sys
+from flake8.main.application import Application
+app = Application()
+app.run(sys.argv[1:])
+heavy = sorted(m for m in sys.modules
+               if m == "libcst" or m.startswith(("leaklint.rules", "leaklint.engine")))
+print("EXIT", app.exit_code(), "HEAVY", ",".join(heavy) or "none", file=sys.stderr)
+"""
+
+
+def probe_flake8(args, cwd: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", FLAKE8_PROBE, "--isolated", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    return done.stderr.strip().splitlines()[-1]
+
+
+@needs_lkl101
+def test_registering_and_parsing_options_imports_neither_libcst_nor_the_rules(tmp_path):
+    """flake8 registers every plugin's options on every run, whatever is selected: they
+    come from the generated catalogue. Only running on a file imports the rules."""
+    (tmp_path / "m.py").write_text(LEAKY)
+    assert probe_flake8(["--select", "E,W,F", "m.py"], tmp_path).endswith("HEAVY none")
+    assert probe_flake8(["--select", "E", "--leaklint-test-files", "qa/*.py", "m.py"],
+                        tmp_path).endswith("HEAVY none")
+    linted = probe_flake8(["--select", "LKL", "m.py"], tmp_path)
+    assert linted.startswith("EXIT 1 HEAVY ") and "libcst" in linted
+
+
+def _default_start_method() -> str:
+    import multiprocessing
+
+    return (multiprocessing.get_start_method(allow_none=True)
+            or multiprocessing.get_all_start_methods()[0])
+
+
+@needs_lkl101
+@pytest.mark.skipif(_default_start_method() != "fork", reason="flake8's workers are not forked")
+def test_workers_forked_by_flake8_share_one_import_of_the_rules(tmp_path):
+    """Imported lazily, each worker would import libcst and the rules on its first file."""
+    (tmp_path / "a.py").write_text(LEAKY)
+    (tmp_path / "b.py").write_text(CLEAN)
+    parent = probe_flake8(["--select", "LKL", "--jobs", "2", "a.py", "b.py"], tmp_path)
+    assert parent.startswith("EXIT 1 HEAVY ") and "libcst" in parent  # before the fork
+    assert probe_flake8(["--select", "E", "--jobs", "2", "a.py", "b.py"],
+                        tmp_path).endswith("HEAVY none")  # nothing to lint
+
+
+@pytest.mark.parametrize("jobs, paths, forks", [
+    ("2", ["a.py", "b.py"], True),
+    ("2", ["."], True),
+    ("2", [], True),  # flake8 lints "." then
+    ("1", ["a.py", "b.py"], False),
+    ("2", ["a.py"], False),  # one file: linted in flake8's own process
+    ("2", ["-"], False),  # stdin: flake8 uses no workers
+])
+def test_when_flake8_forks_workers(tmp_path, monkeypatch, jobs, paths, forks):
+    from types import SimpleNamespace
+
+    from flake8.main.options import JobsArgument
+
+    from leaklint.flake8_plugin import _forks_workers
+
+    monkeypatch.chdir(tmp_path)
+    expected = forks and _default_start_method() == "fork"
+    assert _forks_workers(SimpleNamespace(jobs=JobsArgument(jobs), filenames=paths)) is expected
+
+
+def test_a_rule_option_set_is_still_checked_by_its_rule(tmp_path):
+    """A default needs no check; a value set does, as under the leaklint command."""
+    from leaklint.flake8_plugin import rule_options
+
+    for option in rule_options().values():
+        assert option.check is None or option.check(option.default) is None, option.name
+    (tmp_path / "m.py").write_text(LEAKY)
+    done = run_flake8(["--select", "E", "--leaklint-exception-paths", "thread,nope", "m.py"],
+                      tmp_path)
+    assert done.returncode == 2
+    assert "'nope' is not one of" in done.stderr
 
 
 # -- a real rule option, both tools ---------------------------------------------------------------
