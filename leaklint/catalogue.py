@@ -102,8 +102,10 @@ def _options_from_catalogue() -> Tuple[OptionInfo, ...]:
                  for name, type_name, default, help_text in generated.OPTIONS)
 
 
+@lru_cache(maxsize=1)
 def _current_catalogue() -> Optional[Any]:
-    """The generated module while its digest matches the rules' sources, else None."""
+    """The generated module while its digest matches the rules' sources, else None
+    (hashed once per process: the rules' facts and their options both ask)."""
     try:
         from leaklint import _rule_catalogue as generated
     except ImportError:

@@ -62,19 +62,22 @@ def test_the_generated_catalogue_is_current_and_true():
     assert catalogue._options_from_catalogue() == tuple(catalogue.options_from_rule_classes().values())
 
 
+def _clear_catalogue_caches():
+    for cached in (catalogue._current_catalogue, catalogue._from_catalogue,
+                   catalogue._options_from_catalogue):
+        cached.cache_clear()
+
+
 def test_a_stale_catalogue_is_not_used(monkeypatch):
     monkeypatch.setattr(_rule_catalogue, "RULES", (("LKL999", "made-up", True, True, ()),))
     monkeypatch.setattr(_rule_catalogue, "OPTIONS", (("made-up", "int", 1, "help"),))
-    catalogue._from_catalogue.cache_clear()
-    catalogue._options_from_catalogue.cache_clear()
+    _clear_catalogue_caches()
     try:
         assert [r.code for r in catalogue._from_catalogue()] == ["LKL999"]  # the digest matches
         assert catalogue._options_from_catalogue() == (catalogue.OptionInfo("made-up", int, 1, "help"),)
-        catalogue._from_catalogue.cache_clear()
-        catalogue._options_from_catalogue.cache_clear()
+        _clear_catalogue_caches()
         monkeypatch.setattr(_rule_catalogue, "RULES_DIGEST", "0" * 32)  # a rule edited since
         assert catalogue._from_catalogue() == catalogue.from_rule_classes()
         assert catalogue._options_from_catalogue() == tuple(catalogue.options_from_rule_classes().values())
     finally:
-        catalogue._from_catalogue.cache_clear()
-        catalogue._options_from_catalogue.cache_clear()
+        _clear_catalogue_caches()
