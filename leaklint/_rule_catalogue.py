@@ -32,7 +32,7 @@ RULES = (
     ('LKL607', 'asyncio-wait-without-bound', False, False, ('wait-functions-ok',)),
 )
 # (name, type, default, help) of each rule option
-OPTIONS = (
+OPTIONS: tuple = (
     ('exception-paths', 'list', [], 'Kinds of resource (any of `thread`, `timer`, `process`, `pool`, `executor`, `subprocess`) also reported when they are released on the normal path but not when a call before the release raises (`t.start(); f(); t.cancel()` with no `try/finally` or `with`), like `["timer", "pool"]` for long-running code. None by default (on the corpus of real projects, most such findings were in code where the exception ends the program or the test); an early `return`, `raise`, `break` or `continue` that skips the release is always reported.'),
     ('timeout-functions', 'list', [], 'Qualified names of your own functions that must be given a `timeout=` keyword, like `["mycompany.http.fetch"]`; a call of one without `timeout=` (or with `timeout=None`) is reported by LKL401.'),
     ('wait-functions-ok', 'list', [], 'Qualified names of your own helpers that bound a wait (a watchdog, a deadline context manager), like `["mycompany.sync.deadline"]`: an LKL6xx wait inside a call of one (`deadline(lambda: q.get())`) or inside `with deadline(...):` is not reported. A helper defined in the linted file matches by its name.'),

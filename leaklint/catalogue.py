@@ -136,4 +136,4 @@ def render() -> str:
             "# (code, name, default_enabled, applies_to_tests, option names)\n"
             f"RULES = (\n{rows})\n"
             "# (name, type, default, help) of each rule option\n"
-            f"OPTIONS = (\n{options})\n")
+            f"OPTIONS: tuple = (\n{options})\n")
