@@ -5,11 +5,12 @@ Selecting codes, the default `test-ignore` and the configuration keys need each 
 code, whether it is on by default, whether it applies to tests and its option names;
 flake8 needs each option's type, default and help to register it as `--leaklint-NAME`
 (on every run, linted or not: `flake8 --select E` too). Importing the rules for that
-imports libcst (0.3-1 s): most of a warm run, which lints nothing. So the generated `leaklint/_rule_catalogue.py` (written by
-`scripts/gen_rules_doc.py`, which `--check`s it with docs/rules.md) holds those facts
-with a digest of the source files of `leaklint/rules`. When the digest matches (reading
-and hashing them takes about a millisecond) the facts are used; otherwise (a rule edited
-and the catalogue not regenerated) the rules are imported, as before: slower, never wrong.
+imports libcst (0.3-1 s): most of a warm run, which lints nothing. So the generated
+`leaklint/_rule_catalogue.py` (written by `scripts/gen_rules_doc.py`, which `--check`s
+it with docs/rules.md) holds those facts with a digest of the source files of
+`leaklint/rules`. When the digest matches (reading and hashing them takes about a
+millisecond) the facts are used; otherwise (a rule edited and the catalogue not
+regenerated) the rules are imported, as before: slower, never wrong.
 """
 from __future__ import annotations
 
