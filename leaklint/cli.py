@@ -466,6 +466,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
             _write(sys.stderr, f"leaklint: cache: {problem}\n")
         print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "
               f"{plural(options.jobs, 'job')}, {now - started:.2f}s", file=sys.stderr)
+        print(f"leaklint: parsed by libcst: {plural(outcome.parsed, 'file')} (the others: cached, "
+              f"or no selected rule's trigger word or name in them)", file=sys.stderr)
         print("leaklint: times: " + ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items()),
               file=sys.stderr)
         print(f"leaklint: {plural(len(held_back), 'finding')} in test files held back by "

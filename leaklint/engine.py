@@ -18,6 +18,7 @@ import libcst as cst
 
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR, SYNTAX_ERROR
 from leaklint.finding import Finding
+from leaklint.gate import Gate
 from leaklint.index import FileIndex
 from leaklint.nesting import nesting_problem
 from leaklint.noqa import file_noqa, is_suppressed
@@ -49,9 +50,12 @@ class Linter:
 
     def __init__(self, rules: Sequence[Rule], max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS, prefilter: bool = True,
-                 resolve_requirements: bool = True):
-        """`prefilter=False` parses every file (the tests compare both ways: the prefilter
-        must never change the findings). `resolve_requirements=False` hands back findings
+                 resolve_requirements: bool = True, gate: bool = True):
+        """`prefilter=False` parses every file with every rule (the tests compare both
+        ways: the prefilter and the gate must never change the findings); `gate=False`
+        turns off only the code-token gate (leaklint/gate.py), which otherwise parses only
+        the files some rule's trigger names reach and runs only those rules on them.
+        `resolve_requirements=False` hands back findings
         with their project requirements unresolved (leaklint/project.py): the runner
         caches them so and resolves them for the whole run; otherwise they are resolved
         against the project on disk."""
@@ -64,6 +68,9 @@ class Linter:
         self.max_file_tokens = max_file_tokens
         self.prefilter = prefilter
         self._trigger = trigger_pattern(self.rules)
+        self._gate = Gate(self.rules) if prefilter and gate else None
+        # Files parsed by libcst, by this linter (the runner's statistics).
+        self.parsed = 0
 
     def passes_prefilter(self, text: str) -> bool:
         """False when no selected rule can report anything in `text`: it is not parsed."""
@@ -123,10 +130,17 @@ class Linter:
                 return [_tool_finding(path, 1, 1, FILE_SKIPPED,
                                       f"file skipped: {tokens} tokens is over the limit of "
                                       f"{self.max_file_tokens} (max-file-tokens)")]
+        rules = self.rules
+        if self._gate is not None:
+            reached = self._gate.reached(text, path)
+            if reached is not None:  # CPython compiled it: the parse guard has nothing to add
+                if not reached:
+                    return []
+                rules, python_checked = reached, True
         module_or_finding = self._parse(text, path, python_checked)
         if isinstance(module_or_finding, Finding):
             return [module_or_finding]
-        findings = self._run_rules(module_or_finding, text, path)
+        findings = self._run_rules(module_or_finding, text, path, rules)
         if apply_noqa and findings:
             # Only the line breaks the tokenizer knows: str.splitlines() also splits on
             # form feeds and other separators, which would shift the noqa lines.
@@ -152,6 +166,7 @@ class Linter:
             ast_error = problem
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
+        self.parsed += 1
         try:
             return cst.parse_module(text)
         except cst.ParserSyntaxError as error:
@@ -174,7 +189,8 @@ class Linter:
         finally:
             sys.setrecursionlimit(old_limit)
 
-    def _run_rules(self, module: cst.Module, text: str, path: str) -> List[Finding]:
+    def _run_rules(self, module: cst.Module, text: str, path: str,
+                   rules: Sequence[Rule]) -> List[Finding]:
         old_limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(old_limit, _RECURSION_LIMIT))
         try:
@@ -188,7 +204,7 @@ class Linter:
                 self.last_summary = None  # unknown to the other modules: their one-file answers
             reports = []  # (rule, Report)
             internal = []
-            for rule in self.rules:
+            for rule in rules:
                 try:
                     for report in rule.check(index):
                         reports.append((rule, report))

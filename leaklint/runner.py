@@ -116,6 +116,7 @@ class FileResult:
     digest: Optional[str] = None  # content hash; None: nothing cacheable (unreadable, crashed)
     stat: Optional[list] = None  # stat_key() of what was read, when settled (see RACY_SECONDS)
     summary: Optional[dict] = None  # the module summary (leaklint/project.py), when parsed
+    parsed: bool = False  # libcst parsed it (the prefilter and the gate let it through)
 
 
 def content_digest(data: bytes) -> str:
@@ -201,8 +202,10 @@ def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
         # Not its content's hash (never read whole); the size is in the finding's message.
         # Only an unchanged stat can find this entry again, and the limit is in the cache key.
         return FileResult(path, findings, f"over-limit:{size}", stat)
+    parsed_before = linter.parsed
     findings = lint_source(linter, data, path, skip_generated)
-    return FileResult(path, findings, content_digest(data), stat, summary=linter.last_summary)
+    return FileResult(path, findings, content_digest(data), stat, summary=linter.last_summary,
+                      parsed=linter.parsed > parsed_before)
 
 
 def crashed(path: str) -> FileResult:
@@ -451,6 +454,7 @@ class RunOutcome:
     findings: List[Finding]  # sorted
     files: int = 0  # files linted or answered from the cache
     from_cache: int = 0
+    parsed: int = 0  # files libcst parsed
     seconds: Dict[str, float] = field(default_factory=dict)  # phase name -> time it took
 
 
@@ -529,7 +533,8 @@ class Runner:
                 self.cache.changed = self.cache.changed or project.added
             self.cache.save()
             seconds["cache saving"], started = _lap(started)
-        return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache, seconds=seconds)
+        return RunOutcome(sorted(findings), files=len(paths), from_cache=from_cache,
+                          parsed=sum(result.parsed for result in results), seconds=seconds)
 
     def _run_in_process(self, paths: List[str]) -> List[FileResult]:
         """Here, except big files: those go to one worker process, one at a time (and to a

@@ -19,6 +19,7 @@ import libcst as cst
 from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, stopped_by_sentinel, worker_method
 from leaklint.rules._common import argument, expected_to_fail, is_none, quote_callable
+from leaklint.rules.base import last_names
 from leaklint.summaries import factory_creation
 
 # Functions returning an event loop.
@@ -62,6 +63,8 @@ ENSURE_FUTURE = frozenset({"asyncio.ensure_future", "asyncio.tasks.ensure_future
 CREATE_TASK = frozenset({"asyncio.create_task", "asyncio.tasks.create_task"})
 # Loop methods that create a task or future.
 LOOP_TASK_METHODS = frozenset({"create_task", "run_in_executor"})
+# The trigger names of the task rules (leaklint/gate.py): what every task creation spells.
+TASK_NAMES = last_names(TASK_FUNCTIONS, LOOP_TASK_METHODS)
 # Functions that await, wait for or take over the tasks passed to them.
 GATHERERS = frozenset({
     f"asyncio.{prefix}{name}"

@@ -28,6 +28,7 @@ from leaklint.index import FileIndex
 from leaklint.lifecycle import Lifecycle, ResourceKind, track
 from leaklint.project import UNUSED_ELSEWHERE, require
 from leaklint.rules._common import SNIPPET_LIMIT, keyword
+from leaklint.rules.base import last_names
 from leaklint.values import (
     CONTEXT_FACTORIES,
     is_result_of,
@@ -54,6 +55,8 @@ MP_QUEUES = frozenset({"multiprocessing.Queue", "multiprocessing.JoinableQueue",
 MP_QUEUE_METHODS = frozenset({"Queue", "JoinableQueue", "SimpleQueue"})
 ALL_QUEUES = THREAD_QUEUES | ASYNC_QUEUES | MP_QUEUES
 MANAGER_FACTORIES = frozenset({"multiprocessing.Manager", "multiprocessing.managers.SyncManager"})
+# The trigger names of the queue rules (leaklint/gate.py): what every queue creation spells.
+QUEUE_NAMES = last_names(ALL_QUEUES, MP_QUEUE_METHODS)
 
 PUT_METHODS = frozenset({"put", "put_nowait"})
 GET_METHODS = frozenset({"get", "get_nowait"})

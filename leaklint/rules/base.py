@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Optional, Tuple
 
 import libcst as cst
 
@@ -31,6 +31,12 @@ def dotted_names(value: list) -> Optional[str]:
                    for p in parts):
             return f"{item!r} is not a dotted Python name (like mycompany.http.fetch)"
     return None
+
+
+def last_names(*qualname_tables: Iterable[str]) -> Tuple[str, ...]:
+    """The trigger names of a rule recognising these qualified names: the last component
+    of each (`threading.Thread` -> `Thread`), sorted."""
+    return tuple(sorted({name.rpartition(".")[2] for table in qualname_tables for name in table}))
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,17 @@ class Rule:
     # without the prefilter. Not a ClassVar: an instance adds the words its options bring
     # (LKL401's `timeout-functions`).
     trigger_words: Tuple[str, ...] = ()
+    # The code-token gate (leaklint/gate.py), after the prefilter: the exact identifiers
+    # one of which the file must spell in code (not in a comment or docstring) for the
+    # rule to report anything: the last component of each class or function it
+    # recognises (`last_names(ITS_CLASSES)`), or the module all of them live in. None:
+    # the rule does not say, and every file the prefilter lets through reaches it. An
+    # instance adds the names its options bring, as for trigger_words.
+    trigger_names: Optional[Tuple[str, ...]] = None
+    # A road to a report on which the file spells none of the trigger names (LKL101's
+    # factories imported from another module): words that, found anywhere in the text as
+    # whole words, let the file reach the rule anyway. Say why next to them.
+    name_free_words: ClassVar[Tuple[str, ...]] = ()
     options: ClassVar[tuple] = ()  # of Option
     # Test files (see leaklint/testcode.py): a rule that does not apply to them is in the
     # default `test-ignore`; `test_code_reason` says why, in the rule's documentation.

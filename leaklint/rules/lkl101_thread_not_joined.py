@@ -24,7 +24,7 @@ from leaklint.rules._common import (
     unreleased,
 )
 from leaklint.rules._threads import THREAD_CLASSES, TIMER_CLASSES, describe_target, thread_creations
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.summaries import made_by, track_creation
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
@@ -120,6 +120,11 @@ class ThreadNotJoined(Rule):
         "    t.start()\n    if wait:\n        t.join()\n",
     )
     trigger_words = ("Thread", "Timer")
+    trigger_names = last_names(THREAD_CLASSES, TIMER_CLASSES)
+    # A call of a function imported from another module of the project, kept on `self`
+    # (`self._beat = start_heartbeat()`: summaries.imported_candidate, project.RETURNS),
+    # spells no name of a thread: the file reaches this rule when it writes `Thread`.
+    name_free_words = ("Thread",)
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:

@@ -22,7 +22,7 @@ from leaklint.rules._common import (
     keyword,
 )
 from leaklint.rules._threads import THREAD_CLASSES, TIMER_CLASSES, describe_target, thread_creations
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 
 THREAD = ResourceKind("thread", release_methods=frozenset({"join"}),
                       activate_methods=frozenset({"start"}))
@@ -115,6 +115,7 @@ class DaemonThreadOutlivesClose(Rule):
         "            pass\n    def close(self):\n        self._file.close()\n",
     )
     trigger_words = ("Thread",)
+    trigger_names = last_names(THREAD_CLASSES)
     default_enabled = False
 
     def check(self, index: FileIndex) -> Iterator[Report]:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.rules._asyncio import (
+    TASK_NAMES,
     describe_coroutine,
     dropped_tasks,
     holder,
@@ -106,6 +107,7 @@ class TaskDropped(Rule):
         "    return fut.done()\n",
     )
     trigger_words = ("create_task", "ensure_future", "run_in_executor")
+    trigger_names = TASK_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.rules._asyncio import (
+    TASK_NAMES,
     describe_coroutine,
     dropped_pending_set,
     dropped_tasks,
@@ -110,6 +111,7 @@ class TaskNeverAwaited(Rule):
         "    for t in pending:\n        t.cancel()\n",
     )
     trigger_words = ("create_task", "ensure_future", "run_in_executor")
+    trigger_names = TASK_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call, what, coro, lifecycle in dropped_tasks(index):

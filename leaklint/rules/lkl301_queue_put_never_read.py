@@ -4,7 +4,13 @@ from __future__ import annotations
 from typing import Iterator
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import analyze, first_in_source, outlives_call, quoted_holder
+from leaklint.rules._queues import (
+    QUEUE_NAMES,
+    analyze,
+    first_in_source,
+    outlives_call,
+    quoted_holder,
+)
 from leaklint.rules.base import Report, Rule
 
 
@@ -77,6 +83,7 @@ class QueuePutNeverRead(Rule):
         "class Cache:\n    def put(self, k):\n        pass\n\ndef f():\n    c = Cache()\n    c.put(1)\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for info in analyze(index):

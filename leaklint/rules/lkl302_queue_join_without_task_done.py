@@ -5,7 +5,7 @@ from typing import Iterator
 
 from leaklint.index import FileIndex
 from leaklint.rules._common import SNIPPET_LIMIT
-from leaklint.rules._queues import analyze, first_in_source
+from leaklint.rules._queues import QUEUE_NAMES, analyze, first_in_source
 from leaklint.rules.base import Report, Rule
 
 
@@ -60,6 +60,7 @@ class QueueJoinWithoutTaskDone(Rule):
         "    q.get()\n    q.close()\n    q.join_thread()\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for info in analyze(index):

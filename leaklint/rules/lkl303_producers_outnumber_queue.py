@@ -9,6 +9,7 @@ from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._queues import (
+    QUEUE_NAMES,
     TASK_FACTORIES,
     TASK_METHODS,
     QueueInfo,
@@ -170,6 +171,7 @@ class ProducersOutnumberQueue(Rule):
         "    return q.get()\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for info in analyze(index):

@@ -10,6 +10,7 @@ from leaklint.index import FileIndex
 from leaklint.lifecycle import ResourceKind, track
 from leaklint.rules._common import SNIPPET_LIMIT
 from leaklint.rules._queues import (
+    QUEUE_NAMES,
     analyze,
     function_of,
     quoted_holder,
@@ -147,6 +148,7 @@ class ProcessJoinedBeforeQueueDrained(Rule):
         "    q.put(1)\n    p.join()\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for info in analyze(index):

@@ -6,7 +6,7 @@ from typing import Iterator, Optional
 import libcst as cst
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import classify_creation, maxsize_of, nonblocking_put
+from leaklint.rules._queues import QUEUE_NAMES, classify_creation, maxsize_of, nonblocking_put
 from leaklint.rules.base import Report, Rule
 from leaklint.values import value_sources
 
@@ -114,6 +114,7 @@ class BlockingPutOnShutdown(Rule):
         "    def stop(self):\n        self._q.put(None)\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
     test_code_reason = (
         "Reported in test files too: a test blocked forever in a put or a join hangs the "
         "whole suite, and the fix is as cheap there.")

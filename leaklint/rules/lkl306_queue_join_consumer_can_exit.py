@@ -8,7 +8,14 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import LOGGING_METHODS, NEUTRAL_BUILTINS
-from leaklint.rules._queues import QueueInfo, analyze, first_in_source, function_of, source_order
+from leaklint.rules._queues import (
+    QUEUE_NAMES,
+    QueueInfo,
+    analyze,
+    first_in_source,
+    function_of,
+    source_order,
+)
 from leaklint.rules.base import Report, Rule
 from leaklint.values import value_sources
 
@@ -186,6 +193,7 @@ class QueueJoinConsumerCanExit(Rule):
         "    for i in items:\n        q.put(i)\n    q.join()\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
     test_code_reason = (
         "Reported in test files too: a test blocked forever in a put or a join hangs the "
         "whole suite, and the fix is as cheap there.")

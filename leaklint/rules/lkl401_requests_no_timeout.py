@@ -1,7 +1,7 @@
 """LKL401: a `requests` call (module function or Session method) with no timeout."""
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 import libcst as cst
 
@@ -88,6 +88,8 @@ class RequestsNoTimeout(Rule):
     # Whatever spells the import (`import os,requests`, `from  requests import get`, a
     # continued line), the module name is in the text.
     trigger_words: Tuple[str, ...] = ("requests",)  # and the words `timeout-functions` bring
+    # Every name it knows is in requests (and the names `timeout-functions` bring).
+    trigger_names: Optional[Tuple[str, ...]] = ("requests",)
     options = (
         Option("timeout-functions", list, [],
                "Qualified names of your own functions that must be given a `timeout=` "
@@ -103,6 +105,7 @@ class RequestsNoTimeout(Rule):
         if extra:
             words = {name.rsplit(".", 1)[-1] for name in extra}
             self.trigger_words = tuple(sorted(set(type(self).trigger_words) | words))
+            self.trigger_names = tuple(sorted(set(type(self).trigger_names or ()) | words))
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:

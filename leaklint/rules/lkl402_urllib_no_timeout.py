@@ -20,7 +20,7 @@ from leaklint.rules._timeouts import (
     timeout_arg,
     trusted_context,
 )
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.values import sequence_items, value_sources
 
 FIX = "pass `timeout=` (the third positional argument), e.g. `urlopen(url, timeout=30)`"
@@ -71,6 +71,7 @@ class UrllibNoTimeout(Rule):
         "def urlopen(u):\n    pass\n\nurlopen('x')\n",
     )
     trigger_words = ("urlopen", "build_opener", "OpenerDirector")
+    trigger_names = last_names(URLLIB_FUNCTIONS, URLLIB_OPENERS)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:

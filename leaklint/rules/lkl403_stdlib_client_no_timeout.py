@@ -17,7 +17,7 @@ from leaklint.rules._timeouts import (
     timeout_arg,
     trusted_context,
 )
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 
 # Only followed to see what is done with the object; nothing "releases" it here.
 _CLIENT = ResourceKind("network client", release_methods=frozenset())
@@ -80,6 +80,7 @@ class StdlibClientNoTimeout(Rule):
     # `from smtplib import SMTP as S`), whatever its module is imported as.
     trigger_words = ("HTTPConnection", "HTTPSConnection", "create_connection", "SMTP", "LMTP",
                      "FTP", "POP3", "IMAP4", "Telnet")
+    trigger_names = last_names(STDLIB_CLASSES)
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:

@@ -84,6 +84,7 @@ class Urllib3NoTimeout(Rule):
         "def f(pool, u):\n    return pool.request('GET', u)\n",
     )
     trigger_words = ("urllib3",)
+    trigger_names = ("urllib3",)  # every name it knows is in urllib3
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for call in index.calls:

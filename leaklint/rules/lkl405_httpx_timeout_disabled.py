@@ -75,6 +75,7 @@ class HttpxTimeoutDisabled(Rule):
         "def f(client, u):\n    return client.get(u, timeout=None)\n",
     )
     trigger_words = ("httpx",)
+    trigger_names = ("httpx",)  # every name it knows is in httpx
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for report in self._check(index):

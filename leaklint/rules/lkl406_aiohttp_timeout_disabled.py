@@ -84,6 +84,7 @@ class AiohttpTimeoutDisabled(Rule):
         "async def f(session, u):\n    return await session.get(u, timeout=None)\n",
     )
     trigger_words = ("ClientSession", "ClientTimeout")
+    trigger_names = ("aiohttp",)  # every name it knows is in aiohttp
 
     def check(self, index: FileIndex) -> Iterator[Report]:
         for report in self._check(index):

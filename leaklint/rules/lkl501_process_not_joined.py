@@ -21,7 +21,7 @@ from leaklint.rules._common import (
     unreleased,
 )
 from leaklint.rules._processes import PROCESS_CLASSES, creations, deliberate, kind_for
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.summaries import made_by, track_creation
 
 # `is_alive()` polls the child and reaps it once it has exited (typically in a loop), as
@@ -100,6 +100,7 @@ class ProcessNotJoined(Rule):
         "class Process:\n    def start(self):\n        pass\n\nProcess().start()\n",
     )
     trigger_words = ("Process",)
+    trigger_names = last_names(PROCESS_CLASSES)
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:

@@ -13,7 +13,7 @@ from leaklint.rules._common import (
     unreleased,
 )
 from leaklint.rules._processes import EXECUTOR_CLASSES, creations, deliberate, kind_for
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.summaries import made_by, track_creation
 
 EXECUTOR = ResourceKind("executor", release_methods=frozenset({"shutdown"}),
@@ -79,6 +79,7 @@ class ExecutorNotShutDown(Rule):
         "    ex = ThreadPoolExecutor()\n    return ex\n",
     )
     trigger_words = ("PoolExecutor",)
+    trigger_names = last_names(EXECUTOR_CLASSES)
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:

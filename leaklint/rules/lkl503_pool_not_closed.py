@@ -19,7 +19,7 @@ from leaklint.rules._processes import (
     deliberate,
     kind_for,
 )
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.summaries import made_by, track_creation
 
 # `join()` is only legal after `close()` or `terminate()`, so a join means the pool is
@@ -83,6 +83,7 @@ class PoolNotClosed(Rule):
         "from multiprocessing import Pool\n\ndef f():\n    return Pool(2)\n",
     )
     trigger_words = ("Pool",)
+    trigger_names = last_names(POOL_CLASSES)
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:

@@ -17,7 +17,7 @@ from leaklint.rules._common import (
     unreleased,
 )
 from leaklint.rules._processes import POPEN_CLASSES, creations, deliberate, kind_for
-from leaklint.rules.base import Report, Rule
+from leaklint.rules.base import Report, Rule, last_names
 from leaklint.summaries import made_by, track_creation
 
 # `poll()` reaps the child once it has exited (typically called in a loop); `kill()` and
@@ -76,6 +76,7 @@ class PopenNotWaited(Rule):
         "import subprocess\n\ndef f():\n    subprocess.run(['ls'])\n",
     )
     trigger_words = ("Popen",)
+    trigger_names = last_names(POPEN_CLASSES)
     options = (EXCEPTION_PATHS,)
 
     def check(self, index: FileIndex) -> Iterator[Report]:

@@ -16,6 +16,7 @@ from leaklint.rules._waits import (
     receiver_text,
     waits_on,
 )
+from leaklint.rules.base import last_names
 
 THREADS = frozenset({"threading.Thread", "threading.Timer"})
 PROCESSES = frozenset({"multiprocessing.Process", "multiprocessing.context.Process"})
@@ -83,6 +84,7 @@ class JoinWithoutTimeout(WaitRule):
         "    t.start()\n    t.join()\n",
     )
     trigger_words = ("Thread", "Timer", "Process")
+    trigger_names = last_names(THREADS, PROCESSES)
     after_kill_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator, Tuple
 
 from leaklint.index import FileIndex
-from leaklint.rules._queues import classify_creation
+from leaklint.rules._queues import QUEUE_NAMES, classify_creation
 from leaklint.rules._waits import (
     GET,
     SHARED_EXEMPTIONS_DOC,
@@ -65,6 +65,7 @@ class QueueGetWithoutTimeout(WaitRule):
         "        item = q.get()\n        if item is None:\n            break\n        print(item)\n",
     )
     trigger_words = ("Queue",)
+    trigger_names = QUEUE_NAMES
     worker_loops_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:

@@ -61,6 +61,7 @@ class EventWaitWithoutTimeout(WaitRule):
         "import asyncio\n\nasync def f():\n    done = asyncio.Event()\n    await done.wait()\n",
     )
     trigger_words = KINDS
+    trigger_names = KINDS
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         return waits_on(index, sync_primitive_creations(index, KINDS), METHODS)

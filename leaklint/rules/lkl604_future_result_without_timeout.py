@@ -17,6 +17,7 @@ from leaklint.rules._waits import (
     receiver_text,
     waits_on,
 )
+from leaklint.rules.base import last_names
 
 EXECUTORS = frozenset({
     "concurrent.futures.ThreadPoolExecutor", "concurrent.futures.ProcessPoolExecutor",
@@ -95,6 +96,7 @@ class FutureResultWithoutTimeout(WaitRule):
         "    res = pool.apply_async(work)\n    return res.get(60)\n",
     )
     trigger_words = ("Executor", "Future", "Pool")
+    trigger_names = last_names(EXECUTORS, FUTURES, POOLS)
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
         yield from waits_on(index, _futures(index), FUTURE_METHODS)

@@ -69,6 +69,7 @@ class AcquireWithoutTimeout(WaitRule):
         "def f(lock):\n    lock.acquire()\n",
     )
     trigger_words = ("Lock", "Semaphore")
+    trigger_names = KINDS
     finally_release_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:

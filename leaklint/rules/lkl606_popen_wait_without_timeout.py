@@ -13,6 +13,7 @@ from leaklint.rules._waits import (
     receiver_text,
     waits_on,
 )
+from leaklint.rules.base import last_names
 
 CLASSES = frozenset({"subprocess.Popen"})
 METHODS = {"wait": Signature(0), "communicate": Signature(1)}
@@ -58,6 +59,7 @@ class PopenWaitWithoutTimeout(WaitRule):
         "def f(p):\n    return p.wait()\n",
     )
     trigger_words = ("Popen",)
+    trigger_names = last_names(CLASSES)
     after_kill_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:

@@ -18,6 +18,7 @@ from leaklint.rules._waits import (
     local_subclass_creations,
     waits_on,
 )
+from leaklint.rules.base import last_names
 from leaklint.values import value_sources
 
 PLAIN = Signature(None)
@@ -102,6 +103,7 @@ class AsyncioWaitWithoutBound(WaitRule):
         "    return await task\n",
     )
     trigger_words = ("asyncio",)
+    trigger_names = last_names(ASYNC_QUEUES, SIGNALS, FUTURES, ("create_future",))
     worker_loops_ok = True
 
     def waits(self, index: FileIndex) -> Iterator[Wait]:
