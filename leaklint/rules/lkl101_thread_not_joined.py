@@ -65,8 +65,8 @@ class ThreadNotJoined(Rule):
         "that module's summary says it returns a fresh thread it started and did not make a "
         "daemon (`self._beat = start_heartbeat()`, kept on `self` and never joined; a local "
         "is not followed); its module is "
-        "read from the project on disk. The calling file is linted only when it mentions "
-        "some rule's trigger word (a `Thread` annotation is enough).")
+        "read from the project on disk. The calling file is linted only when it writes the "
+        "word `Thread` (a comment or a `Thread` annotation is enough).")
     why_bad = (
         "Nobody waits for the thread, so nobody sees it fail, nobody can stop it, and the "
         "interpreter blocks at exit until every non-daemon thread finishes. Threads "
