@@ -18,6 +18,7 @@ import libcst as cst
 
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR, SYNTAX_ERROR
 from leaklint.finding import Finding
+from leaklint.gate import AVAILABLE as GATE_AVAILABLE
 from leaklint.gate import Gate
 from leaklint.index import FileIndex
 from leaklint.nesting import nesting_problem
@@ -68,7 +69,7 @@ class Linter:
         self.max_file_tokens = max_file_tokens
         self.prefilter = prefilter
         self._trigger = trigger_pattern(self.rules)
-        self._gate = Gate(self.rules) if prefilter and gate else None
+        self._gate = Gate(self.rules) if prefilter and gate and GATE_AVAILABLE else None
         # Files parsed by libcst, by this linter (the runner's statistics).
         self.parsed = 0
 

@@ -28,7 +28,11 @@ report it, and a rule declares those as its exact `trigger_names`
 (`requests`, `urllib3`, `httpx`, `aiohttp`) serves as well when every name the rule knows
 lies in that module and no rename leads there. Code the compiler keeps out of code
 objects is only an annotation of a local variable or attribute in a function (never
-evaluated): annotations never make a resource, so no report depends on them.
+evaluated): annotations never make a resource, so no report depends on them. Dead code
+keeps its names from Python 3.10 on (`if False:`, `while 0:`, after a `return`: libcst
+and the rules see it, so the tokens must too); Python 3.9's compiler leaves the
+attributes and imports of a constant-false `if`/`while` block out of the code objects,
+so there the gate is off (`AVAILABLE`) and every file takes the guard and libcst.
 
 Roads to a report on which the file spells none of the rule's names are declared, per
 rule, as `name_free_words`: words which, found anywhere in the text (as the prefilter
@@ -50,6 +54,7 @@ the gate on every fixture and rule example; notes/gate-corpus.md on the corpus.
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from types import CodeType
 from typing import List, Optional, Sequence, Set
@@ -62,6 +67,8 @@ from leaklint.rules.base import Rule
 _TYPE_EXPRESSION = re.compile(r"\s*[\w.]+(?:\s*[\[\],|]\s*[\w.]*)*\s*\Z")
 _WORD = re.compile(r"[^\W\d]\w*")
 _LONGEST_TYPE_EXPRESSION = 300  # longer strings are data, not forward references
+# Whether the compiler keeps the names of dead code in the code objects (see above).
+AVAILABLE = sys.version_info >= (3, 10)
 
 
 def compile_code(text: str, path: str) -> Optional[CodeType]:
