@@ -292,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="on standard error: the configuration file, rules, excludes, test "
                               "files, jobs and cache folder used, why the cache was not used, "
                               "internal errors' tracebacks, how many findings were held back in "
-                              "test files, and the time of each phase")
+                              "test files, how many files libcst parsed, and the time of each phase")
     chatter.add_argument("-q", "--quiet", action="store_true",
                          help="print only the findings (and --statistics): no notes or warnings "
                               "on standard error; errors are still printed")

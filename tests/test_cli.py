@@ -412,6 +412,16 @@ def test_verbose_reports_timing(run_cli, tmp_path):
     assert "leaklint: 2 files (1 from the cache), 2 jobs, " in run_cli("-v", "-j", "2").err
 
 
+def test_verbose_says_how_many_files_libcst_parsed(run_cli, tmp_path):
+    # a.py is parsed; b.py names a Queue only in a comment: the prefilter lets it through,
+    # the code-token gate does not (from Python 3.10 on); c.py names nothing at all.
+    write(tmp_path, {"a.py": LEAKY, "b.py": "# no Queue here\nx = 1\n", "c.py": "x = 1\n"})
+    gated = sys.version_info >= (3, 10)
+    assert f"leaklint: parsed by libcst: {1 if gated else 2} file" in run_cli("-v", "--no-cache").err
+    run_cli()  # fills the cache
+    assert "leaklint: parsed by libcst: 0 files" in run_cli("-v").err  # all from the cache
+
+
 def test_verbose_shows_the_effective_options_first(run_cli, tmp_path, fake_rules):
     write(tmp_path, {"pyproject.toml": '[tool.leaklint]\nselect = ["LKL8", "LKL901"]\nextend-exclude = ["gen/x"]\n'
                                        'extend-test-files = ["qa/*"]\n',
