@@ -700,10 +700,12 @@ def _property_creations(index: FileIndex, classes: FrozenSet[str]) -> Iterator[C
 
 
 def _source_position(index: FileIndex, node: cst.CSTNode) -> int:
-    order = index.shared.get("source_order")
+    # Not values.source_order's key: that one maps a root to its own table, and which of
+    # the two a file computes first depends on the rules that run on it.
+    order = index.shared.get("source_position")
     if order is None:
         order = {id(n): i for i, n in enumerate(_walk_all(index.module))}
-        index.shared["source_order"] = order
+        index.shared["source_position"] = order
     return order.get(id(node), 0)
 
 

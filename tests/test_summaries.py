@@ -145,3 +145,15 @@ def test_summaries_are_computed_only_for_functions_called():
     # via_other() calls start_worker(); recursive() calls itself; stop() calls keep() (not
     # a function of the module); Client.pool is a property. Nothing else is looked at.
     assert computed == {"start_worker", "recursive", "Client.pool"}
+
+
+def test_source_positions_do_not_share_values_source_order_cache():
+    # Rules run in any subset (leaklint/gate.py): whichever helper fills its cache first,
+    # the other must still order nodes by source position.
+    from leaklint import summaries, values
+
+    module = cst.parse_module("a = 1\nb = 2\n")
+    index = FileIndex(module)
+    values.source_order(index, module)
+    first, second = module.body
+    assert summaries._source_position(index, first) < summaries._source_position(index, second)
