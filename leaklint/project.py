@@ -26,8 +26,8 @@ already use (never a second parse): its classes (bases, the `self` attributes th
 methods touch and the ones they release), module-level resources, the names it uses
 from imported modules, what it imports. The summaries requirements needed are cached by
 file content beside the findings (`leaklint.runner.ResultCache`); a module whose summary
-is not at hand (the prefilter skipped it, or it was not needed before) is parsed and
-summarised when a requirement first needs it.
+is not at hand (the prefilter or the code-token gate skipped it, or it was not needed
+before) is parsed and summarised when a requirement first needs it.
 
 Module names come from the file system: a file's module is its path below the topmost
 folder holding an `__init__.py` chain (its *source root*: `src/` layouts, nested
@@ -305,8 +305,9 @@ def _dotted(node: cst.CSTNode) -> str:
 
 
 def summarise_source(data: bytes) -> Optional[Dict[str, Any]]:
-    """The summary of a module no rule parsed (the prefilter skipped it); None when it
-    cannot be parsed (its requirements then fail: today's one-file answer)."""
+    """The summary of a module no rule parsed (the prefilter or the code-token gate
+    skipped it); None when it cannot be parsed (its requirements then fail: today's
+    one-file answer)."""
     import libcst as cst
 
     from leaklint.engine import DecodeError, decode_source
@@ -532,8 +533,8 @@ class Project:
 
     def _may_define_thread(self, module_name: str, root: str) -> bool:
         """A module that never spells `Thread` defines no thread factory: it is then not
-        parsed to find one (the prefilter skipped it, so its summary is not at hand). A
-        package's `__init__` may re-export one and is always read."""
+        parsed to find one (the prefilter or the gate skipped it, so its summary is not at
+        hand). A package's `__init__` may re-export one and is always read."""
         path = self.module_file(module_name, root)
         if path is None:
             return False
