@@ -126,7 +126,7 @@ def stat_key(status: os.stat_result) -> list:
     return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
 
 
-def _settled(status: os.stat_result, now_ns: int) -> bool:
+def settled(status: os.stat_result, now_ns: int) -> bool:
     return max(status.st_mtime_ns, status.st_ctime_ns) < now_ns - RACY_SECONDS * 1_000_000_000
 
 
@@ -194,7 +194,7 @@ def lint_file(linter, path: str, skip_generated: bool) -> FileResult:
         return FileResult(path, [unreadable(path, NOT_A_REGULAR_FILE)])
     except OSError as error:
         return FileResult(path, [unreadable(path, f"cannot read file: {describe_os_error(error)}")])
-    stat = stat_key(status) if _settled(status, now_ns) else None
+    stat = stat_key(status) if settled(status, now_ns) else None
     if len(data) > linter.max_file_bytes:
         size = max(status.st_size, len(data))
         findings = over_limit(linter, data, path, skip_generated, size)
@@ -245,7 +245,8 @@ class ResultCache:
     """`<cache_dir>/v1/<configuration key>-<leaklint version>.json`:
     {"files": {absolute path: [size, mtime_ns, ctime_ns, inode, digest, trusted]},
      "results": {digest: [[line, column, code, ...] per finding]},
-     "summaries": {digest: module summary (leaklint/project.py)}}
+     "summaries": {digest: module summary (leaklint/project.py)},
+     "answers": {key: [answer, proof]} (project requirements' answers, `Project.answers`)}
 
     Only the summaries the project's requirements looked at are written back: the
     summaries of every linted file would triple the file and its loading time on every
@@ -268,6 +269,10 @@ class ResultCache:
         # those the project requirements needed (`summaries_needed`, the ones written).
         self.summaries: Dict[str, dict] = {}
         self.summaries_needed: Set[str] = set()
+        # Answers of project requirements that read many files, with what proves them
+        # still true (leaklint/project.py); only those this run looked at are written.
+        self.answers: Dict[str, list] = {}
+        self.answers_used: Set[str] = set()
         self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
         self.changed = False
         self.problems: List[str] = []  # why the cache was not (all) usable, one line each
@@ -290,6 +295,8 @@ class ResultCache:
             self.files, self.results = data["files"], data["results"]
             summaries = data.get("summaries")
             self.summaries = summaries if isinstance(summaries, dict) else {}
+            answers = data.get("answers")
+            self.answers = answers if isinstance(answers, dict) else {}
         else:
             self.problems.append(f"{self.file} is corrupt (not a leaklint cache), starting afresh")
 
@@ -344,7 +351,7 @@ class ResultCache:
         digest = content_digest(data)
         findings = self._findings(digest, path)
         if findings is not None:
-            trusted = _settled(status, now_ns)
+            trusted = settled(status, now_ns)
             new_entry = stat_key(status) + [digest, trusted]
             if entry != new_entry:
                 self.files[key] = new_entry
@@ -396,8 +403,9 @@ class ResultCache:
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
         summaries = {digest: summary for digest, summary in self.summaries.items()
                      if digest in self.summaries_needed}
-        payload = json.dumps({"files": self.files, "results": results, "summaries": summaries},
-                             separators=(",", ":"))
+        answers = {key: answer for key, answer in self.answers.items() if key in self.answers_used}
+        payload = json.dumps({"files": self.files, "results": results, "summaries": summaries,
+                              "answers": answers}, separators=(",", ":"))
         try:
             os.makedirs(self.folder, exist_ok=True)
             _mark_cache_directory(self.directory)
@@ -516,7 +524,10 @@ class Runner:
         if any(finding.requires for finding in findings):
             from leaklint.project import Project
 
-            project = Project(self.cache.summaries if self.cache is not None else {})
+            if self.cache is not None:
+                project = Project(self.cache.summaries, answers=self.cache.answers)
+            else:
+                project = Project({})
             if self.cache is None:
                 for result in results:
                     if result.digest is not None:
@@ -526,6 +537,7 @@ class Runner:
         if self.cache is not None:
             if project is not None:
                 self.cache.summaries_needed.update(project.needed)
+                self.cache.answers_used.update(project.answers_used)
                 self.cache.changed = self.cache.changed or project.added
             self.cache.save()
             seconds["cache saving"], started = _lap(started)

@@ -173,11 +173,11 @@ def test_settled_files_are_not_even_read_on_a_warm_run(tmp_path, fake_rules, mon
 def test_a_just_written_file_is_not_trusted_by_its_stat(tmp_path):
     # Changed again within the same timestamp tick, it would keep its size and times.
     [path] = write(tmp_path, {"a.py": "x = 1\n"})
-    assert not runner._settled(os.stat(path), time.time_ns())
+    assert not runner.settled(os.stat(path), time.time_ns())
     old = time.time_ns() - 3_600 * 10**9
     os.utime(path, ns=(old, old))  # an old mtime is not enough: the ctime is now
-    assert not runner._settled(os.stat(path), time.time_ns())
-    assert runner._settled(os.stat(path), time.time_ns() + (runner.RACY_SECONDS + 1) * 10**9)
+    assert not runner.settled(os.stat(path), time.time_ns())
+    assert runner.settled(os.stat(path), time.time_ns() + (runner.RACY_SECONDS + 1) * 10**9)
 
 
 @pytest.mark.parametrize("garbage", [
