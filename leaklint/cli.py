@@ -12,7 +12,6 @@ import re
 import sys
 import textwrap
 import time
-import traceback
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, TextIO, Tuple, Type, Union
@@ -138,6 +137,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         detach_stdout()
         return _error(str(error))
     except Exception as error:  # a bug in leaklint: exit 2 as for LKL000, never 1 ("findings")
+        import traceback
+
         traceback.print_exc()
         return _error(f"internal error: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
