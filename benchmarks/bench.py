@@ -12,6 +12,12 @@ directory (no configuration file applies), its output thrown away:
 * ``leaklint cold``      ``leaklint --isolated --cache-dir EMPTY DIR`` (default jobs: all
                          CPUs; the cache starts empty, so this includes writing it)
 * ``leaklint warm``      the same command again, the cache filled by the cold run
+* ``leaklint one-file-edited``  the warm command on a copy of DIR (in a temporary folder,
+                         deleted at the end: the corpus itself is never written), one
+                         file of which (--edit-file) has a comment line appended before
+                         each round; the copy's cache is filled beforehand, untimed, by
+                         a cold and a warm run (2.5 s apart, so that the files' times
+                         are old enough for the cache to trust them)
 * ``leaklint cold -j1``  ``leaklint --isolated --cache-dir EMPTY --jobs 1 DIR``
 * ``bandit -t B113``     ``bandit -q -r -t B113 DIR`` (requests without timeout)
 * ``flake8 --select F``  ``flake8 --isolated --select F DIR`` (pyflakes; default jobs)
@@ -25,8 +31,8 @@ worker processes), files/s, the ratio of its wall time to leaklint cold's, and p
 memory: the sum of the resident sizes of the tool's whole process tree (sampled every
 --sample-interval seconds) and the largest single process (ru_maxrss, from wait4).
 
-leaklint's three outputs (cold, warm, -j1) are compared on every round: a difference is
-reported and makes the exit status 1. The verdicts of issue 8 are printed at the end:
+leaklint's outputs (cold, warm, -j1, one-file-edited with the copy's path put back) are
+compared on every round: a difference is reported and makes the exit status 1. The verdicts of issue 8 are printed at the end:
 cold faster than bandit and flake8, warm at most 10% of cold.
 
 The peers are looked up in --peers-bin (e.g. a throw-away venv's bin folder, so that the
@@ -36,6 +42,7 @@ left out of the table. leaklint itself is run as ``sys.executable -m leaklint``.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import os
 import platform
@@ -47,7 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -76,6 +83,8 @@ class Tool:
     command: List[str]
     cache_dir: Optional[str] = None  # emptied before the run ("cold")
     capture: bool = False  # keep stdout (leaklint: compared across modes)
+    before: Optional[Callable[[int], None]] = None  # run (untimed) before each round's run
+    copy_of: Optional[tuple] = None  # (copy, corpus): the paths to swap back in its output
     walls: List[float] = field(default_factory=list)
     cpus: List[float] = field(default_factory=list)
     tree_rss: List[int] = field(default_factory=list)  # KiB
@@ -248,6 +257,25 @@ def verdicts(tools: List[Tool]) -> List[str]:
     return out
 
 
+def default_edit_file(corpus: Path) -> Optional[str]:
+    """The first file, in sorted walk order, that imports threading: one that passes the
+    text prefilter, so the edit costs a parse and the rules, not only a read."""
+    for root, dirs, names in os.walk(corpus):
+        dirs.sort()
+        for name in sorted(names):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                with open(path, "rb") as handle:
+                    if b"import threading" in handle.read():
+                        return os.path.relpath(path, corpus)
+    return None
+
+
+def _append_line(path: str, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -262,6 +290,10 @@ def main(argv=None) -> int:
     parser.add_argument("--sample-interval", type=float, default=0.05,
                         help="seconds between memory samples (default 0.05)")
     parser.add_argument("--write", metavar="FILE", help="also write the results as markdown to FILE")
+    parser.add_argument("--edit-file", metavar="RELPATH",
+                        help="the file (relative to the corpus) that 'leaklint one-file-edited' "
+                             "edits in its copy (default: the first, in sorted order, that "
+                             "imports threading)")
     args = parser.parse_args(argv)
 
     corpus = Path(args.corpus) if args.corpus else fetch_corpus(Path(args.fetch_dest), Path(args.fetch_script))
@@ -270,6 +302,7 @@ def main(argv=None) -> int:
         parser.error(f"{corpus} is not a folder")
 
     workdir = tempfile.mkdtemp(prefix="leaklint-bench-")
+    atexit.register(shutil.rmtree, workdir, True)  # also when interrupted (it may hold a copy)
     cold_cache = os.path.join(workdir, "cache-cold")
     j1_cache = os.path.join(workdir, "cache-j1")
     leaklint = [sys.executable, "-m", "leaklint", "--isolated", "--exit-zero"]
@@ -280,6 +313,10 @@ def main(argv=None) -> int:
         Tool("leaklint cold --jobs 1", leaklint + ["--cache-dir", j1_cache, "--jobs", "1", str(corpus)],
              cache_dir=j1_cache, capture=True),
     ]
+    copy = os.path.join(workdir, "copy")
+    copy_cache = os.path.join(workdir, "cache-copy")
+    tools.append(Tool("leaklint one-file-edited", leaklint + ["--cache-dir", copy_cache, copy],
+                      capture=True, copy_of=(copy, str(corpus))))
     versions = {"leaklint": version_of([sys.executable, "-m", "leaklint", "--version"])}
     peers = [
         ("bandit -t B113", "bandit", ["-q", "-r", "-t", "B113", str(corpus)], ["--version"]),
@@ -300,12 +337,29 @@ def main(argv=None) -> int:
         wanted = {name.strip() for name in args.only.split(",")} | {"leaklint cold"}
         tools = [t for t in tools if t.name in wanted]
 
+    edited = next((t for t in tools if t.name == "leaklint one-file-edited"), None)
+    if edited is not None:
+        edit_file = args.edit_file or default_edit_file(corpus)
+        if edit_file is None:
+            sys.exit("bench: no file of the corpus imports threading: give --edit-file")
+        print(f"bench: one-file-edited: copying {corpus} to {copy} and filling its cache "
+              f"(a cold run, untimed); the edited file: {edit_file}", file=sys.stderr)
+        shutil.copytree(corpus, copy, symlinks=True)
+        for _ in range(2):  # cold, then warm once its files' times are old enough to trust
+            subprocess.run(edited.command, cwd=workdir, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, check=False)
+            time.sleep(2.5)
+        target = os.path.join(copy, edit_file)
+        edited.before = lambda round_: _append_line(target, f"# edited by bench.py, round {round_ + 1}\n")
+
     loads = [load_average()]
     print(f"bench: {corpus}, {args.runs} rounds, load average {loads[0]}", file=sys.stderr)
     for round_ in range(args.runs):
         for tool in tools:
             if tool.cache_dir:
                 shutil.rmtree(tool.cache_dir, ignore_errors=True)
+            if tool.before is not None:
+                tool.before(round_)
             m = measure(tool.command, workdir, tool.capture, args.sample_interval)
             tool.walls.append(m.wall)
             tool.cpus.append(m.cpu)
@@ -313,7 +367,10 @@ def main(argv=None) -> int:
             tool.max_rss.append(m.max_rss)
             tool.codes.append(m.returncode)
             if tool.name.startswith("leaklint"):
-                tool.outputs.append(m.stdout)
+                stdout = m.stdout
+                if tool.copy_of is not None:  # the copy's paths, as the corpus's
+                    stdout = stdout.replace(tool.copy_of[0].encode(), tool.copy_of[1].encode())
+                tool.outputs.append(stdout)
             if tool.name == "read (floor)":
                 files, lines, size = (int(x) for x in m.stdout.split())
             print(f"bench: round {round_ + 1}: {tool.name:24} {m.wall:8.2f}s wall {m.cpu:8.2f}s cpu "
