@@ -171,42 +171,46 @@ def _walk(top: str, exclude: PathFilter, found: Discovered) -> None:
         except OSError as error:
             found.problems.append(unreadable(directory, f"cannot read folder: {describe_os_error(error)}"))
             continue
-        if directory != top and any(entry.name == VIRTUALENV_MARKER for entry in entries):
-            continue
         subfolders = []
+        files: List[str] = []
+        problems: List[Finding] = []
+        is_virtualenv = False
         for entry in entries:
-            is_directory = _is_directory(entry)
+            name = entry.name
+            try:
+                is_directory = entry.is_dir()  # follows symlinks; False for broken links and loops
+            except OSError:
+                is_directory = False
             # ".#name.py" is an editor lock file (a dangling link by design), not code.
-            if not is_directory and (not entry.name.endswith(".py") or entry.name.startswith(".#")):
+            if not is_directory and (not name.endswith(".py") or name.startswith(".#")):
+                if name == VIRTUALENV_MARKER:
+                    is_virtualenv = True
                 continue  # never linted: no path to build, no pattern to match (most entries)
             # `leaklint .` reports `pkg/mod.py`, not `./pkg/mod.py`.
-            path = entry.name if directory == os.curdir else entry.path
-            entry_absolute = absolute_prefix + entry.name
-            if exclude.matches_entry(entry_absolute, entry.name):
+            path = name if directory == os.curdir else entry.path
+            entry_absolute = absolute_prefix + name
+            if exclude.matches_entry(entry_absolute, name):
                 continue
             if is_directory:
                 identity = _directory_id(path)
                 if identity in ancestors:
-                    found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
+                    problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
                     continue
                 # A folder that cannot be stat'ed has no identity: another such folder
                 # below it is not a loop back to it.
                 below = ancestors | {identity} if identity is not None else ancestors
                 subfolders.append((path, entry_absolute, below))
             elif _is_regular_file(entry):
-                found.files.append(path)
+                files.append(path)
             elif entry.is_symlink() and not os.path.exists(path):
-                found.problems.append(unreadable(path, _broken_link_message(path)))
+                problems.append(unreadable(path, _broken_link_message(path)))
             elif os.path.lexists(path):
-                found.problems.append(unreadable(path, NOT_A_REGULAR_FILE))
+                problems.append(unreadable(path, NOT_A_REGULAR_FILE))
+        if is_virtualenv and directory != top:
+            continue  # a virtual environment (named on the command line, it is walked)
+        found.files.extend(files)
+        found.problems.extend(problems)
         stack.extend(reversed(subfolders))
-
-
-def _is_directory(entry: os.DirEntry) -> bool:
-    try:
-        return entry.is_dir()  # follows symlinks; False for broken links and loops
-    except OSError:
-        return False
 
 
 def _is_regular_file(entry: os.DirEntry) -> bool:

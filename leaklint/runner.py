@@ -286,7 +286,9 @@ class ResultCache:
         """The file's absolute path. Not `os.path.abspath`, which normalises too: that
         costs more than the rest of a warm lookup, and discovery's paths are normal already
         (another spelling of a path is only a miss, then a hit on its content)."""
-        return path if os.path.isabs(path) else os.path.join(self._cwd, path)
+        if path.startswith(os.sep) or os.path.isabs(path):  # the first test is enough on POSIX
+            return path
+        return os.path.join(self._cwd, path)
 
     def _load(self) -> None:
         try:
@@ -371,6 +373,8 @@ class ResultCache:
 
     def _findings(self, digest: str, path: str) -> Optional[List[Finding]]:
         rows = self.results.get(digest)
+        if rows == []:
+            return []  # most files: nothing to check
         if not isinstance(rows, list):
             return None
         try:
