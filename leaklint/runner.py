@@ -14,7 +14,9 @@
 - The cache maps a file's content hash to its findings (after `# noqa`, before the
   path-dependent filters), one JSON file per effective configuration (the few most
   recent of other configurations are kept, older ones deleted). A file whose size,
-  times and inode are unchanged since it was hashed is not even read on a warm run.
+  times and inode are unchanged since it was hashed is not even read on a warm run, and
+  a folder whose device, inode and times are unchanged is not even listed
+  (`FolderListings`).
 - Ctrl-C or SIGTERM (see `interrupts`) kills the workers at once and leaves the run with
   the exception, before the cache is saved: an interrupted run caches nothing.
 """
@@ -32,7 +34,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 import leaklint
 from leaklint import interrupts
 from leaklint.diagnostics import FILE_SKIPPED, INTERNAL_ERROR
-from leaklint.discovery import NOT_A_REGULAR_FILE, describe_os_error, unreadable
+from leaklint.discovery import NOT_A_REGULAR_FILE, FolderListing, describe_os_error, unreadable
 from leaklint.finding import Finding
 from leaklint.outputs import write_atomically
 from leaklint.progress import Progress
@@ -249,7 +251,9 @@ class ResultCache:
                cannot vouch for its content (see RACY_SECONDS)},
      "results": {digest: [[line, column, code, ...] per finding]},
      "summaries": {digest: module summary (leaklint/project.py)},
-     "answers": {key: [answer, proof]} (project requirements' answers, `Project.answers`)}
+     "answers": {key: [answer, proof]} (project requirements' answers, `Project.answers`),
+     "folders": {absolute path: [folder_key, [Python file names], [subfolder names],
+                 is a virtual environment]} (`FolderListings`)}
 
     Only the summaries the project's requirements looked at are written back: the
     summaries of every linted file would triple the file and its loading time on every
@@ -276,6 +280,7 @@ class ResultCache:
         # still true (leaklint/project.py); only those this run looked at are written.
         self.answers: Dict[str, list] = {}
         self.answers_used: Set[str] = set()
+        self.listings = FolderListings({})
         self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
         self.changed = False
         self.problems: List[str] = []  # why the cache was not (all) usable, one line each
@@ -309,6 +314,8 @@ class ResultCache:
             self.summaries = summaries if isinstance(summaries, dict) else {}
             answers = data.get("answers")
             self.answers = answers if isinstance(answers, dict) else {}
+            folders = data.get("folders")
+            self.listings = FolderListings(folders if isinstance(folders, dict) else {})
         else:
             self.problems.append(f"{self.file} is corrupt (not a leaklint cache), starting afresh")
 
@@ -411,7 +418,7 @@ class ResultCache:
         for key in [k for k in self.files if k not in self.seen and not os.path.exists(k)]:
             del self.files[key]
             self.changed = True
-        if not self.changed:
+        if not (self.changed or self.listings.changed):
             return
         used = {entry.partition(" ")[2] for entry in self.files.values() if isinstance(entry, str)}
         results = {digest: rows for digest, rows in self.results.items() if digest in used}
@@ -419,7 +426,8 @@ class ResultCache:
                      if digest in self.summaries_needed}
         answers = {key: answer for key, answer in self.answers.items() if key in self.answers_used}
         payload = json.dumps({"files": self.files, "results": results, "summaries": summaries,
-                              "answers": answers}, separators=(",", ":"))
+                              "answers": answers, "folders": self.listings.kept()},
+                             separators=(",", ":"))
         try:
             os.makedirs(self.folder, exist_ok=True)
             _mark_cache_directory(self.directory)
@@ -441,6 +449,52 @@ class ResultCache:
                         _remove(entry.path)
         except OSError:
             pass
+
+
+def folder_key(status: os.stat_result) -> str:
+    """What says a folder holds the same entries: `device:inode:mtime:ctime` (creating,
+    deleting or renaming an entry changes the folder's mtime; a mount changes the rest)."""
+    return f"{status.st_dev}:{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+
+
+class FolderListings:
+    """Folder listings kept by the cache for discovery (`discovery._walk`): listing the
+    corpus's 3,838 folders is a third of a warm run; a `stat` of each, which the walk
+    makes anyway, says whether its listing still holds. Kept only for plain folders
+    (`FolderListing.plain`) whose times are old enough to be trusted (RACY_SECONDS)."""
+
+    def __init__(self, known: dict):
+        self.known = known  # from the cache file: absolute path -> [key, files, folders, venv]
+        self.seen: Dict[str, list] = {}  # the listings of this run: what is written back
+        self.changed = False
+
+    def get(self, absolute: str, status: Optional[os.stat_result]) -> Optional[FolderListing]:
+        entry = self.known.get(absolute)
+        if status is None or not isinstance(entry, list) or len(entry) != 4:
+            return None
+        key, files, folders, is_virtualenv = entry
+        if (key != folder_key(status) or not isinstance(files, list) or not isinstance(folders, list)
+                or not all(isinstance(name, str) for name in files + folders)
+                or not isinstance(is_virtualenv, bool)):
+            return None
+        self.seen[absolute] = entry
+        return FolderListing(files, folders, is_virtualenv)
+
+    def kept(self) -> Dict[str, list]:
+        """What to write back: this run's listings, and earlier ones of folders that still
+        exist (a run over one file must not forget the tree's)."""
+        kept = {path: entry for path, entry in self.known.items()
+                if path not in self.seen and os.path.isdir(path)}
+        kept.update(self.seen)
+        return kept
+
+    def put(self, absolute: str, status: Optional[os.stat_result], listing: FolderListing) -> None:
+        # `time.time_ns()` after listing: a folder changed in the tick before it may change
+        # again within that tick, unseen; its listing is then not kept.
+        if status is None or not settled(status, time.time_ns()):
+            return
+        self.seen[absolute] = [folder_key(status), listing.files, listing.folders, listing.is_virtualenv]
+        self.changed = True
 
 
 def _remove(path: str) -> None:

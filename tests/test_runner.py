@@ -359,6 +359,23 @@ def test_the_cache_through_the_command_line(run_cli, tmp_path, fake_rules):
     assert (tmp_path / "elsewhere" / f"v{runner.CACHE_FORMAT}").is_dir()
 
 
+def test_the_command_keeps_folder_listings_and_sees_a_new_file(run_cli, tmp_path, fake_rules, monkeypatch):
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)  # files and folders count as settled at once
+    write(tmp_path, {"pkg/a.py": "MARK1 = 1\n"})
+    old = 1_600_000_000 * 10**9
+    for folder in (tmp_path, tmp_path / "pkg"):
+        os.utime(folder, ns=(old, old))
+    first = run_cli("-v", ".")
+    [cache_file] = cache_files(tmp_path / ".leaklint_cache")
+    folders = json.loads(cache_file.read_text())["folders"]
+    assert sorted(folders) == [str(tmp_path), str(tmp_path / "pkg")]
+    assert folders[str(tmp_path / "pkg")][1:] == [["a.py"], [], False]
+    assert run_cli("-v", ".").out == first.out
+    write(tmp_path, {"pkg/b.py": "MARK3 = 3\n"})
+    third = run_cli("-v", ".")
+    assert "pkg/b.py" in third.out and "(1 from the cache)" in third.err
+
+
 # -- worker processes ------------------------------------------------------------------------------------
 def many_files(tmp_path) -> list:
     files = {f"m{i:02}.py": ("MARK1 = 1\n" if i % 3 else "MARK3 = 3\nMARK1 = (\n") for i in range(30)}
