@@ -252,8 +252,9 @@ class ResultCache:
      "results": {digest: [[line, column, code, ...] per finding]},
      "summaries": {digest: module summary (leaklint/project.py)},
      "answers": {key: [answer, proof]} (project requirements' answers, `Project.answers`),
-     "folders": {absolute path: [folder_key, [Python file names], [subfolder names],
-                 is a virtual environment]} (`FolderListings`)}
+     "folders": {absolute path: [folder_key, is a virtual environment,
+                 "its Python files' names/joined by slashes", "its subfolders' names"]}
+                (`FolderListings`)}
 
     Only the summaries the project's requirements looked at are written back: the
     summaries of every linted file would triple the file and its loading time on every
@@ -464,7 +465,9 @@ class FolderListings:
     (`FolderListing.plain`) whose times are old enough to be trusted (RACY_SECONDS)."""
 
     def __init__(self, known: dict):
-        self.known = known  # from the cache file: absolute path -> [key, files, folders, venv]
+        # From the cache file: absolute path -> [key, is_virtualenv, files, folders], the
+        # names joined by "/" (which no name holds): strings load faster than lists.
+        self.known = known
         self.seen: Dict[str, list] = {}  # the listings of this run: what is written back
         self.changed = False
 
@@ -472,13 +475,13 @@ class FolderListings:
         entry = self.known.get(absolute)
         if status is None or not isinstance(entry, list) or len(entry) != 4:
             return None
-        key, files, folders, is_virtualenv = entry
-        if (key != folder_key(status) or not isinstance(files, list) or not isinstance(folders, list)
-                or not all(isinstance(name, str) for name in files + folders)
-                or not isinstance(is_virtualenv, bool)):
+        key, is_virtualenv, files, folders = entry
+        if (key != folder_key(status) or not isinstance(is_virtualenv, bool)
+                or not isinstance(files, str) or not isinstance(folders, str)):
             return None
         self.seen[absolute] = entry
-        return FolderListing(files, folders, is_virtualenv)
+        return FolderListing(files.split("/") if files else [], folders.split("/") if folders else [],
+                             is_virtualenv)
 
     def kept(self) -> Dict[str, list]:
         """What to write back: this run's listings, and earlier ones of folders that still
@@ -493,7 +496,8 @@ class FolderListings:
         # again within that tick, unseen; its listing is then not kept.
         if status is None or not settled(status, time.time_ns()):
             return
-        self.seen[absolute] = [folder_key(status), listing.files, listing.folders, listing.is_virtualenv]
+        self.seen[absolute] = [folder_key(status), listing.is_virtualenv, "/".join(listing.files),
+                               "/".join(listing.folders)]
         self.changed = True
 
 

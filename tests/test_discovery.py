@@ -278,8 +278,8 @@ def test_folders_with_symbolic_links_or_recent_changes_are_always_listed(tmp_pat
 
 
 @pytest.mark.parametrize("damage", [
-    7, [], ["key", [], [], False], [None, ["a.py"], [], False], ["same", "a.py", [], False],
-    ["same", [1], [], False], ["same", ["a.py"], [], "no"],
+    7, [], ["key", False, "", ""], [None, False, "a.py", ""], ["same", False, ["a.py"], ""],
+    ["same", False, "a.py", 1], ["same", "no", "a.py", ""], ["same", False, "a.py"],
 ])
 def test_a_damaged_listing_is_listed_again(tmp_path, listed, damage):
     touch(tmp_path, "a.py", "b.py")

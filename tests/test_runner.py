@@ -369,7 +369,7 @@ def test_the_command_keeps_folder_listings_and_sees_a_new_file(run_cli, tmp_path
     [cache_file] = cache_files(tmp_path / ".leaklint_cache")
     folders = json.loads(cache_file.read_text())["folders"]
     assert sorted(folders) == [str(tmp_path), str(tmp_path / "pkg")]
-    assert folders[str(tmp_path / "pkg")][1:] == [["a.py"], [], False]
+    assert folders[str(tmp_path / "pkg")][1:] == [False, "a.py", ""]
     assert run_cli("-v", ".").out == first.out
     write(tmp_path, {"pkg/b.py": "MARK3 = 3\n"})
     third = run_cli("-v", ".")
