@@ -397,6 +397,10 @@ class Project:
         self._files_under: Dict[str, List[str]] = {}
         self._base_answers: Dict[Tuple[str, str, str], bool] = {}
         self._users: Dict[Tuple[str, str], bool] = {}
+        self._spells_thread: Dict[str, bool] = {}
+        # Stat data of files seen unchanged since the cache read them (settled), for
+        # `stat_proof`: the runner stats every file once already.
+        self.known_stats: Dict[str, str] = {}
 
     def remember(self, digest: str, summary: Optional[Dict[str, Any]]) -> None:
         """A summary computed while linting (the one parse)."""
@@ -549,8 +553,11 @@ class Project:
             return False
         if path.endswith("__init__.py"):
             return True
-        data = self._source(os.path.abspath(path))
-        return data is not None and b"Thread" in data
+        key = os.path.abspath(path)
+        if key not in self._spells_thread:  # asked once per factory call of every finding
+            data = self._source(key)
+            self._spells_thread[key] = data is not None and b"Thread" in data
+        return self._spells_thread[key]
 
     def _source(self, key: str) -> Optional[bytes]:
         """The module's bytes: the editor's buffer for the stdin file, else the file on
@@ -623,7 +630,7 @@ class Project:
         answers = {attr: False for attr in attrs}
         proof = None
         if module and self.answers is not None:
-            proof = stat_proof([f for f in self.files_under(root) if f != path])
+            proof = stat_proof([f for f in self.files_under(root) if f != path], self.known_stats)
             if proof is not None:
                 known = {attr: self._known_answer(answer_key(path, module, attr), proof)
                          for attr in attrs}
@@ -683,15 +690,21 @@ def answer_key(path: str, module: str, attr: str) -> str:
     return f"unused-elsewhere:{path}:{module}:{attr}"
 
 
-def stat_proof(paths: Sequence[str]) -> Optional[str]:
+def stat_proof(paths: Sequence[str], known: Optional[Dict[str, str]] = None) -> Optional[str]:
     """A digest of which files exist among `paths` and of their size, times and inode:
     unchanged, so is their content. None when one of them changed too recently for its
-    times to vouch for its content (leaklint.runner.RACY_SECONDS): nothing is kept then."""
+    times to vouch for its content (leaklint.runner.RACY_SECONDS): nothing is kept then.
+    `known`: path -> `stat_key` of files statted in this run and settled."""
     from leaklint.runner import settled, stat_key
 
+    known = known or {}
     now_ns = time.time_ns()
     parts = []
     for path in paths:
+        key = known.get(path)
+        if key is not None:
+            parts.append(f"{path}\0{key}")
+            continue
         try:
             status = os.stat(path)
         except OSError:

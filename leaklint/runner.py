@@ -283,6 +283,9 @@ class ResultCache:
         self.answers_used: Set[str] = set()
         self.listings = FolderListings({})
         self.seen: Set[str] = set()  # absolute paths looked up or stored in this run
+        # Absolute path -> stat_key of the files found unchanged by their trusted entry
+        # (so their times are settled): the project's stat proofs need not stat them again.
+        self.unchanged: Dict[str, str] = {}
         self.changed = False
         self.problems: List[str] = []  # why the cache was not (all) usable, one line each
         self._cwd = os.getcwd()
@@ -358,6 +361,7 @@ class ResultCache:
             if stat == stat_key(status):
                 findings = self._findings(digest, path)
                 if findings is not None:
+                    self.unchanged[key] = stat
                     return findings
         if not self.results:
             return None  # a cold cache: do not read the file twice for nothing
@@ -599,6 +603,7 @@ class Runner:
 
             if self.cache is not None:
                 project = Project(self.cache.summaries, answers=self.cache.answers)
+                project.known_stats = self.cache.unchanged
             else:
                 project = Project({})
             if self.cache is None:
