@@ -179,27 +179,31 @@ def _walk(top: str, exclude: PathFilter, found: Discovered, listings=None) -> No
                 listings.put(absolute, status, listing)
         if listing.is_virtualenv and directory != top:
             continue  # a virtual environment (named on the command line, it is walked)
+        # `leaklint .` reports `pkg/mod.py`, not `./pkg/mod.py`.
+        path_prefix = "" if directory == os.curdir else (
+            directory if directory.endswith(os.sep) else directory + os.sep)
+        excluded = exclude.matches_entry
+        for name in listing.files:
+            if not excluded(absolute_prefix + name, name):
+                found.files.append(path_prefix + name)
+        for name, why in listing.others.items():
+            if not excluded(absolute_prefix + name, name):
+                found.problems.append(unreadable(path_prefix + name, why))
         subfolders = []
-        for name in listing.folders + listing.files + list(listing.others):
-            # `leaklint .` reports `pkg/mod.py`, not `./pkg/mod.py`.
-            path = name if directory == os.curdir else directory + os.sep + name
+        for name in listing.folders:
             entry_absolute = absolute_prefix + name
-            if exclude.matches_entry(entry_absolute, name):
+            if excluded(entry_absolute, name):
                 continue
-            if name in listing.others:
-                found.problems.append(unreadable(path, listing.others[name]))
-            elif name in listing.folder_set:
-                sub_status = _status(path)
-                identity = _identity(sub_status)
-                if identity in ancestors:
-                    found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
-                    continue
-                # A folder that cannot be stat'ed has no identity: another such folder
-                # below it is not a loop back to it.
-                below = ancestors | {identity} if identity is not None else ancestors
-                subfolders.append((path, entry_absolute, below, sub_status))
-            else:
-                found.files.append(path)
+            path = path_prefix + name
+            sub_status = _status(path)
+            identity = _identity(sub_status)
+            if identity in ancestors:
+                found.problems.append(unreadable(path, "symbolic link loop: it leads back to a folder being walked"))
+                continue
+            # A folder that cannot be stat'ed has no identity: another such folder below
+            # it is not a loop back to it.
+            below = ancestors | {identity} if identity is not None else ancestors
+            subfolders.append((path, entry_absolute, below, sub_status))
         stack.extend(reversed(subfolders))
 
 
@@ -215,7 +219,6 @@ class FolderListing:
                  others: Optional[Dict[str, str]] = None, plain: bool = True):
         self.files = files
         self.folders = folders
-        self.folder_set = frozenset(folders)
         self.is_virtualenv = is_virtualenv
         self.others = others or {}
         self.plain = plain and not self.others

@@ -430,9 +430,10 @@ class ResultCache:
         summaries = {digest: summary for digest, summary in self.summaries.items()
                      if digest in self.summaries_needed}
         answers = {key: answer for key, answer in self.answers.items() if key in self.answers_used}
+        # check_circular=False: plain data built here (a quarter of the time of a 3 MB cache).
         payload = json.dumps({"files": self.files, "results": results, "summaries": summaries,
                               "answers": answers, "folders": self.listings.kept()},
-                             separators=(",", ":"))
+                             separators=(",", ":"), check_circular=False)
         try:
             os.makedirs(self.folder, exist_ok=True)
             _mark_cache_directory(self.directory)
