@@ -359,7 +359,8 @@ class ResultCache:
         if isinstance(entry, str):
             stat, _, digest = entry.partition(" ")
             if stat == stat_key(status):
-                findings = self._findings(digest, path)
+                # Most files have no findings: that case first, without the checks.
+                findings = [] if self.results.get(digest) == [] else self._findings(digest, path)
                 if findings is not None:
                     self.unchanged[key] = stat
                     return findings
@@ -385,8 +386,6 @@ class ResultCache:
 
     def _findings(self, digest: str, path: str) -> Optional[List[Finding]]:
         rows = self.results.get(digest)
-        if rows == []:
-            return []  # most files: nothing to check
         if not isinstance(rows, list):
             return None
         try:
