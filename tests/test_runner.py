@@ -202,7 +202,7 @@ def test_a_just_written_file_is_not_trusted_by_its_stat(tmp_path):
     b"", b"{", b"\x00\xff not json", b"[]", b'{"files": [], "results": {}}',
     b'{"files": {}, "results": {"x": 1}}', b"[" * 100_000,
     "corrupt rows", "wrong types", "entries of another shape", "entries of another file",
-    b'{"files": {}, "results": {}, "summaries": 1, "answers": [1]}',
+    b'{"files": {}, "results": {}, "summaries": 1, "answers": [1], "folders": "x"}',
 ])
 def test_corrupted_cache_is_ignored(tmp_path, fake_rules, garbage):
     paths = write(tmp_path, {"a.py": "MARK1 = 1\n", "b.py": "MARK3 = 3\n"})
