@@ -29,7 +29,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from stat import S_ISREG
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import leaklint
 from leaklint import interrupts
@@ -271,7 +271,7 @@ class ResultCache:
         self.directory = directory
         self.folder = os.path.join(directory, f"v{CACHE_FORMAT}")
         self.file = os.path.join(self.folder, f"{key}-{leaklint.__version__}.json")
-        self.files: Dict[str, list] = {}
+        self.files: Dict[str, Any] = {}  # "<stat_key> <digest>"; read back, anything (a miss)
         self.results: Dict[str, list] = {}
         # Module summaries by content digest: those of the files linted in this run, and
         # those the project requirements needed (`summaries_needed`, the ones written).
