@@ -384,7 +384,8 @@ class Project:
                  answers: Optional[Dict[str, Any]] = None):
         """`overrides`: absolute path -> content to use instead of the disk's (standard
         input standing for a file). `answers`: `unused-elsewhere` answers kept between
-        runs (the runner's cache; None: nothing kept), `answer_key` -> [answer, proof]."""
+        runs (the runner's cache; None: nothing kept), `answer_key` -> [answer, proof, digests
+        of the summaries it read]."""
         self.summaries: Dict[str, Any] = summaries if summaries is not None else {}
         self.added = False  # summaries or answers were computed here (the cache should be saved)
         self.needed: set = set()  # digests of the summaries requirements looked at
@@ -398,6 +399,7 @@ class Project:
         self._base_answers: Dict[Tuple[str, str, str], bool] = {}
         self._users: Dict[Tuple[str, str], bool] = {}
         self._spells_thread: Dict[str, bool] = {}
+        self._digests: Dict[str, str] = {}  # absolute path -> digest of the summary read
         # Stat data of files seen unchanged since the cache read them (settled), for
         # `stat_proof`: the runner stats every file once already.
         self.known_stats: Dict[str, str] = {}
@@ -425,6 +427,7 @@ class Project:
         if data is not None:
             digest = content_digest(data)
             self.needed.add(digest)
+            self._digests[key] = digest
             summary = self.summaries.get(digest)
             if not _valid_summary(summary):
                 summary = summarise_source(data)
@@ -632,15 +635,23 @@ class Project:
         if module and self.answers is not None:
             proof = stat_proof([f for f in self.files_under(root) if f != path], self.known_stats)
             if proof is not None:
-                known = {attr: self._known_answer(answer_key(path, module, attr), proof)
-                         for attr in attrs}
-                if None not in known.values():
-                    for attr, answer in known.items():
-                        self._users[(path, attr)] = bool(answer)
+                known = {}
+                for attr in attrs:
+                    entry = self._known_answer(answer_key(path, module, attr), proof)
+                    if entry is None:
+                        break
+                    known[attr] = entry
+                else:
+                    for attr, (answer, digests) in known.items():
+                        self._users[(path, attr)] = answer
+                        # The summaries it read stay in the cache: a file of the source
+                        # root edited later must not cost parsing them all again.
+                        self.needed.update(digests)
                     return
         # A module using `module.attr` names the module, unless it is a package reached
         # by a relative import (`from . import attr`).
         last = b"" if is_package else module.rpartition(".")[2].encode()
+        read: set = set()  # digests of the summaries looked at
         if module:
             # The names themselves, or a star import (`from rpc import *`).
             pattern = re.compile(("|".join(re.escape(a) for a in attrs) + r"|import\s*\*").encode())
@@ -659,6 +670,7 @@ class Project:
                 summary = self.summary(other)
                 if summary is None:
                     continue
+                read.add(self._digests[os.path.abspath(other)])
                 other_module, other_package, _ = self.module(other)
                 used = {absolute_name(u, other_module, other_package) for u in summary["uses"]}
                 stars = {absolute_name(s, other_module, other_package) for s in summary["star"]}
@@ -670,17 +682,19 @@ class Project:
         for attr, answer in answers.items():
             self._users[(path, attr)] = answer
             if proof is not None and self.answers is not None:
-                self.answers[answer_key(path, module, attr)] = [answer, proof]
+                self.answers[answer_key(path, module, attr)] = [answer, proof, sorted(read)]
                 self.added = True
 
-    def _known_answer(self, key: str, proof: str) -> Optional[bool]:
-        """The kept answer for `key` if it was worked out from the files as they are now."""
+    def _known_answer(self, key: str, proof: str) -> Optional[Tuple[bool, List[str]]]:
+        """The kept answer for `key` if it was worked out from the files as they are now,
+        with the digests of the summaries it read."""
         assert self.answers is not None
         self.answers_used.add(key)
         entry = self.answers.get(key)
-        if (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], bool)
-                and entry[1] == proof):
-            return entry[0]
+        if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], bool)
+                and entry[1] == proof and isinstance(entry[2], list)
+                and all(isinstance(digest, str) for digest in entry[2])):
+            return entry[0], entry[2]
         return None
 
 

@@ -251,7 +251,8 @@ class ResultCache:
                cannot vouch for its content (see RACY_SECONDS)},
      "results": {digest: [[line, column, code, ...] per finding]},
      "summaries": {digest: module summary (leaklint/project.py)},
-     "answers": {key: [answer, proof]} (project requirements' answers, `Project.answers`),
+     "answers": {key: [answer, proof, [digests of the summaries it read]]} (project
+                 requirements' answers, `Project.answers`),
      "folders": {absolute path: [folder_key, is a virtual environment,
                  "its Python files' names/joined by slashes", "its subfolders' names"]}
                 (`FolderListings`)}

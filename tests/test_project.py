@@ -292,6 +292,29 @@ def test_an_unused_elsewhere_answer_is_kept_while_the_project_s_files_are_unchan
     assert warm(paths) == {("rpc.py", 6, "LKL301")}
 
 
+def test_a_kept_answer_keeps_the_summaries_it_read_in_the_cache(tmp_path, monkeypatch):
+    """A warm run that answers from the kept answer reads no summary; the cache must still
+    keep the ones the answer was worked out from, or the next edit of a file of the source
+    root would parse every user of the global again."""
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)
+    paths = write(tmp_path / "src", {"rpc.py": RPC, "other.py": "x = 1\n"})
+    (tmp_path / "src" / "reader.py").write_text(READER)  # a user, not linted (no trigger word)
+    reader_digest = project.content_digest(READER.encode())
+    cache_dir = str(tmp_path / "cache")
+
+    def summaries_kept():
+        [cache_file] = (tmp_path / "cache").rglob("*.json")
+        return json.loads(cache_file.read_text())["summaries"]
+
+    assert found(run(paths, ResultCache(cache_dir, SETTINGS.cache_key())).findings) == set()
+    assert reader_digest in summaries_kept()
+    # rpc.py changes (it is not part of its own answer's proof): the cache is written again,
+    # the answer comes from the cache.
+    Path(paths[1]).write_text(RPC + "# edited\n")
+    assert found(run(paths, ResultCache(cache_dir, SETTINGS.cache_key())).findings) == set()
+    assert reader_digest in summaries_kept()
+
+
 def test_a_kept_answer_is_not_trusted_when_its_proof_differs_or_it_is_damaged(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "RACY_SECONDS", 0)
     paths = write(tmp_path, {"rpc.py": RPC, "reader.py": READER})
@@ -303,9 +326,10 @@ def test_a_kept_answer_is_not_trusted_when_its_proof_differs_or_it_is_damaged(tm
     assert finding.requires == (("unused-elsewhere", "q"),)
     assert not Project(answers={}).keep(finding)  # reader.py uses rpc.q
     # A kept answer with the files' current proof is believed (even a wrong one) ...
-    assert Project(answers={key: [False, proof]}).keep(finding)
+    assert Project(answers={key: [False, proof, []]}).keep(finding)
     # ... but not with another proof, nor a damaged one.
-    for damaged in ([False, "0" * 32], [False], ["no", proof], "x", None):
+    for damaged in ([False, "0" * 32, []], [False], ["no", proof, []], [False, proof],
+                    [False, proof, [1]], [False, proof, "d"], "x", None):
         assert not Project(answers={key: damaged}).keep(finding), damaged
     # Files changed too recently for their times to vouch for them: no proof at all.
     monkeypatch.setattr(runner, "RACY_SECONDS", 3600)
