@@ -23,10 +23,13 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from leaklint.diagnostics import UNREADABLE_FILE
 from leaklint.finding import Finding
+
+if TYPE_CHECKING:  # the runner imports this module
+    from leaklint.runner import FolderListings
 
 # Folders nobody wants linted: version control, virtual environments, caches, build output.
 # `./name` is only excluded at the project root: a package may well be called `build`,
@@ -126,7 +129,7 @@ def discover(
     exclude: PathFilter,
     root: str,
     force_exclude: bool = False,
-    listings=None,
+    listings: Optional[FolderListings] = None,
 ) -> Discovered:
     """The files to lint under `paths`, sorted. A path that does not exist, a broken link,
     a FIFO or a device is an LKL002 finding, as it is inside a folder.
@@ -155,7 +158,8 @@ def discover(
     return found
 
 
-def _walk(top: str, exclude: PathFilter, found: Discovered, listings=None) -> None:
+def _walk(top: str, exclude: PathFilter, found: Discovered,
+          listings: Optional[FolderListings] = None) -> None:
     """Depth-first over `top`, iteratively (trees can be deeper than the recursion limit).
     `listings` (leaklint.runner.FolderListings): folders listed by an earlier run, to be
     trusted while their stat data is unchanged; None: list every folder."""
