@@ -12,7 +12,6 @@ import re
 import sys
 import textwrap
 import time
-import traceback
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, TextIO, Tuple, Type, Union
@@ -138,6 +137,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         detach_stdout()
         return _error(str(error))
     except Exception as error:  # a bug in leaklint: exit 2 as for LKL000, never 1 ("findings")
+        import traceback
+
         traceback.print_exc()
         return _error(f"internal error: {type(error).__name__}: {error}")
     except KeyboardInterrupt:
@@ -418,14 +419,19 @@ def _run(args, options: Options, paths: List[str]) -> int:
     if args.verbose:
         _write(sys.stderr, "".join(f"leaklint: {line}\n" for line in describe_options(options)))
     root = options.config.root
+    # Loaded first: it also holds the folder listings of the last run (FolderListings).
+    cache = (ResultCache(options.cache_dir, options.settings.cache_key())
+             if options.cache_dir and any(p != STDIN for p in paths) else None)
+    cache_seconds = time.perf_counter() - started
     discovered = discover([p for p in paths if p != STDIN], options.exclude, root,
-                          force_exclude=args.force_exclude)
-    discovery_seconds = time.perf_counter() - started
+                          force_exclude=args.force_exclude,
+                          listings=cache.listings if cache is not None else None)
+    discovery_seconds = time.perf_counter() - started - cache_seconds
+    if not discovered.files:
+        cache = None  # nothing to cache: no cache folder where there is no Python file
     refusal = overwrite_refusal(*_outputs_and_inputs(args, options, discovered.files))
     if refusal:
         return _error(refusal)
-    cache = (ResultCache(options.cache_dir, options.settings.cache_key())
-             if options.cache_dir and discovered.files else None)  # not for stdin alone (editors)
     progress = Progress.on_terminal(sys.stderr, quiet=args.quiet)
     runner = Runner(options.settings, jobs=options.jobs, cache=cache, progress=progress)
     outcome = runner.run(discovered.files)
@@ -462,6 +468,8 @@ def _run(args, options: Options, paths: List[str]) -> int:
     if args.verbose:
         now = time.perf_counter()
         phases = {"discovery": discovery_seconds, **outcome.seconds, "reporting": now - reporting_started}
+        if cache is not None:
+            phases = {"cache loading": cache_seconds, **phases}
         for problem in cache.problems if cache is not None else []:
             _write(sys.stderr, f"leaklint: cache: {problem}\n")
         print(f"leaklint: {plural(outcome.files, 'file')} ({outcome.from_cache} from the cache), "

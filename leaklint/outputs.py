@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import sys
 from typing import Dict, Iterable, Optional, Tuple
@@ -59,6 +58,8 @@ def _create_temporary(target: str) -> Tuple[str, int]:
     """A new, empty file next to `target` (the rename must not cross file systems), named
     after it and hidden, created with the usual permissions (tempfile's are 0600)."""
     folder, name = os.path.split(target)
+    import secrets  # here: a run that writes nothing (a warm one) does not import it
+
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")

@@ -20,6 +20,11 @@ summaries of the other modules (`Project.keep`). Three requirements exist (the t
 Findings are computed and cached per file content, requirements included; resolving them
 is a pure function of the summaries, redone on every run (warm runs too), so a file is
 only re-linted when its own content changes, and output never depends on `--jobs`.
+An `unused-elsewhere` answer reads every module of the source root (about 1,700 files
+for the standard library); the runner's cache keeps it with a *proof*, a digest of the
+size, times and inode of each of those files (`stat_proof`): a warm run lists and stats
+them (a few ms) instead of reading them, and any file edited, added or removed changes
+the proof, so the answer is worked out again.
 
 A module's *summary* (`summarise`) is plain JSON data built from the index the rules
 already use (never a second parse): its classes (bases, the `self` attributes their
@@ -58,6 +63,7 @@ import hashlib
 import os
 import re
 import sys
+import time
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from leaklint.finding import Finding
@@ -375,12 +381,17 @@ class Project:
     summaries this computes). Everything is read lazily and remembered for the run."""
 
     def __init__(self, summaries: Optional[Dict[str, Any]] = None,
-                 overrides: Optional[Dict[str, bytes]] = None):
+                 overrides: Optional[Dict[str, bytes]] = None,
+                 answers: Optional[Dict[str, Any]] = None):
         """`overrides`: absolute path -> content to use instead of the disk's (standard
-        input standing for a file)."""
+        input standing for a file). `answers`: `unused-elsewhere` answers kept between
+        runs (the runner's cache; None: nothing kept), `answer_key` -> [answer, proof, digests
+        of the summaries it read]."""
         self.summaries: Dict[str, Any] = summaries if summaries is not None else {}
-        self.added = False  # summaries were computed here (the cache should be saved)
+        self.added = False  # summaries or answers were computed here (the cache should be saved)
         self.needed: set = set()  # digests of the summaries requirements looked at
+        self.answers = answers if overrides is None else None  # stdin's buffer is not on disk
+        self.answers_used: set = set()  # keys of the answers this run looked at
         self.overrides = overrides or {}
         self._by_path: Dict[str, Optional[Dict[str, Any]]] = {}
         self._modules: Dict[str, Tuple[str, bool, str]] = {}
@@ -388,6 +399,11 @@ class Project:
         self._files_under: Dict[str, List[str]] = {}
         self._base_answers: Dict[Tuple[str, str, str], bool] = {}
         self._users: Dict[Tuple[str, str], bool] = {}
+        self._spells_thread: Dict[str, bool] = {}
+        self._digests: Dict[str, str] = {}  # absolute path -> digest of the summary read
+        # Stat data of files seen unchanged since the cache read them (settled), for
+        # `stat_proof`: the runner stats every file once already.
+        self.known_stats: Dict[str, str] = {}
 
     def remember(self, digest: str, summary: Optional[Dict[str, Any]]) -> None:
         """A summary computed while linting (the one parse)."""
@@ -412,6 +428,7 @@ class Project:
         if data is not None:
             digest = content_digest(data)
             self.needed.add(digest)
+            self._digests[key] = digest
             summary = self.summaries.get(digest)
             if not _valid_summary(summary):
                 summary = summarise_source(data)
@@ -540,8 +557,11 @@ class Project:
             return False
         if path.endswith("__init__.py"):
             return True
-        data = self._source(os.path.abspath(path))
-        return data is not None and b"Thread" in data
+        key = os.path.abspath(path)
+        if key not in self._spells_thread:  # asked once per factory call of every finding
+            data = self._source(key)
+            self._spells_thread[key] = data is not None and b"Thread" in data
+        return self._spells_thread[key]
 
     def _source(self, key: str) -> Optional[bytes]:
         """The module's bytes: the editor's buffer for the stdin file, else the file on
@@ -612,9 +632,27 @@ class Project:
             return
         module, is_package, root = self.module(path)
         answers = {attr: False for attr in attrs}
+        proof = None
+        if module and self.answers is not None:
+            proof = stat_proof([f for f in self.files_under(root) if f != path], self.known_stats)
+            if proof is not None:
+                known = {}
+                for attr in attrs:
+                    entry = self._known_answer(answer_key(path, module, attr), proof)
+                    if entry is None:
+                        break
+                    known[attr] = entry
+                else:
+                    for attr, (answer, digests) in known.items():
+                        self._users[(path, attr)] = answer
+                        # The summaries it read stay in the cache: a file of the source
+                        # root edited later must not cost parsing them all again.
+                        self.needed.update(digests)
+                    return
         # A module using `module.attr` names the module, unless it is a package reached
         # by a relative import (`from . import attr`).
         last = b"" if is_package else module.rpartition(".")[2].encode()
+        read: set = set()  # digests of the summaries looked at
         if module:
             # The names themselves, or a star import (`from rpc import *`).
             pattern = re.compile(("|".join(re.escape(a) for a in attrs) + r"|import\s*\*").encode())
@@ -633,6 +671,7 @@ class Project:
                 summary = self.summary(other)
                 if summary is None:
                     continue
+                read.add(self._digests[os.path.abspath(other)])
                 other_module, other_package, _ = self.module(other)
                 used = {absolute_name(u, other_module, other_package) for u in summary["uses"]}
                 stars = {absolute_name(s, other_module, other_package) for s in summary["star"]}
@@ -643,6 +682,54 @@ class Project:
                         answers[attr] = True
         for attr, answer in answers.items():
             self._users[(path, attr)] = answer
+            if proof is not None and self.answers is not None:
+                self.answers[answer_key(path, module, attr)] = [answer, proof, sorted(read)]
+                self.added = True
+
+    def _known_answer(self, key: str, proof: str) -> Optional[Tuple[bool, List[str]]]:
+        """The kept answer for `key` if it was worked out from the files as they are now,
+        with the digests of the summaries it read."""
+        assert self.answers is not None
+        self.answers_used.add(key)
+        entry = self.answers.get(key)
+        if (isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], bool)
+                and entry[1] == proof and isinstance(entry[2], list)
+                and all(isinstance(digest, str) for digest in entry[2])):
+            return entry[0], entry[2]
+        return None
+
+
+def answer_key(path: str, module: str, attr: str) -> str:
+    """Where an `unused-elsewhere` answer is kept: the module's name decides which files
+    use it (an `__init__.py` added above it changes it and its source root)."""
+    return f"unused-elsewhere:{path}:{module}:{attr}"
+
+
+def stat_proof(paths: Sequence[str], known: Optional[Dict[str, str]] = None) -> Optional[str]:
+    """A digest of which files exist among `paths` and of their size, times and inode:
+    unchanged, so is their content. None when one of them changed too recently for its
+    times to vouch for its content (leaklint.runner.RACY_SECONDS): nothing is kept then.
+    `known`: path -> `stat_key` of files statted in this run and settled."""
+    from leaklint.runner import settled, stat_key
+
+    known = known or {}
+    now_ns = time.time_ns()
+    parts = []
+    for path in paths:
+        key = known.get(path)
+        if key is not None:
+            parts.append(f"{path}\0{key}")
+            continue
+        try:
+            status = os.stat(path)
+        except OSError:
+            parts.append(f"{path}\0-")
+            continue
+        if not settled(status, now_ns):
+            return None
+        parts.append(f"{path}\0{stat_key(status)}")
+    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogateescape"),
+                           digest_size=16).hexdigest()
 
 
 def _valid_summary(summary: Any) -> bool:

@@ -3,8 +3,6 @@
 Selecting codes needs only the facts of `leaklint.catalogue` (no rule is imported)."""
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Dict, Iterable, Optional, Sequence, Set, Type
@@ -18,6 +16,9 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=1)
 def all_rules() -> tuple:
     """Every rule class, sorted by code. Imported once per process."""
+    import importlib
+    import pkgutil
+
     from leaklint import rules as rules_package
     from leaklint.rules.base import Rule
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import PurePath
 from typing import Callable, Dict, List, Optional
-from urllib.parse import quote
 
 import leaklint
 from leaklint.diagnostics import INTERNAL_ERROR, SYNTAX_ERROR, TOOL_CODES
@@ -300,6 +298,10 @@ def _sarif_result(finding: Finding, rule_index: int) -> dict:
 def artifact_location(path: str) -> dict:
     """A SARIF artifactLocation: a relative path becomes a URI relative to %SRCROOT%, an
     absolute one a file: URI."""
+    # Imported here: only SARIF needs them, and a warm run's start-up is most of its time.
+    from pathlib import PurePath
+    from urllib.parse import quote
+
     pure = PurePath(path)
     if pure.is_absolute():
         return {"uri": pure.as_uri()}

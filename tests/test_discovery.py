@@ -113,7 +113,7 @@ def test_folders_that_cannot_be_statted_are_no_loop(tmp_path, monkeypatch):
     # A folder whose identity is unknown (stat failed: a permission, a race) must not be
     # taken for an ancestor of the next such folder below it.
     touch(tmp_path, "pkg/sub/deeper/a.py")
-    monkeypatch.setattr(discovery, "_directory_id", lambda path: None)
+    monkeypatch.setattr(discovery, "_status", lambda path: None)
     found = run(["."])
     assert found.files == ["pkg/sub/deeper/a.py"]
     assert found.problems == []
@@ -183,3 +183,111 @@ def test_path_filter_matches_file_checks_parents_below_root(tmp_path):
     assert not path_filter.matches_file(str(tmp_path / "proj" / "gen" / "g.py"), root)
     assert not path_filter.matches_file(str(tmp_path / "tests" / "proj" / "x.py"), str(tmp_path / "tests" / "proj"))
     assert not PathFilter([])
+
+
+# -- folder listings kept by the cache (leaklint.runner.FolderListings) ------------------------
+def age(*folders: Path) -> None:
+    """Give folders an old mtime: a change made after it is then seen whatever the file
+    system's timestamp granularity."""
+    old = 1_600_000_000 * 10**9
+    for folder in folders:
+        os.utime(folder, ns=(old, old))
+
+
+@pytest.fixture
+def listed(monkeypatch):
+    """The folders os.scandir lists, reset by each call of `walk`."""
+    from leaklint import runner
+
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)  # the folders count as settled at once
+    calls = []
+    real = os.scandir
+
+    def spying(path="."):
+        calls.append(os.path.normpath(str(path)))
+        return real(path)
+
+    monkeypatch.setattr(discovery.os, "scandir", spying)
+    return calls
+
+
+def walk(listed, kept: dict, paths=(".",), patterns=None):
+    """discover() with the listings `kept` by the last walk (updated in place)."""
+    from leaklint.runner import FolderListings
+
+    listed.clear()
+    listings = FolderListings(dict(kept))
+    found = run(list(paths), patterns, listings=listings)
+    kept.clear()
+    kept.update(listings.kept())
+    return found
+
+
+def test_an_unchanged_folder_is_not_listed_again(tmp_path, listed):
+    touch(tmp_path, "a.py", "pkg/b.py", "pkg/sub/c.py", "pkg/notes.txt", "myenv/pyvenv.cfg", "myenv/v.py")
+    age(tmp_path, tmp_path / "pkg", tmp_path / "pkg" / "sub", tmp_path / "myenv")
+    kept: dict = {}
+    first = walk(listed, kept)
+    assert sorted(listed) == [".", "myenv", "pkg", "pkg/sub"]
+    assert first.files == ["a.py", "pkg/b.py", "pkg/sub/c.py"]
+    again = walk(listed, kept)
+    assert listed == [] and again.files == first.files and again.problems == first.problems
+    # The exclude patterns apply to kept listings too (they are not part of them).
+    assert walk(listed, kept, patterns=[("sub", str(tmp_path))]).files == ["a.py", "pkg/b.py"]
+    assert listed == []
+
+
+def test_a_file_or_folder_added_or_removed_is_seen(tmp_path, listed):
+    touch(tmp_path, "a.py", "pkg/b.py")
+    age(tmp_path, tmp_path / "pkg")
+    kept: dict = {}
+    walk(listed, kept)
+    touch(tmp_path, "pkg/new.py")
+    assert walk(listed, kept).files == ["a.py", "pkg/b.py", "pkg/new.py"] and listed == ["pkg"]
+    age(tmp_path / "pkg")
+    touch(tmp_path, "pkg/deeper/d.py")
+    age(tmp_path / "pkg" / "deeper")
+    assert walk(listed, kept).files == ["a.py", "pkg/b.py", "pkg/deeper/d.py", "pkg/new.py"]
+    os.unlink(tmp_path / "pkg" / "b.py")
+    assert walk(listed, kept).files == ["a.py", "pkg/deeper/d.py", "pkg/new.py"]
+    assert listed == ["pkg"]  # pkg/deeper is unchanged
+    (tmp_path / "pkg" / "venv").mkdir()
+    (tmp_path / "pkg" / "venv" / "v.py").write_text("")
+    age(tmp_path / "pkg", tmp_path / "pkg" / "venv")
+    walk(listed, kept)
+    (tmp_path / "pkg" / "venv" / "pyvenv.cfg").write_text("")  # it becomes a virtual environment
+    assert walk(listed, kept).files == ["a.py", "pkg/deeper/d.py", "pkg/new.py"]
+
+
+def test_folders_with_symbolic_links_or_recent_changes_are_always_listed(tmp_path, listed, monkeypatch):
+    from leaklint import runner
+
+    touch(tmp_path, "real/a.py", "links/plain.py")
+    os.symlink(tmp_path / "real", tmp_path / "links" / "to_real")
+    age(tmp_path, tmp_path / "real", tmp_path / "links")
+    kept: dict = {}
+    walk(listed, kept)
+    assert walk(listed, kept).files == ["links/plain.py", "links/to_real/a.py", "real/a.py"]
+    # What a link points to can change without its folder changing: listed every time.
+    assert listed == ["links"]
+    # A folder changed less than RACY_SECONDS ago may change again unseen: not kept.
+    monkeypatch.setattr(runner, "RACY_SECONDS", 3600)
+    kept.clear()
+    walk(listed, kept)
+    assert kept == {}
+
+
+@pytest.mark.parametrize("damage", [
+    7, [], ["key", False, "", ""], [None, False, "a.py", ""], ["same", False, ["a.py"], ""],
+    ["same", False, "a.py", 1], ["same", "no", "a.py", ""], ["same", False, "a.py"],
+])
+def test_a_damaged_listing_is_listed_again(tmp_path, listed, damage):
+    touch(tmp_path, "a.py", "b.py")
+    age(tmp_path)
+    kept: dict = {}
+    walk(listed, kept)
+    [(folder, entry)] = kept.items()
+    if isinstance(damage, list) and damage and damage[0] == "same":
+        damage = [entry[0], *damage[1:]]
+    kept[folder] = damage
+    assert walk(listed, kept).files == ["a.py", "b.py"] and listed == ["."]

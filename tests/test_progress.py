@@ -159,7 +159,7 @@ def test_verbose_shows_the_time_of_each_phase(tmp_path, monkeypatch, capsys):
     assert main(["-v", "a.py"]) == 1
     [times] = [line for line in capsys.readouterr().err.splitlines() if line.startswith("leaklint: times:")]
     number = r"\d+\.\d\ds"
-    assert re.fullmatch(f"leaklint: times: discovery {number}, cache lookup {number}, linting {number}, project {number}, "
+    assert re.fullmatch(f"leaklint: times: cache loading {number}, discovery {number}, cache lookup {number}, linting {number}, project {number}, "
                         f"cache saving {number}, reporting {number}", times), times
     assert main(["-v", "--no-cache", "a.py"]) == 1
     assert "cache saving" not in capsys.readouterr().err

@@ -251,6 +251,91 @@ def test_the_modules_that_may_use_a_global_are_the_source_root_s_and_its_package
     assert found(run(paths).findings) == set()
 
 
+def test_an_unused_elsewhere_answer_is_kept_while_the_project_s_files_are_unchanged(tmp_path, monkeypatch):
+    """The answer is kept in the cache with the stat data of the files it read: a warm run
+    reads none of them, and a user of the global appearing, changing or disappearing (or
+    any other file changing) is seen."""
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)  # the files count as settled at once
+    src = tmp_path / "src"
+    paths = write(src, {"rpc.py": RPC, "other.py": "x = 1\n"})
+    cache_dir = str(tmp_path / "cache")
+    opened = []
+    real_open = open
+
+    def counting_open(file, *args, **kwargs):
+        if str(file).endswith("other.py") or str(file).endswith("reader.py"):
+            opened.append(os.path.basename(str(file)))
+        return real_open(file, *args, **kwargs)
+
+    def warm(paths):
+        opened.clear()
+        cache = ResultCache(cache_dir, SETTINGS.cache_key())
+        monkeypatch.setattr("builtins.open", counting_open)
+        try:
+            return found(run(paths, cache).findings)
+        finally:
+            monkeypatch.setattr("builtins.open", real_open)
+
+    assert warm(paths) == {("rpc.py", 6, "LKL301")} and "other.py" in opened
+    assert warm(paths) == {("rpc.py", 6, "LKL301")} and opened == []  # the answer was kept
+    # A user appears (not linted: only the project on disk knows it).
+    (src / "reader.py").write_text(READER)
+    assert warm(paths) == set()
+    assert warm(paths) == set() and opened == []
+    # It changes so that it no longer uses the global (same size: the times tell).
+    (src / "reader.py").write_text(READER.replace("rpc.q", "rpc_q"))
+    assert warm(paths) == {("rpc.py", 6, "LKL301")}
+    (src / "reader.py").write_text(READER)
+    assert warm(paths) == set()
+    # It disappears.
+    (src / "reader.py").unlink()
+    assert warm(paths) == {("rpc.py", 6, "LKL301")}
+
+
+def test_a_kept_answer_keeps_the_summaries_it_read_in_the_cache(tmp_path, monkeypatch):
+    """A warm run that answers from the kept answer reads no summary; the cache must still
+    keep the ones the answer was worked out from, or the next edit of a file of the source
+    root would parse every user of the global again."""
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)
+    paths = write(tmp_path / "src", {"rpc.py": RPC, "other.py": "x = 1\n"})
+    (tmp_path / "src" / "reader.py").write_text(READER)  # a user, not linted (no trigger word)
+    reader_digest = project.content_digest(READER.encode())
+    cache_dir = str(tmp_path / "cache")
+
+    def summaries_kept():
+        [cache_file] = (tmp_path / "cache").rglob("*.json")
+        return json.loads(cache_file.read_text())["summaries"]
+
+    assert found(run(paths, ResultCache(cache_dir, SETTINGS.cache_key())).findings) == set()
+    assert reader_digest in summaries_kept()
+    # rpc.py changes (it is not part of its own answer's proof): the cache is written again,
+    # the answer comes from the cache.
+    Path(paths[1]).write_text(RPC + "# edited\n")
+    assert found(run(paths, ResultCache(cache_dir, SETTINGS.cache_key())).findings) == set()
+    assert reader_digest in summaries_kept()
+
+
+def test_a_kept_answer_is_not_trusted_when_its_proof_differs_or_it_is_damaged(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)
+    paths = write(tmp_path, {"rpc.py": RPC, "reader.py": READER})
+    rpc = paths[1]
+    module, _, root = module_of(rpc)
+    proof = project.stat_proof([str(tmp_path / "reader.py")])
+    key = project.answer_key(rpc, module, "q")
+    [finding] = runner.lint_file(SETTINGS.build_linter(), rpc, False).findings  # unresolved
+    assert finding.requires == (("unused-elsewhere", "q"),)
+    assert not Project(answers={}).keep(finding)  # reader.py uses rpc.q
+    # A kept answer with the files' current proof is believed (even a wrong one) ...
+    assert Project(answers={key: [False, proof, []]}).keep(finding)
+    # ... but not with another proof, nor a damaged one.
+    for damaged in ([False, "0" * 32, []], [False], ["no", proof, []], [False, proof],
+                    [False, proof, [1]], [False, proof, "d"], "x", None):
+        assert not Project(answers={key: damaged}).keep(finding), damaged
+    # Files changed too recently for their times to vouch for them: no proof at all.
+    monkeypatch.setattr(runner, "RACY_SECONDS", 3600)
+    assert project.stat_proof([str(tmp_path / "reader.py")]) is None
+
+
 # -- factories of other modules -----------------------------------------------------------------
 def test_summary_lists_the_module_s_factories():
     summary = summary_of(

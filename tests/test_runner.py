@@ -171,20 +171,39 @@ def test_settled_files_are_not_even_read_on_a_warm_run(tmp_path, fake_rules, mon
     assert not set(opened) & set(paths)
 
 
+def test_the_cache_file_holds_one_string_per_file(tmp_path, fake_rules, monkeypatch):
+    """`"<size>:<mtime>:<ctime>:<inode> <digest>"`, or `"- <digest>"` while the file's times
+    are too recent to vouch for its content; findings by digest, read back whole."""
+    paths = write(tmp_path, {"a.py": "MARK1 = 1\n", "b.py": "x = 1\n"})
+    cache = tmp_path / "cache"
+    run_cached(paths, cache)
+    files = json.loads(cache_files(cache)[0].read_text())["files"]
+    digests = [runner.content_digest(Path(p).read_bytes()) for p in paths]
+    assert files == {p: f"- {d}" for p, d in zip(paths, digests)}  # just written: not trusted
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)
+    run_cached(paths, cache)  # the content still matches: the entries are trusted now
+    data = json.loads(cache_files(cache)[0].read_text())
+    assert data["files"] == {p: f"{runner.stat_key(os.stat(p))} {d}" for p, d in zip(paths, digests)}
+    assert data["results"][digests[1]] == []
+    [[line, column, code, *_]] = data["results"][digests[0]]
+    assert (line, column, code) == (1, 1, "LKL901")
+
+
 def test_a_just_written_file_is_not_trusted_by_its_stat(tmp_path):
     # Changed again within the same timestamp tick, it would keep its size and times.
     [path] = write(tmp_path, {"a.py": "x = 1\n"})
-    assert not runner._settled(os.stat(path), time.time_ns())
+    assert not runner.settled(os.stat(path), time.time_ns())
     old = time.time_ns() - 3_600 * 10**9
     os.utime(path, ns=(old, old))  # an old mtime is not enough: the ctime is now
-    assert not runner._settled(os.stat(path), time.time_ns())
-    assert runner._settled(os.stat(path), time.time_ns() + (runner.RACY_SECONDS + 1) * 10**9)
+    assert not runner.settled(os.stat(path), time.time_ns())
+    assert runner.settled(os.stat(path), time.time_ns() + (runner.RACY_SECONDS + 1) * 10**9)
 
 
 @pytest.mark.parametrize("garbage", [
     b"", b"{", b"\x00\xff not json", b"[]", b'{"files": [], "results": {}}',
     b'{"files": {}, "results": {"x": 1}}', b"[" * 100_000,
-    "corrupt rows", "wrong types",
+    "corrupt rows", "wrong types", "entries of another shape", "entries of another file",
+    b'{"files": {}, "results": {}, "summaries": 1, "answers": [1], "folders": "x"}',
 ])
 def test_corrupted_cache_is_ignored(tmp_path, fake_rules, garbage):
     paths = write(tmp_path, {"a.py": "MARK1 = 1\n", "b.py": "MARK3 = 3\n"})
@@ -200,10 +219,25 @@ def test_corrupted_cache_is_ignored(tmp_path, fake_rules, garbage):
         for rows in data["results"].values():
             rows[0][0] = "1"
         cache_file.write_text(json.dumps(data))
+    elif garbage == "entries of another shape":  # format 1's lists, numbers, nothing
+        data = json.loads(cache_file.read_text())
+        entries = data["files"]
+        a, b = sorted(entries)
+        entries[a] = [1, 2, 3, 4, entries[a].partition(" ")[2], True]
+        entries[b] = 7
+        cache_file.write_text(json.dumps(data))
+    elif garbage == "entries of another file":  # the stat data of b.py for a.py, and a wrong digest
+        data = json.loads(cache_file.read_text())
+        entries = data["files"]
+        a, b = sorted(entries)
+        entries[a], entries[b] = entries[b].partition(" ")[0] + " 0", "x"
+        cache_file.write_text(json.dumps(data))
     else:
         cache_file.write_bytes(garbage)
     outcome = Runner(SETTINGS, cache=ResultCache(str(cache), SETTINGS.cache_key())).run(paths)
-    assert outcome.findings == expected and outcome.from_cache == 0
+    # Damaged entries of intact results: the files' contents find their results.
+    damaged_entries = isinstance(garbage, str) and garbage.startswith("entries")
+    assert outcome.findings == expected and outcome.from_cache == (2 if damaged_entries else 0)
     # ...and the next run repaired it.
     assert Runner(SETTINGS, cache=ResultCache(str(cache), SETTINGS.cache_key())).run(paths).from_cache == 2
 
@@ -291,8 +325,8 @@ def test_why_the_cache_was_not_used(tmp_path, fake_rules, monkeypatch):
     (tmp_path / "not-a-folder").write_text("a file where the folder should be")
     problems = run_cached(paths, tmp_path / "not-a-folder").problems
     assert [p.split(":")[0] for p in problems] == [
-        f"cannot read {tmp_path / 'not-a-folder' / 'v1' / Path(cache.file).name}",
-        f"cannot write the cache in {tmp_path / 'not-a-folder' / 'v1'}"]
+        f"cannot read {tmp_path / 'not-a-folder' / f'v{runner.CACHE_FORMAT}' / Path(cache.file).name}",
+        f"cannot write the cache in {tmp_path / 'not-a-folder' / f'v{runner.CACHE_FORMAT}'}"]
 
 
 def test_verbose_says_why_the_cache_was_not_used(run_cli, tmp_path, fake_rules):
@@ -324,6 +358,23 @@ def test_the_cache_through_the_command_line(run_cli, tmp_path, fake_rules):
     assert "(0 from the cache)" in run_cli("-v", "--select", "LKL9").err  # another configuration
     assert "(0 from the cache)" in run_cli("-v", "--cache-dir", "elsewhere").err
     assert (tmp_path / "elsewhere" / f"v{runner.CACHE_FORMAT}").is_dir()
+
+
+def test_the_command_keeps_folder_listings_and_sees_a_new_file(run_cli, tmp_path, fake_rules, monkeypatch):
+    monkeypatch.setattr(runner, "RACY_SECONDS", 0)  # files and folders count as settled at once
+    write(tmp_path, {"pkg/a.py": "MARK1 = 1\n"})
+    old = 1_600_000_000 * 10**9
+    for folder in (tmp_path, tmp_path / "pkg"):
+        os.utime(folder, ns=(old, old))
+    first = run_cli("-v", ".")
+    [cache_file] = cache_files(tmp_path / ".leaklint_cache")
+    folders = json.loads(cache_file.read_text())["folders"]
+    assert sorted(folders) == [str(tmp_path), str(tmp_path / "pkg")]
+    assert folders[str(tmp_path / "pkg")][1:] == [False, "a.py", ""]
+    assert run_cli("-v", ".").out == first.out
+    write(tmp_path, {"pkg/b.py": "MARK3 = 3\n"})
+    third = run_cli("-v", ".")
+    assert "pkg/b.py" in third.out and "(1 from the cache)" in third.err
 
 
 # -- worker processes ------------------------------------------------------------------------------------

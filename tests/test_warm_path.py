@@ -17,8 +17,11 @@ PROBE = textwrap.dedent("""
     import sys
     from leaklint.cli import main
     code = main(sys.argv[1:])
+    # Besides libcst and the rules, modules only writing files, SARIF, errors or worker
+    # processes need: a warm run's start-up is most of its time.
+    needless = {"libcst", "secrets", "traceback", "pkgutil", "concurrent.futures", "multiprocessing"}
     heavy = sorted(m for m in sys.modules
-                   if m == "libcst" or m.startswith(("leaklint.rules", "leaklint.engine")))
+                   if m in needless or m.startswith(("leaklint.rules", "leaklint.engine")))
     print("EXIT", code, "HEAVY", ",".join(heavy) or "none", file=sys.stderr)
 """)
 
