@@ -22,6 +22,8 @@ directory (no configuration file applies), its output thrown away:
 * ``bandit -t B113``     ``bandit -q -r -t B113 DIR`` (requests without timeout)
 * ``flake8 --select F``  ``flake8 --isolated --select F DIR`` (pyflakes; default jobs)
 * ``ruff``               ``ruff check --isolated --no-cache --select S113,RUF006 DIR``
+* ``ruff warm``          ``ruff check --isolated --cache-dir CACHE --select S113,RUF006 DIR``,
+                         its cache filled by one untimed run before the first round
 * ``read (floor)``       a Python process that reads every ``*.py`` file once
 
 The tools run round-robin (cold, warm, -j1, bandit, flake8, ruff, read; again ...) so that
@@ -35,7 +37,9 @@ leaklint's outputs (cold, warm, -j1, one-file-edited with the copy's path put ba
 compared on every round: a difference is reported and makes the exit status 1.
 ``--only`` without ``leaklint cold`` fills the warm row's cache once, untimed, instead
 of timing a cold run on every round. The verdicts of issue 8 are printed at the end:
-cold faster than bandit and flake8, warm at most 10% of cold.
+cold faster than bandit and flake8, warm at most 10% of cold;
+then issue 19's: cold at most 20 s, warm at most 0.15 s or 2x ruff warm,
+one-file-edited under 0.5 s, cold's largest process at most 188 MiB.
 
 The peers are looked up in --peers-bin (e.g. a throw-away venv's bin folder, so that the
 flake8 there has no leaklint plugin registered), then on PATH; a tool that is missing is
@@ -260,6 +264,23 @@ def verdicts(tools: List[Tool]) -> List[str]:
         ok = warm <= 0.10 * cold
         out.append(f"{'PASS' if ok else 'FAIL'}: leaklint warm ({warm:.2f}s) at most 10% of cold: "
                    f"{100 * warm / cold:.1f}%")
+    # Issue 19's targets.
+    ok = cold <= 20.0
+    out.append(f"{'PASS' if ok else 'FAIL'}: leaklint cold ({cold:.2f}s) at most 20 s")
+    ruff_warm = by_name.get("ruff warm")
+    if warm is not None and ruff_warm is not None:
+        limit = max(0.15, 2 * ruff_warm)
+        ok = warm <= limit
+        out.append(f"{'PASS' if ok else 'FAIL'}: leaklint warm ({warm:.3f}s) at most 0.15 s or 2x ruff "
+                   f"warm ({ruff_warm:.3f}s), whichever is larger ({limit:.3f}s)")
+    edited = by_name.get("leaklint one-file-edited")
+    if edited is not None:
+        ok = edited < 0.5
+        out.append(f"{'PASS' if ok else 'FAIL'}: leaklint one-file-edited ({edited:.3f}s) under 0.5 s")
+    largest = max(median(t.max_rss) for t in tools if t.name == "leaklint cold") / 1024
+    ok = largest <= 188
+    out.append(f"{'PASS' if ok else 'FAIL'}: leaklint cold's largest process ({largest:.0f} MiB) "
+               f"at most 188 MiB")
     return out
 
 
@@ -275,6 +296,14 @@ def default_edit_file(corpus: Path) -> Optional[str]:
                     if b"import threading" in handle.read():
                         return os.path.relpath(path, corpus)
     return None
+
+
+def _fill_once(command: List[str], cwd: str) -> Callable[[int], None]:
+    """A `Tool.before` that runs `command` once, untimed, before the first round (a cache)."""
+    def before(round_: int) -> None:
+        if round_ == 0:
+            subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return before
 
 
 def _append_line(path: str, line: str) -> None:
@@ -329,6 +358,8 @@ def main(argv=None) -> int:
         ("flake8 --select F", "flake8", ["--isolated", "--select", "F", str(corpus)], ["--version"]),
         ("ruff S113,RUF006", "ruff", ["check", "--isolated", "--no-cache", "--select", "S113,RUF006",
                                       "--exit-zero", str(corpus)], ["--version"]),
+        ("ruff warm", "ruff", ["check", "--isolated", "--cache-dir", os.path.join(workdir, "cache-ruff"),
+                               "--select", "S113,RUF006", "--exit-zero", str(corpus)], ["--version"]),
     ]
     if not args.skip_peers:
         for label, executable, tool_args, version_args in peers:
@@ -336,7 +367,10 @@ def main(argv=None) -> int:
             if found is None:
                 print(f"bench: {executable} not found, left out", file=sys.stderr)
                 continue
-            tools.append(Tool(label, [found] + tool_args))
+            tool = Tool(label, [found] + tool_args)
+            if label == "ruff warm":  # its cache filled once, untimed, before the first round
+                tool.before = _fill_once(tool.command, workdir)
+            tools.append(tool)
             versions[executable] = version_of([found] + version_args)
     tools.append(Tool("read (floor)", [sys.executable, "-c", READ_FLOOR, str(corpus)], capture=True))
     if args.only:
