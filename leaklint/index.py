@@ -44,28 +44,15 @@ def child_fields(node_type: type) -> Tuple[str, ...]:
     return fields
 
 
-# type -> whether its instances are libcst nodes. CSTNode is an abstract base class, and
-# `isinstance` against one takes a slow path; a traversal asks this of every field value.
-_IS_NODE_TYPE: Dict[type, bool] = {}
-
-
-def _is_node_type(value_type: type) -> bool:
-    known = _IS_NODE_TYPE.get(value_type)
-    if known is None:
-        known = _IS_NODE_TYPE[value_type] = issubclass(value_type, cst.CSTNode)
-    return known
-
-
 def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        value_type = type(value)
-        if value_type is tuple or value_type is list:
-            for item in value:
-                if _is_node_type(type(item)):
-                    yield item
-        elif _is_node_type(value_type):
+        if isinstance(value, cst.CSTNode):
             yield value
+        elif type(value) in (tuple, list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
 
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -180,8 +167,7 @@ class FileIndex:
         self.classes: Dict[cst.ClassDef, ClassInfo] = {}
         self.scope_of_node: Dict[cst.CSTNode, Scope] = {}  # def/class/lambda/comp node -> own scope
         self._name_scope: Dict[cst.Name, Scope] = {}  # Name load -> scope it appears in
-        # node -> scope it is in, where that differs from its parent's (see _walk_body)
-        self._scope_at: Dict[cst.CSTNode, Scope] = {}
+        self._scope_at: Dict[cst.CSTNode, Scope] = {}  # visited node -> scope it is in
         self._target_scope: Dict[cst.Name, Scope] = {}  # binding Name -> scope it binds in
         self._uses: Dict[Tuple[int, str], List[cst.Name]] = {}
         self._binding_scope_cache: Dict[cst.Name, Optional[Scope]] = {}
@@ -232,18 +218,9 @@ class FileIndex:
         self.parent[node] = parent
 
     def _walk_body(self, node: cst.CSTNode, scope: Scope) -> None:
-        # The children walked here are in `node`'s own scope, which `_scope_for` finds
-        # through their parent link: only `_visit` records a node's scope, for the nodes
-        # whose scope may differ from their parent's. Most nodes are reached here or
-        # through `_visit_child`: one dict entry (and Python-level hash) less each.
-        parent = self.parent
         for child in iter_children(node):
-            parent[child] = node
-            handler = _HANDLERS.get(type(child))
-            if handler is not None:
-                handler(self, child, scope)
-            else:
-                self._walk_body(child, scope)
+            self._link(child, node)
+            self._visit(child, scope)
 
     def _visit(self, node: cst.CSTNode, scope: Scope) -> None:
         self._scope_at[node] = scope
@@ -254,19 +231,6 @@ class FileIndex:
             self._walk_body(node, scope)
 
     def _visit_child(self, child, parent, scope) -> None:
-        """Visit a part of `parent` in `parent`'s own scope (its parent link finds it)."""
-        if child is None or not isinstance(child, cst.CSTNode):
-            return
-        self.parent[child] = parent
-        handler = _HANDLERS.get(type(child))
-        if handler is not None:
-            handler(self, child, scope)
-        else:
-            self._walk_body(child, scope)
-
-    def _visit_in_scope(self, child, parent, scope) -> None:
-        """Visit a part of `parent` that is in `scope` (a def's body, a comprehension's
-        parts): recorded, since `scope` differs from the one `parent` is in."""
         if child is None or not isinstance(child, cst.CSTNode):
             return
         self._link(child, parent)
@@ -326,23 +290,22 @@ class FileIndex:
                     info.self_params.append((inner, first))
         self._bind_params(node.params, inner, node)
         self._link(node.params, node)
-        self._visit_in_scope(node.body, node, inner)
+        self._visit_child(node.body, node, inner)
 
     def _on_lambda(self, node: cst.Lambda, scope: Scope) -> None:
         self._visit_params_outside(node.params, node, scope)
         inner = self._new_scope("lambda", node, scope, "<lambda>")
         self._bind_params(node.params, inner, node)
-        self._visit_in_scope(node.body, node, inner)
+        self._visit_child(node.body, node, inner)
 
     def _visit_params_outside(self, params: cst.Parameters, owner, scope: Scope) -> None:
-        # Defaults and annotations are evaluated in the enclosing scope. Recorded: a
-        # lambda's parameters have no parent link to the lambda.
+        # Defaults and annotations are evaluated in the enclosing scope.
         for param in _all_params(params):
             self._link(param, params)
             if param.default is not None:
-                self._visit_in_scope(param.default, param, scope)
+                self._visit_child(param.default, param, scope)
             if param.annotation is not None:
-                self._visit_in_scope(param.annotation, param, scope)
+                self._visit_child(param.annotation, param, scope)
 
     def _bind_params(self, params: cst.Parameters, scope: Scope, owner) -> None:
         for param in _all_params(params):
@@ -358,7 +321,7 @@ class FileIndex:
         self._bind(scope, node.name.value, "class", target=node.name, node=node)
         inner = self._new_scope("class", node, scope, node.name.value)
         self.classes[node] = ClassInfo(node, inner)
-        self._visit_in_scope(node.body, node, inner)
+        self._visit_child(node.body, node, inner)
 
     def _on_comprehension(self, node, scope: Scope) -> None:
         inner = self._new_scope("comprehension", node, scope, "<comprehension>")
@@ -367,18 +330,18 @@ class FileIndex:
         while for_in is not None:
             # The first iterable is evaluated in the enclosing scope.
             self._link(for_in, node)
-            self._visit_in_scope(for_in.iter, for_in, scope if first else inner)
+            self._visit_child(for_in.iter, for_in, scope if first else inner)
             first = False
             self._store(for_in.target, for_in, inner, "comprehension", value=for_in.iter, node=for_in)
             for condition in for_in.ifs:
                 self._link(condition, for_in)
-                self._visit_in_scope(condition.test, condition, inner)
+                self._visit_child(condition.test, condition, inner)
             for_in = for_in.inner_for_in
         if isinstance(node, cst.DictComp):
-            self._visit_in_scope(node.key, node, inner)
-            self._visit_in_scope(node.value, node, inner)
+            self._visit_child(node.key, node, inner)
+            self._visit_child(node.value, node, inner)
         else:
-            self._visit_in_scope(node.elt, node, inner)
+            self._visit_child(node.elt, node, inner)
 
     def _on_assign(self, node: cst.Assign, scope: Scope) -> None:
         self._visit_child(node.value, node, scope)
