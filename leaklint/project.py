@@ -659,13 +659,9 @@ class Project:
             for other in self.files_under(root):
                 if other == path:
                     continue
-                data = self.overrides.get(other)
+                data = self._source(other)
                 if data is None:
-                    try:
-                        with open(other, "rb") as handle:
-                            data = handle.read(_MAX_SUMMARY_BYTES + 1)
-                    except OSError:
-                        continue
+                    continue
                 if last not in data or pattern.search(data) is None:
                     continue
                 summary = self.summary(other)
