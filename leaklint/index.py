@@ -485,6 +485,16 @@ class FileIndex:
         """Every load of `name` that resolves to `scope` (in it or nested scopes)."""
         return self._uses.get((id(scope) if scope is not None else 0, name), [])
 
+    def method_call(self, receiver: cst.CSTNode) -> Optional[Tuple[str, cst.Call]]:
+        """(method name, the call) when `receiver` is what a method is called on
+        (`receiver.name(...)`); None for any other use of it."""
+        attribute = self.parent.get(receiver)
+        if isinstance(attribute, cst.Attribute) and attribute.value is receiver:
+            call = self.parent.get(attribute)
+            if isinstance(call, cst.Call) and call.func is attribute:
+                return attribute.attr.value, call
+        return None
+
     def is_builtin(self, name_node: cst.Name) -> bool:
         return self.binding_scope(name_node) is None
 

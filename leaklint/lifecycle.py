@@ -184,11 +184,9 @@ def self_releasing_methods(index: FileIndex, classdef: cst.ClassDef,
             name = cast(cst.FunctionDef, method_scope.node).name.value  # a method's scope
             called = calls_on_self.setdefault(name, set())
             for use in index.uses(method_scope, param):
-                attribute = index.parent.get(use)
-                if isinstance(attribute, cst.Attribute) and attribute.value is use:
-                    call = index.parent.get(attribute)
-                    if isinstance(call, cst.Call) and call.func is attribute:
-                        called.add(attribute.attr.value)
+                method = index.method_call(use)
+                if method is not None:
+                    called.add(method[0])
     releasing = set(release_methods)
     changed = True
     while changed:

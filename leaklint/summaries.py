@@ -292,11 +292,12 @@ def _fresh_value(index: FileIndex, func: cst.FunctionDef, value: cst.CSTNode, de
     for use in index.uses(scope, value.value):
         parent = index.parent.get(use)
         if isinstance(parent, cst.Attribute) and parent.value is use:
-            holder = index.parent.get(parent)
-            if isinstance(holder, cst.Call) and holder.func is parent:
-                methods.add(parent.attr.value)
-                if parent.attr.value == "setDaemon":
-                    daemon = daemon or not (holder.args and _is_false(holder.args[0].value))
+            method = index.method_call(use)
+            if method is not None:
+                name, call = method
+                methods.add(name)
+                if name == "setDaemon":
+                    daemon = daemon or not (call.args and _is_false(call.args[0].value))
                 continue
             is_store, stored = index.assigned_value(parent)
             if is_store:
@@ -392,9 +393,9 @@ def _param_uses(index: FileIndex, func: cst.FunctionDef) -> Tuple[ParamUse, ...]
         for use in index.uses(scope, name):
             parent = index.parent.get(use)
             if isinstance(parent, cst.Attribute) and parent.value is use:
-                holder = index.parent.get(parent)
-                if isinstance(holder, cst.Call) and holder.func is parent:
-                    calls.add(parent.attr.value)
+                method = index.method_call(use)
+                if method is not None:
+                    calls.add(method[0])
             elif isinstance(parent, cst.WithItem) and parent.item is use:
                 calls.add("__enter__")
             elif isinstance(parent, cst.Await):

@@ -261,11 +261,9 @@ def receiver_uses(index: FileIndex, receiver: cst.CSTNode) -> List[cst.CSTNode]:
 def method_calls_on(index: FileIndex, receiver: cst.CSTNode, method: str) -> List[cst.Call]:
     out = []
     for use in receiver_uses(index, receiver):
-        attr = index.parent.get(use)
-        if isinstance(attr, cst.Attribute) and attr.value is use and attr.attr.value == method:
-            call = index.parent.get(attr)
-            if isinstance(call, cst.Call) and call.func is attr:
-                out.append(call)
+        called = index.method_call(use)
+        if called is not None and called[0] == method:
+            out.append(called[1])
     return out
 
 
