@@ -5,7 +5,8 @@ Registered in pyproject.toml as ``LKL = "leaklint.flake8_plugin:LeaklintChecker"
 How the work is split with flake8:
 
 * flake8 reads the file (or stdin, ``flake8 -``) and hands us its ``lines``; we lint
-  ``"".join(lines)`` with :class:`leaklint.engine.Linter` and never touch the disk, so
+  ``"".join(lines)`` with the engine (through :class:`leaklint.screen.LazyLinter`) and
+  never touch the disk, so
   ``--stdin-display-name`` and editors' unsaved buffers work.
 * ``# noqa``: flake8 applies its own, but only to the physical line it reports (its
   noqa line mapping joins lines only for multi-line *tokens*: inside brackets the
@@ -53,11 +54,14 @@ Tool-level codes under flake8:
 
 Import cost: flake8 imports every installed plugin and registers its options on every
 run, whatever is selected. Registering and parsing the options read the rules' codes and
-options off the generated catalogue (``leaklint/catalogue.py``), so the rules, the engine
-and libcst are imported only when the plugin first runs on a file (or when a rule option
-is set, for its check): ``flake8 --select E`` never imports them. One exception: when
-LKL codes are selected and flake8 is about to fork worker processes (``--jobs`` > 1 over
-several files, on Linux), they are imported before the fork, once for all workers.
+options off the generated catalogue (``leaklint/catalogue.py``), and the screen
+(``leaklint/screen.py``: the prefilter and the gate) runs on the catalogue's trigger data,
+so the rules, the engine and libcst are imported only when the plugin first meets a file
+that needs parsing (or when a rule option is set, for its check): ``flake8 --select E``
+never imports them, nor does ``flake8 --select LKL`` on files that spell no resource. One
+exception: when LKL codes are selected and flake8 is about to fork worker processes
+(``--jobs`` > 1 over several files, on Linux), they are imported before the fork, once for
+all workers.
 """
 from __future__ import annotations
 
@@ -254,29 +258,43 @@ class LeaklintChecker:
         cls._codes = tuple(rule.code for rule in rule_infos() if _wanted(rule, options))
         if cls._codes and _forks_workers(options):
             # Each forked worker would otherwise import the rules and libcst on its
-            # first file: one import here, before the fork, serves them all.
+            # first file that needs parsing: one import here, before the fork, serves
+            # them all. Whether any of the files needs it is not known yet (flake8 has
+            # not read them); of several, one usually does.
             try:
-                cls._linter()
+                cls._linter().full_linter()
             except Exception:  # reported as LKL000 on each file, as without the fork
                 pass
 
     # -- the check -----------------------------------------------------------------
     @classmethod
     def _linter(cls):
-        from leaklint import registry
-        from leaklint.engine import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS, Linter
+        """The linter of the current configuration: a `screen.LazyLinter`, which imports
+        the rules and libcst only for a file that needs parsing, unless a rule option is
+        set (`screen.lazy_linter`)."""
+        from leaklint.catalogue import rule_infos
+        from leaklint.screen import lazy_linter
+        from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
         codes = cls._codes
         if codes is None:  # used without flake8's option parsing: the default rules
-            codes = tuple(r.code for r in registry.all_rules() if r.default_enabled)
+            codes = tuple(r.code for r in rule_infos() if r.default_enabled)
         max_bytes = cls._max_file_bytes or DEFAULT_MAX_FILE_BYTES
         max_tokens = cls._max_file_tokens or DEFAULT_MAX_FILE_TOKENS
-        classes = tuple(r for r in registry.all_rules() if r.code in codes)
-        key = (classes, _freeze(cls._settings), max_bytes, max_tokens)
+        settings = dict(cls._settings)
+        key = (codes, _freeze(settings), max_bytes, max_tokens)
         linter = cls._linters.get(key)
         if linter is None:
-            rules = [r(dict(cls._settings)) for r in classes]
-            linter = cls._linters[key] = Linter(rules, max_file_bytes=max_bytes, max_file_tokens=max_tokens)
+            def build():
+                from leaklint import registry
+                from leaklint.engine import Linter
+
+                rules = [r(dict(settings)) for r in registry.all_rules() if r.code in codes]
+                return Linter(rules, max_file_bytes=max_bytes, max_file_tokens=max_tokens)
+
+            linter = cls._linters[key] = (
+                lazy_linter(codes, settings, build, max_file_bytes=max_bytes,
+                            max_file_tokens=max_tokens) or build())
         return linter
 
     def run(self) -> Iterator[Tuple[int, int, str, type]]:

@@ -1,6 +1,6 @@
 """The code-token gate: the second filter, between the text prefilter and libcst.
 
-The text prefilter (`engine.trigger_pattern`) lets a file through when a rule's trigger
+The text prefilter (`screen.trigger_pattern`) lets a file through when a rule's trigger
 word appears anywhere in it, comments and docstrings included. Most of those files
 cannot produce a finding, and libcst costs ~10x what CPython's own compiler does. The
 gate compiles the file with `compile()` (which also replaces the parse guard: what
@@ -57,9 +57,11 @@ import re
 import sys
 import warnings
 from types import CodeType
-from typing import List, Optional, Sequence, Set
+from typing import TYPE_CHECKING, List, Optional, Sequence, Set, Union
 
-from leaklint.rules.base import Rule
+if TYPE_CHECKING:  # the gate runs on the catalogue's trigger data too, without the rules
+    from leaklint.catalogue import RuleTriggers
+    from leaklint.rules.base import Rule
 
 # A string constant that is a name, a dotted name or a type expression over names
 # (`"Optional[Dict[str, threading.Thread]]"`, `"Thread | None"`): its words are tokens.
@@ -112,15 +114,17 @@ def code_tokens(code: CodeType) -> Set[str]:
 
 
 class Gate:
-    """Which of `rules` a file can reach, from its code tokens (see the module doc)."""
+    """Which of `rules` a file can reach, from its code tokens (see the module doc).
+    `rules`: rule instances, or the catalogue's trigger data of the same rules
+    (leaklint/screen.py screens with both)."""
 
-    def __init__(self, rules: Sequence[Rule]):
+    def __init__(self, rules: Sequence[Union["Rule", "RuleTriggers"]]):
         self.rules = list(rules)
         self._name_free = {rule: re.compile("|".join(
             rf"\b{re.escape(word)}\b" for word in rule.name_free_words))
             for rule in self.rules if rule.name_free_words}
 
-    def reached(self, text: str, path: str) -> Optional[List[Rule]]:
+    def reached(self, text: str, path: str) -> Optional[list]:
         """The rules the file spells a trigger name of (in the linter's order), or
         reaches by a name-free road; None when the gate cannot tell (it does not
         compile): every rule then, through the parse guard."""

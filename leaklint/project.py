@@ -316,8 +316,8 @@ def summarise_source(data: bytes) -> Optional[Dict[str, Any]]:
     one-file answer)."""
     import libcst as cst
 
-    from leaklint.engine import DecodeError, decode_source
     from leaklint.index import FileIndex
+    from leaklint.source import DecodeError, decode_source
 
     if len(data) > _MAX_SUMMARY_BYTES:
         return None

@@ -73,12 +73,22 @@ class LintSettings:
     max_file_tokens: int = DEFAULT_MAX_FILE_TOKENS
 
     def build_linter(self):
+        """A `screen.LazyLinter`, which imports the rules and libcst only for a file that
+        needs parsing; the engine's Linter at once when the lazy one cannot stand for it
+        (`screen.lazy_linter`)."""
+        from leaklint.screen import lazy_linter
+
+        # Findings with project requirements are cached as they are and resolved for the
+        # whole run (Runner.run), whichever process linted them.
+        return lazy_linter(self.codes, self.rule_options, self._full_linter,
+                           max_file_bytes=self.max_file_bytes, max_file_tokens=self.max_file_tokens,
+                           resolve_requirements=False) or self._full_linter()
+
+    def _full_linter(self):
         from leaklint import registry
         from leaklint.engine import Linter
 
         rules = [rule(dict(self.rule_options)) for rule in registry.all_rules() if rule.code in self.codes]
-        # Findings with project requirements are cached as they are and resolved for the
-        # whole run (Runner.run), whichever process linted them.
         return Linter(rules, max_file_bytes=self.max_file_bytes, max_file_tokens=self.max_file_tokens,
                       resolve_requirements=False)
 
@@ -162,7 +172,7 @@ def over_limit(linter, data: bytes, path: str, skip_generated: bool,
     """The findings for `data`, the first max-file-bytes + 1 bytes of a file that has more
     (see `read_bounded`): LKL003, whatever the rest holds, unless it is a generated file
     that is skipped anyway. `size`: the whole file's, when known."""
-    from leaklint.engine import file_too_large
+    from leaklint.screen import file_too_large
 
     if skip_generated and is_generated(data):
         return []
@@ -630,7 +640,9 @@ class Runner:
     def _run_in_process(self, paths: List[str]) -> List[FileResult]:
         """Here, except big files: those go to one worker process, one at a time (and to a
         new one whenever it dies)."""
-        self.linter  # noqa: B018  (as in _run_in_workers: a broken Linter fails here)
+        # As in _run_in_workers, a Linter that cannot be built fails here; a LazyLinter
+        # builds its rules at the first file that needs them (most runs of a few files: none).
+        self.linter  # noqa: B018
         big: List[str] = []
         here: List[str] = []
         for path in paths:
@@ -654,7 +666,9 @@ class Runner:
     def _run_in_workers(self, paths: List[str]) -> List[FileResult]:
         # A Linter that cannot be built should fail here, once and loudly, not in every
         # worker's initializer (which would look like every file crashing its worker).
-        self.linter  # noqa: B018
+        # Built whole (the rules and libcst imported) before the pool forks its workers,
+        # which then inherit the imports: of this many files some will need parsing.
+        self.linter.full_linter()
         results: List[FileResult] = []
         pending = list(paths)
         while pending:
@@ -678,6 +692,8 @@ class Runner:
     def _isolate(self, paths: List[str]) -> List[FileResult]:
         """Lint `paths` one by one in a single worker; whenever it dies, the file it was on
         (the first unfinished, as one worker works in order) is the culprit."""
+        # Big files: they will be parsed. Built here, the forked worker inherits the imports.
+        self.linter.full_linter()
         results = []
         remaining = paths
         while remaining:

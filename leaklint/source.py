@@ -7,7 +7,7 @@ import io
 import tokenize
 
 # Parsing keeps the whole libcst tree in memory: 1.6-4 kB per token (the words,
-# punctuation and line breaks `leaklint.engine._TOKEN` counts) whatever the code looks like, while per
+# punctuation and line breaks `leaklint.screen._TOKEN` counts) whatever the code looks like, while per
 # byte it ranges from 0.07 (long strings) to 4 MB per MB (`a` on every line). The token
 # limit is what bounds memory, to under 1 GB for one file within it; the byte limit
 # bounds reading, decoding and counting. The figures: notes/robustness.md, "Memory".

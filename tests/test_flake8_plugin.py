@@ -15,7 +15,9 @@ import pytest
 from leaklint import registry
 from leaklint.engine import Linter
 from leaklint.flake8_plugin import LeaklintChecker
+from leaklint.gate import AVAILABLE as GATE_AVAILABLE
 from leaklint.rules.base import Option, Report, Rule
+from leaklint.screen import Screen
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -276,13 +278,13 @@ def test_noqa_under_flake8(tmp_path, comment, flagged):
 def test_engine_noqa_follows_disable_noqa(tmp_path, capsys, monkeypatch, argv, apply_noqa):
     """leaklint's statement-wide noqa is applied unless flake8 runs with --disable-noqa."""
     seen = []
-    real = Linter.lint_text
+    real = Screen.lint_text  # the Linter's and the LazyLinter's
 
     def spy(self, text, path, apply_noqa=True, **options):
         seen.append(apply_noqa)
         return real(self, text, path, apply_noqa=apply_noqa, **options)
 
-    monkeypatch.setattr(Linter, "lint_text", spy)
+    monkeypatch.setattr(Screen, "lint_text", spy)
     (tmp_path / "m.py").write_text(LEAKY)
     flake8_in_process(["--select", "LKL", *argv, str(tmp_path / "m.py")], capsys)
     assert seen == [apply_noqa]
@@ -377,7 +379,7 @@ def test_no_work_when_flake8_would_discard_every_lkl_code(tmp_path, capsys, monk
     def explode(*args, **kwargs):
         raise AssertionError("the engine ran although no LKL code was selected")
 
-    monkeypatch.setattr(Linter, "lint_text", explode)
+    monkeypatch.setattr(Screen, "lint_text", explode)
     (tmp_path / "m.py").write_text(LEAKY)
     code, out = flake8_in_process(["--select", "E,W,F", str(tmp_path / "m.py")], capsys)
     assert LeaklintChecker._codes == ()
@@ -668,12 +670,12 @@ def test_plugin_skips_the_parse_guard_flake8_already_ran(monkeypatch):
     assert [message.split()[0] for _, _, message, _ in checker.run()] == ["LKL101"]
     assert calls == []
     Linter([]).lint_text(source, "m.py")  # no rules: prefilter stops before the guard
-    rules = list(LeaklintChecker._linter().rules)
+    rules = list(LeaklintChecker._linter().full_linter().rules)
     engine.Linter(rules, gate=False).lint_text(source, "m.py")
     assert len(calls) == 1
     # The code-token gate's compile() stands for the guard where it is on (leaklint/gate.py).
     engine.Linter(rules).lint_text(source, "m.py")
-    assert len(calls) == (1 if engine.GATE_AVAILABLE else 2)
+    assert len(calls) == (1 if GATE_AVAILABLE else 2)
 
 
 # -- 7. test files ---------------------------------------------------------------------------

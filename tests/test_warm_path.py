@@ -34,7 +34,7 @@ def run_leaklint(*args, cwd) -> str:
 
 @pytest.mark.parametrize("source", [
     "import threading\nthreading.Thread(target=print).start()\n",  # a finding
-    "x = 1\n",  # clean
+    "import threading\nt = threading.Thread(target=print)\nt.start()\nt.join()\n",  # clean
 ])
 def test_a_warm_run_imports_neither_libcst_nor_the_rules(tmp_path, source):
     (tmp_path / "mod.py").write_text(source)
@@ -63,24 +63,29 @@ def test_the_generated_catalogue_is_current_and_true():
         "leaklint/_rule_catalogue.py is stale: run python scripts/gen_rules_doc.py"
     assert catalogue._from_catalogue() == catalogue.from_rule_classes()
     assert catalogue._options_from_catalogue() == tuple(catalogue.options_from_rule_classes().values())
+    assert catalogue._triggers_from_catalogue() == catalogue.triggers_from_rule_classes()
 
 
 def _clear_catalogue_caches():
     for cached in (catalogue._current_catalogue, catalogue._from_catalogue,
-                   catalogue._options_from_catalogue):
+                   catalogue._options_from_catalogue, catalogue._triggers_from_catalogue):
         cached.cache_clear()
 
 
 def test_a_stale_catalogue_is_not_used(monkeypatch):
     monkeypatch.setattr(_rule_catalogue, "RULES", (("LKL999", "made-up", True, True, ()),))
     monkeypatch.setattr(_rule_catalogue, "OPTIONS", (("made-up", "int", 1, "help"),))
+    monkeypatch.setattr(_rule_catalogue, "TRIGGERS", (("LKL999", ("made",), ("up",), ()),))
     _clear_catalogue_caches()
     try:
         assert [r.code for r in catalogue._from_catalogue()] == ["LKL999"]  # the digest matches
         assert catalogue._options_from_catalogue() == (catalogue.OptionInfo("made-up", int, 1, "help"),)
+        assert catalogue._triggers_from_catalogue() == (
+            catalogue.RuleTriggers("LKL999", ("made",), ("up",), ()),)
         _clear_catalogue_caches()
         monkeypatch.setattr(_rule_catalogue, "RULES_DIGEST", "0" * 32)  # a rule edited since
         assert catalogue._from_catalogue() == catalogue.from_rule_classes()
         assert catalogue._options_from_catalogue() == tuple(catalogue.options_from_rule_classes().values())
+        assert catalogue._triggers_from_catalogue() == catalogue.triggers_from_rule_classes()
     finally:
         _clear_catalogue_caches()

@@ -1,0 +1,155 @@
+"""The screen (leaklint/screen.py): a run whose files need no parsing imports neither libcst
+nor the rules, under the leaklint command and under flake8; a file that needs parsing is
+linted exactly as before, by the same steps on the same trigger data."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from leaklint import catalogue, registry
+from leaklint.engine import Linter
+from leaklint.gate import AVAILABLE as GATE_AVAILABLE
+from leaklint.runner import LintSettings, Runner
+from leaklint.screen import LazyLinter
+
+FIXTURES = Path(__file__).parent / "fixtures"
+NO_TRIGGER = "import os\n\n\ndef cwd():\n    return os.getcwd()\n"
+# `Queue`, a trigger word of the queue rules, only in a comment and a docstring: the
+# prefilter lets it through, the code-token gate stops it.
+WORD_IN_COMMENT = ('import os  # not a Queue\n\n\ndef cwd():\n    """Drains the Queue."""\n'
+                   "    return os.getcwd()\n")
+LEAK = "import threading\n\nthreading.Thread(target=print).start()\n"
+# A trigger word the prefilter lets through, in a file CPython cannot compile.
+SYNTAX_ERROR = "import threading\n\nthreading.Thread(target=print\n"
+
+# Runs the command, or flake8, in a fresh interpreter; prints what it imported last.
+PROBE = textwrap.dedent("""
+    import sys
+    if sys.argv[1] == "flake8":
+        from flake8.main.application import Application
+        app = Application()
+        app.run(sys.argv[2:])
+        code = app.exit_code()
+    else:
+        from leaklint.cli import main
+        code = main(sys.argv[2:])
+    rules = any(m.startswith(("leaklint.rules", "leaklint.engine")) for m in sys.modules)
+    print("EXIT", code, "LIBCST", "libcst" in sys.modules, "RULES", rules, file=sys.stderr)
+""")
+
+
+def probe(tool: str, *args, cwd) -> str:
+    done = subprocess.run([sys.executable, "-c", PROBE, tool, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+    return done.stderr.strip().splitlines()[-1]
+
+
+def leaklint(tmp_path, *files):
+    return probe("leaklint", "--isolated", "--no-cache", *files, cwd=tmp_path)
+
+
+def flake8(tmp_path, *files):
+    return probe("flake8", "--isolated", "--jobs=1", "--select", "LKL", *files, cwd=tmp_path)
+
+
+@pytest.fixture
+def sources(tmp_path):
+    for name, text in {"empty.py": "", "plain.py": NO_TRIGGER, "comment.py": WORD_IN_COMMENT,
+                       "leak.py": LEAK, "broken.py": SYNTAX_ERROR}.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("tool", [leaklint, flake8])
+def test_files_stopped_by_the_prefilter_import_neither_libcst_nor_the_rules(sources, tool):
+    assert tool(sources, "empty.py", "plain.py") == "EXIT 0 LIBCST False RULES False"
+
+
+@pytest.mark.parametrize("tool", [leaklint, flake8])
+def test_a_file_stopped_by_the_gate_imports_neither(sources, tool):
+    # Python 3.9 has no gate: there the prefilter lets the file through to libcst.
+    expected = "False" if GATE_AVAILABLE else "True"
+    assert tool(sources, "plain.py", "comment.py") == f"EXIT 0 LIBCST {expected} RULES {expected}"
+
+
+@pytest.mark.parametrize("tool", [leaklint, flake8])
+def test_a_file_that_needs_parsing_imports_them_and_is_linted(sources, tool):
+    assert tool(sources, "plain.py", "leak.py") == "EXIT 1 LIBCST True RULES True"
+
+
+def test_a_syntax_error_the_prefilter_lets_through_is_reported_as_before(sources):
+    done = subprocess.run([sys.executable, "-m", "leaklint", "--isolated", "--no-cache",
+                           "broken.py", "plain.py"], cwd=sources, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    [line] = done.stdout.strip().splitlines()
+    assert line.startswith("broken.py:3:") and " LKL001 syntax error: " in line, line
+
+
+# -- the lazy linter gives the Linter's findings -----------------------------------------------
+DEFAULT_CODES = tuple(rule.code for rule in catalogue.rule_infos() if rule.default_enabled)
+ALL_CODES = tuple(rule.code for rule in catalogue.rule_infos())
+
+
+def _fixture_sources():
+    for path in sorted(FIXTURES.rglob("*.py")):
+        yield str(path.relative_to(FIXTURES)), path.read_text(encoding="utf-8")
+    yield "plain.py", NO_TRIGGER
+    yield "comment.py", WORD_IN_COMMENT
+    yield "broken.py", SYNTAX_ERROR
+
+
+@pytest.mark.parametrize("codes", [DEFAULT_CODES, ALL_CODES, ("LKL301",)])
+def test_the_lazy_linter_gives_the_linters_findings_and_summaries(codes):
+    settings = LintSettings(codes=codes)
+    lazy, full = settings.build_linter(), settings._full_linter()
+    assert isinstance(lazy, LazyLinter) and isinstance(full, Linter)
+    for name, source in _fixture_sources():
+        for path in (name, f"tests/test_{Path(name).name}"):
+            assert lazy.lint_text(source, path) == full.lint_text(source, path), path
+            assert lazy.last_summary == full.last_summary, path
+    assert lazy.parsed == full.parsed > 0
+
+
+def test_the_lazy_linter_runs_only_the_rules_the_gate_lets_through(monkeypatch):
+    checked = []
+    for rule in registry.all_rules():
+        real = rule.check
+        monkeypatch.setattr(rule, "check", lambda self, index, real=real: checked.append(self.code)
+                            or real(self, index))
+    lazy = LintSettings(codes=DEFAULT_CODES).build_linter()
+    assert [f.code for f in lazy.lint_text(LEAK, "m.py")] == ["LKL101"]
+    assert checked == (["LKL101"] if GATE_AVAILABLE else list(DEFAULT_CODES))
+
+
+def test_an_option_that_adds_trigger_names_is_honoured(tmp_path):
+    """The catalogue holds the rule classes' triggers; `timeout-functions` adds the
+    names it lists (LKL401), so with it set the rules are built at once."""
+    (tmp_path / "m.py").write_text("from mycompany.http import fetch\n\n\ndef f(u):\n"
+                                   "    return fetch(u)\n")
+    settings = LintSettings(codes=("LKL401",),
+                            rule_options={"timeout-functions": ["mycompany.http.fetch"]})
+    assert isinstance(settings.build_linter(), Linter)
+    findings = Runner(settings).run([str(tmp_path / "m.py")]).findings
+    assert [(f.line, f.code) for f in findings] == [(5, "LKL401")]
+    # The option's default is the catalogue's case: the lazy linter.
+    assert isinstance(LintSettings(codes=("LKL401",), rule_options={"timeout-functions": []})
+                      .build_linter(), LazyLinter)
+
+
+def test_a_rule_built_with_its_defaults_has_its_classs_triggers():
+    """What the catalogue holds (the classes' triggers) is what the rules the lazy linter
+    stands for have: it is used only when every option is at its default."""
+    for rule_class in registry.all_rules():
+        rule = rule_class()
+        assert (rule.trigger_words, rule.trigger_names, rule.name_free_words) == (
+            rule_class.trigger_words, rule_class.trigger_names, rule_class.name_free_words), rule.code
+
+
+def test_the_catalogues_triggers_are_the_rule_classes():
+    assert catalogue._triggers_from_catalogue() == catalogue.triggers_from_rule_classes()
+    assert [t.code for t in catalogue.rule_triggers()] == [r.code for r in registry.all_rules()]
