@@ -641,7 +641,7 @@ class Runner:
         """Here, except big files: those go to one worker process, one at a time (and to a
         new one whenever it dies)."""
         # As in _run_in_workers, a Linter that cannot be built fails here; a LazyLinter
-        # builds its rules at the first file that needs them (most runs of a few files: none).
+        # builds its rules at the first file that needs them.
         self.linter  # noqa: B018
         big: List[str] = []
         here: List[str] = []

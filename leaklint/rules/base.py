@@ -74,7 +74,9 @@ class Rule:
     # name, `Queue` for SimpleQueue too), never statement syntax like "import x", which
     # misses `import os, x`. tests/test_prefilter.py checks the findings are the same
     # without the prefilter. Not a ClassVar: an instance adds the words its options bring
-    # (LKL401's `timeout-functions`).
+    # (LKL401's `timeout-functions`). The generated catalogue holds the class's, which the
+    # screen uses while every option is at its default (`screen.lazy_linter`); an option
+    # must leave them alone at its default (tests/test_screen.py).
     trigger_words: Tuple[str, ...] = ()
     # The code-token gate (leaklint/gate.py), after the prefilter: the exact identifiers
     # one of which the file must spell in code (not in a comment or docstring) for the
