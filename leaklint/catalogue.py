@@ -20,7 +20,7 @@ import hashlib
 import os
 import sys
 from functools import lru_cache
-from typing import Any, Dict, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 RULES_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules")
 
@@ -126,10 +126,7 @@ def rule_triggers() -> Tuple[RuleTriggers, ...]:
 
 @lru_cache(maxsize=1)
 def _triggers_from_catalogue() -> Tuple[RuleTriggers, ...]:
-    generated = _current_catalogue()
-    if generated is None:
-        return triggers_from_rule_classes()
-    return tuple(RuleTriggers(*row) for row in generated.TRIGGERS)
+    return _rows("TRIGGERS", RuleTriggers, triggers_from_rule_classes)
 
 
 @lru_cache(maxsize=1)
@@ -158,10 +155,16 @@ def _current_catalogue() -> Optional[Any]:
 
 @lru_cache(maxsize=1)
 def _from_catalogue() -> Tuple[RuleInfo, ...]:
+    return _rows("RULES", RuleInfo, from_rule_classes)
+
+
+def _rows(table: str, record: Callable[..., Any], from_classes: Callable[[], tuple]) -> tuple:
+    """The generated catalogue's `table`, a `record` per row, while it is current; else
+    what `from_classes` reads off the rule classes."""
     generated = _current_catalogue()
     if generated is None:
-        return from_rule_classes()
-    return tuple(RuleInfo(*row) for row in generated.RULES)
+        return from_classes()
+    return tuple(record(*row) for row in getattr(generated, table))
 
 
 def render() -> str:
