@@ -42,8 +42,8 @@ PROBE = textwrap.dedent("""
 """)
 
 
-def probe(tool: str, *args, cwd) -> str:
-    done = subprocess.run([sys.executable, "-c", PROBE, tool, *args], cwd=cwd,
+def probe(tool: str, *args, cwd, stdin: str = "") -> str:
+    done = subprocess.run([sys.executable, "-c", PROBE, tool, *args], cwd=cwd, input=stdin,
                           capture_output=True, text=True, timeout=120)
     return done.stderr.strip().splitlines()[-1]
 
@@ -79,6 +79,13 @@ def test_a_file_stopped_by_the_gate_imports_neither(sources, tool):
 @pytest.mark.parametrize("tool", [leaklint, flake8])
 def test_a_file_that_needs_parsing_imports_them_and_is_linted(sources, tool):
     assert tool(sources, "plain.py", "leak.py") == "EXIT 1 LIBCST True RULES True"
+
+
+@pytest.mark.parametrize("source, imported", [(NO_TRIGGER, False), (LEAK, True)])
+def test_standard_input_is_screened_too(tmp_path, source, imported):
+    """An editor hands its buffer over on standard input."""
+    result = probe("leaklint", "--isolated", "--no-cache", "-", cwd=tmp_path, stdin=source)
+    assert result == f"EXIT {int(imported)} LIBCST {imported} RULES {imported}"
 
 
 def test_a_syntax_error_the_prefilter_lets_through_is_reported_as_before(sources):
@@ -153,3 +160,22 @@ def test_a_rule_built_with_its_defaults_has_its_classs_triggers():
 def test_the_catalogues_triggers_are_the_rule_classes():
     assert catalogue._triggers_from_catalogue() == catalogue.triggers_from_rule_classes()
     assert [t.code for t in catalogue.rule_triggers()] == [r.code for r in registry.all_rules()]
+
+
+def test_the_rules_are_built_before_the_runner_forks_its_workers(tmp_path):
+    """Imported lazily, each worker would import libcst and the rules on its first file;
+    built in the parent before the pool starts, forked workers inherit them."""
+    from leaklint.runner import MIN_FILES_FOR_WORKERS
+
+    for i in range(MIN_FILES_FOR_WORKERS):
+        (tmp_path / f"m{i}.py").write_text(LEAK)
+    script = textwrap.dedent("""
+        import sys
+        from leaklint.runner import LintSettings, Runner
+        outcome = Runner(LintSettings(codes=("LKL101",)), jobs=2).run(sys.argv[1:])
+        print(len(outcome.findings), outcome.parsed, "libcst" in sys.modules)
+    """)
+    paths = sorted(str(path) for path in tmp_path.glob("m*.py"))
+    done = subprocess.run([sys.executable, "-c", script, *paths], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.split() == [str(len(paths)), str(len(paths)), "True"], done.stderr
