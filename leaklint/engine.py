@@ -96,8 +96,8 @@ class Linter(Screen):
                 return _syntax_finding(path, ast_error)
             # Python accepted it (test_grammar.py's `(x): int`): not the file's fault.
             return tool_finding(path, error.raw_line or 1, (error.raw_column or 0) + 1,
-                                 SYNTAX_ERROR, f"cannot parse file: valid Python that libcst cannot "
-                                               f"parse: {error.message}")
+                                SYNTAX_ERROR, f"cannot parse file: valid Python that libcst cannot "
+                                              f"parse: {error.message}")
         except RecursionError:
             return tool_finding(path, 1, 1, FILE_SKIPPED, "file skipped: too deeply nested to parse")
         except MemoryError:
@@ -171,7 +171,7 @@ def _python_guard(text: str, path: str):
     except SyntaxError as error:
         if "too many nested" in str(error) or "too many levels" in str(error):
             return tool_finding(path, error.lineno or 1, 1, FILE_SKIPPED,
-                                 f"file skipped: {error.msg}")
+                                f"file skipped: {error.msg}")
         # CPython stopped at this error and has not checked the nesting of the rest,
         # which libcst is about to parse (3.9 stops at a PEP 701 f-string reusing its quote).
         problem = nesting_problem(text)
@@ -181,7 +181,7 @@ def _python_guard(text: str, path: str):
         return error
     except (RecursionError, MemoryError) as error:
         return tool_finding(path, 1, 1, FILE_SKIPPED,
-                             f"file skipped: too deeply nested to parse ({type(error).__name__})")
+                            f"file skipped: too deeply nested to parse ({type(error).__name__})")
     except ValueError as error:  # e.g. source code string cannot contain null bytes
         return tool_finding(path, 1, 1, SYNTAX_ERROR, f"cannot parse file: {error}")
     return None
@@ -276,7 +276,7 @@ def _python_syntax_error(text: str) -> Optional[SyntaxError]:
 
 def _syntax_finding(path: str, error: SyntaxError) -> Finding:
     return tool_finding(path, error.lineno or 1, max(error.offset or 1, 1), SYNTAX_ERROR,
-                         f"syntax error: {error.msg}")
+                        f"syntax error: {error.msg}")
 
 
 def lint_paths_text(linter: Linter, items: Iterable) -> List[Finding]:

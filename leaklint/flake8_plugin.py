@@ -6,8 +6,7 @@ How the work is split with flake8:
 
 * flake8 reads the file (or stdin, ``flake8 -``) and hands us its ``lines``; we lint
   ``"".join(lines)`` with the engine (through :class:`leaklint.screen.LazyLinter`) and
-  never touch the disk, so
-  ``--stdin-display-name`` and editors' unsaved buffers work.
+  never touch the disk, so ``--stdin-display-name`` and editors' unsaved buffers work.
 * ``# noqa``: flake8 applies its own, but only to the physical line it reports (its
   noqa line mapping joins lines only for multi-line *tokens*: inside brackets the
   tokenizer emits NL and the range restarts). leaklint's ``# noqa`` works on any line of
@@ -259,8 +258,8 @@ class LeaklintChecker:
         if cls._codes and _forks_workers(options):
             # Each forked worker would otherwise import the rules and libcst on its
             # first file that needs parsing: one import here, before the fork, serves
-            # them all. Whether any of the files needs it is not known yet (flake8 has
-            # not read them); of several, one usually does.
+            # them all. Whether any file will need it is not known yet (flake8 has not
+            # read them), so this stays as it was before the screen.
             try:
                 cls._linter().full_linter()
             except Exception:  # reported as LKL000 on each file, as without the fork
