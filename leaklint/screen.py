@@ -10,9 +10,10 @@ subclass's `_check`, with only the rules it reaches.
 `Screen` is the part of the engine's `Linter` (leaklint/engine.py) before the parse; the
 Linter screens its own rule instances. `LazyLinter` screens the generated catalogue's
 trigger data of the same rules (leaklint/catalogue.py) and builds the Linter, importing
-the rules and libcst (~150-200 ms), only when a file gets through: a run whose every file
-is screened out (most files of a pre-commit run or an editor's buffer spell no resource)
-imports neither. Its findings are the Linter's: the same steps on the same data.
+the rules and libcst (~0.25 s of a one-file run), only when a file gets through. Most
+files get no further (7,909 of the corpus's 9,001), so a run over a few of them (a
+pre-commit hook, an editor's buffer) imports neither. Its findings are the Linter's: the
+same steps on the same data.
 """
 from __future__ import annotations
 
