@@ -176,17 +176,19 @@ def lazy_linter(codes: Sequence[str], rule_settings: dict, build: Callable[[], S
     """A LazyLinter for the rules of `codes` built with `rule_settings` (option name ->
     value) by `build`; None when the catalogue's trigger data may not be theirs.
 
-    The catalogue holds each rule's class-level triggers, which an option set to other
-    than its default may add to (LKL401's `timeout-functions` adds the names it lists):
-    only the rule's code knows how. Rather than a second copy of that code here, such a
-    run builds the Linter at once, as before the screen could run without it: rule
-    options are rarely set, and this stays right for any rule that adds triggers so."""
+    The catalogue holds each rule's class-level triggers, which an option declared
+    `adds_triggers` may add to when set to other than its default (LKL401's
+    `timeout-functions` adds the names it lists): only the rule's code knows how. Rather
+    than a second copy of that code here, such a run builds the Linter at once, as before
+    the screen could run without it. Other options (`exception-paths`, set in many
+    configurations) leave the triggers alone and keep the lazy road."""
     from leaklint.catalogue import rule_infos, rule_options, rule_triggers
 
     wanted = set(codes)
-    defaults = {name: option.default for name, option in rule_options().items()}
+    options = rule_options()
     theirs = {name for rule in rule_infos() if rule.code in wanted for name in rule.options}
-    if any(name in theirs and value != defaults.get(name) for name, value in rule_settings.items()):
+    if any(name in theirs and options[name].adds_triggers and value != options[name].default
+           for name, value in rule_settings.items()):
         return None
     return LazyLinter([rule for rule in rule_triggers() if rule.code in wanted], build, **limits)
 

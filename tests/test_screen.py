@@ -148,13 +148,41 @@ def test_an_option_that_adds_trigger_names_is_honoured(tmp_path):
                       .build_linter(), LazyLinter)
 
 
-def test_a_rule_built_with_its_defaults_has_its_classs_triggers():
+def _other_value(option):
+    """A value of `option`'s type other than its default (names a rule could take as
+    triggers, for a list)."""
+    if option.type is list:
+        return ["thread", "mycompany.helpers.fetch_it"]
+    if option.type is bool:
+        return not option.default
+    if option.type is int:
+        return option.default + 1
+    return "mycompany.helpers.fetch_it"
+
+
+def test_a_rule_has_its_classs_triggers_unless_an_option_that_adds_some_is_set():
     """What the catalogue holds (the classes' triggers) is what the rules the lazy linter
-    stands for have: it is used only when every option is at its default."""
+    stands for have: with every option at its default, and with any option set that is
+    not declared `adds_triggers` (those the lazy linter ignores). An option that adds
+    triggers and is not declared so fails here."""
     for rule_class in registry.all_rules():
-        rule = rule_class()
-        assert (rule.trigger_words, rule.trigger_names, rule.name_free_words) == (
-            rule_class.trigger_words, rule_class.trigger_names, rule_class.name_free_words), rule.code
+        settings = [{}] + [{option.name: _other_value(option)} for option in rule_class.options
+                           if not option.adds_triggers]
+        for setting in settings:
+            rule = rule_class(setting)
+            assert (rule.trigger_words, rule.trigger_names, rule.name_free_words) == (
+                rule_class.trigger_words, rule_class.trigger_names, rule_class.name_free_words), \
+                (rule.code, setting)
+    declared = {option.name for rule in registry.all_rules() for option in rule.options
+                if option.adds_triggers}
+    assert declared == {"timeout-functions"}
+
+
+def test_an_option_that_leaves_the_triggers_alone_keeps_the_lazy_linter():
+    """`exception-paths` (set in many configurations) changes what is reported, not which
+    files can be: the run still imports nothing for a file that needs no parse."""
+    settings = LintSettings(codes=DEFAULT_CODES, rule_options={"exception-paths": ["timer"]})
+    assert isinstance(settings.build_linter(), LazyLinter)
 
 
 def test_the_catalogues_triggers_are_the_rule_classes():

@@ -21,6 +21,10 @@ class Option:
     help: str
     # What else a value of the right type must be: the problem as one line, None if fine.
     check: Optional[Callable[[Any], Optional[str]]] = None
+    # Whether a value other than the default adds to the rule's trigger words or names
+    # (its `__init__` does): the catalogue holds the class's, so the screen then needs the
+    # rule itself (leaklint/screen.py, `lazy_linter`).
+    adds_triggers: bool = False
 
 
 def dotted_names(value: list) -> Optional[str]:

@@ -95,7 +95,7 @@ class RequestsNoTimeout(Rule):
                "Qualified names of your own functions that must be given a `timeout=` "
                "keyword, like `[\"mycompany.http.fetch\"]`; a call of one without "
                "`timeout=` (or with `timeout=None`) is reported by LKL401.",
-               check=dotted_names),
+               check=dotted_names, adds_triggers=True),
     )
 
     def __init__(self, settings=None) -> None:
