@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from leaklint import registry
-from leaklint.catalogue import rule_infos
+from leaklint.catalogue import OptionInfo, check_value, rule_infos, rule_options
 from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
 
 PYPROJECT = "pyproject.toml"
@@ -168,13 +168,10 @@ def rule_option_keys() -> set:
     return {_key(name) for rule in rule_infos() for name in rule.options}
 
 
-def rule_options_by_key() -> Dict[str, Any]:
-    """Every option declared by any rule, keyed by its spelling with dashes."""
-    options = {}
-    for rule in registry.all_rules():
-        for option in rule.options:
-            options[_key(option.name)] = option
-    return options
+def rule_options_by_key() -> Dict[str, OptionInfo]:
+    """Every option declared by any rule, keyed by its spelling with dashes, without
+    importing the rules (leaklint.catalogue)."""
+    return {_key(name): option for name, option in rule_options().items()}
 
 
 def _key(name: str) -> str:
@@ -228,11 +225,10 @@ def _config_from_table(table: dict, path: str, section: str) -> Config:
                 raise fail(raw_key, f"expected true or false, got {_type_name(value)}")
             config.skip_generated = value
         elif key in option_keys:
-            # Only now the rules are imported: an option's type and check are their code.
             option = rule_options_by_key()[key]
             if not _has_type(value, option.type):
                 raise fail(raw_key, f"expected {option.type.__name__}, got {_type_name(value)}")
-            problem = option.check(value) if option.check else None
+            problem = check_value(option, value)
             if problem:
                 raise fail(raw_key, problem)
             config.rule_options[option.name] = value

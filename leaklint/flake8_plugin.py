@@ -116,22 +116,12 @@ def _dest(name: str) -> str:
     return (OPTION_PREFIX + name).replace("-", "_")
 
 
-def rule_options() -> Dict[str, Any]:
-    """Every rule `Option` by name (first declaration wins when rules share one), with its
-    `check`: imports the rules, and libcst."""
-    from leaklint import registry
-
-    found: Dict[str, Any] = {}
-    for rule in registry.all_rules():
-        for option in rule.options:
-            found.setdefault(option.name, option)
-    return found
-
-
 def _check_option(name: str, value: Any) -> Optional[str]:
-    """The rule's own check of a value set for option `name` (None: fine)."""
-    option = rule_options()[name]
-    return option.check(value) if option.check else None
+    """The rule's own check of a value set for option `name` (None: fine), without
+    importing the rules (leaklint.option_checks)."""
+    from leaklint.catalogue import check_value, rule_options
+
+    return check_value(rule_options()[name], value)
 
 
 def _specifically_selected(code: str, entries) -> bool:
@@ -237,8 +227,8 @@ class LeaklintChecker:
             value = getattr(options, _dest(name), option.default)
             try:
                 settings[name] = _coerce(option, value)
-                # As the leaklint command checks it, but a default needs no check (a test
-                # makes sure): only a value set imports the rules, whose code the check is.
+                # As the leaklint command checks it; a default needs no check (a test
+                # makes sure).
                 problem = (_check_option(name, settings[name])
                            if settings[name] != option.default else None)
                 if problem:

@@ -209,7 +209,7 @@ def test_valid_timeout_functions(tmp_path):
 def test_every_list_option_of_names_is_checked():
     """Options whose items are Python names say so: a value that is not one is an error."""
     from leaklint.registry import all_rules
-    from leaklint.rules.base import dotted_names
+    from leaklint.option_checks import dotted_names
 
     name_options = [option.name for rule in all_rules() for option in rule.options
                     if "name" in option.help.lower() and option.type is list]

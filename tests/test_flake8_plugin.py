@@ -618,10 +618,10 @@ def test_when_flake8_forks_workers(tmp_path, monkeypatch, jobs, paths, forks):
 
 def test_a_rule_option_set_is_still_checked_by_its_rule(tmp_path):
     """A default needs no check; a value set does, as under the leaklint command."""
-    from leaklint.flake8_plugin import rule_options
+    from leaklint.catalogue import check_value, options_from_rule_classes
 
-    for option in rule_options().values():
-        assert option.check is None or option.check(option.default) is None, option.name
+    for option in options_from_rule_classes().values():
+        assert check_value(option, option.default) is None, option.name
     (tmp_path / "m.py").write_text(LEAKY)
     done = run_flake8(["--select", "E", "--leaklint-exception-paths", "thread,nope", "m.py"],
                       tmp_path)

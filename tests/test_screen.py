@@ -81,6 +81,40 @@ def test_a_file_that_needs_parsing_imports_them_and_is_linted(sources, tool):
     assert tool(sources, "plain.py", "leak.py") == "EXIT 1 LIBCST True RULES True"
 
 
+def test_a_rule_option_set_is_checked_without_the_rules(sources):
+    """`exception-paths` in the configuration (or on flake8's command line) is checked by
+    leaklint.option_checks: setting it imports neither libcst nor the rules, and a wrong
+    value is still refused."""
+    (sources / "pyproject.toml").write_text('[tool.leaklint]\nexception-paths = ["timer"]\n')
+    assert probe("leaklint", "--no-cache", "plain.py", cwd=sources) == \
+        "EXIT 0 LIBCST False RULES False"
+    assert probe("flake8", "--isolated", "--jobs=1", "--select", "LKL",
+                 "--leaklint-exception-paths", "timer", "plain.py", cwd=sources) == \
+        "EXIT 0 LIBCST False RULES False"
+    (sources / "pyproject.toml").write_text('[tool.leaklint]\nexception-paths = ["nope"]\n')
+    done = subprocess.run([sys.executable, "-m", "leaklint", "--no-cache", "plain.py"],
+                          cwd=sources, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "'nope' is not one of" in done.stderr, done.stderr
+
+
+def test_an_options_check_must_be_in_option_checks(monkeypatch):
+    """The catalogue names each check; one defined elsewhere (a rule's module imports
+    libcst) is refused when the catalogue is built."""
+    from leaklint.rules.base import Option
+
+    assert sorted(o.check for o in catalogue.options_from_rule_classes().values()) == [
+        "dotted_names", "dotted_names", "path_kinds"]
+    rule = registry.rule_by_code("LKL101")
+
+    def dotted_names(value):  # spelled as a real check, defined elsewhere
+        return None
+
+    monkeypatch.setattr(rule, "options", (Option("made-up", list, [], "help", check=dotted_names),))
+    with pytest.raises(RuntimeError, match="made-up: its check must be a function of "
+                                           "leaklint.option_checks"):
+        catalogue.options_from_rule_classes()
+
+
 @pytest.mark.parametrize("source, imported", [(NO_TRIGGER, False), (LEAK, True)])
 def test_standard_input_is_screened_too(tmp_path, source, imported):
     """An editor hands its buffer over on standard input."""

@@ -74,12 +74,12 @@ def _clear_catalogue_caches():
 
 def test_a_stale_catalogue_is_not_used(monkeypatch):
     monkeypatch.setattr(_rule_catalogue, "RULES", (("LKL999", "made-up", True, True, ()),))
-    monkeypatch.setattr(_rule_catalogue, "OPTIONS", (("made-up", "int", 1, "help", False),))
+    monkeypatch.setattr(_rule_catalogue, "OPTIONS", (("made-up", "int", 1, "help", False, None),))
     monkeypatch.setattr(_rule_catalogue, "TRIGGERS", (("LKL999", ("made",), ("up",), ()),))
     _clear_catalogue_caches()
     try:
         assert [r.code for r in catalogue._from_catalogue()] == ["LKL999"]  # the digest matches
-        assert catalogue._options_from_catalogue() == (catalogue.OptionInfo("made-up", int, 1, "help", False),)
+        assert catalogue._options_from_catalogue() == (catalogue.OptionInfo("made-up", int, 1, "help", False, None),)
         assert catalogue._triggers_from_catalogue() == (
             catalogue.RuleTriggers("LKL999", ("made",), ("up",), ()),)
         _clear_catalogue_caches()

@@ -9,6 +9,7 @@ import libcst as cst
 
 from leaklint.flow import describe
 from leaklint.index import FileIndex, walk
+from leaklint.option_checks import path_kinds
 from leaklint.rules.base import Option
 
 
@@ -247,18 +248,6 @@ EVERY_PATH_DOC = (
     "named in the `exception-paths` option.")
 
 
-# The kinds checked on every path (`ResourceKind.every_path`), by the noun each rule gives
-# its kind. The option is shared by those rules.
-PATH_KINDS = ("thread", "timer", "process", "pool", "executor", "subprocess")
-
-
-def _path_kinds(value: list) -> Optional[str]:
-    for item in value:
-        if item not in PATH_KINDS:
-            return f"{item!r} is not one of {', '.join(PATH_KINDS)}"
-    return None
-
-
 EXCEPTION_PATHS = Option(
     "exception-paths", list, [],
     "Kinds of resource (any of `thread`, `timer`, `process`, `pool`, `executor`, "
@@ -268,7 +257,7 @@ EXCEPTION_PATHS = Option(
     "None by default (on the corpus of real projects, most such findings were in code "
     "where the exception ends the program or the test); an early `return`, `raise`, "
     "`break` or `continue` that skips the release is always reported.",
-    check=_path_kinds)
+    check=path_kinds)
 
 
 def never(holder: str, past: str, present: str) -> str:

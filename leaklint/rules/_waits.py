@@ -28,9 +28,10 @@ import libcst as cst
 
 from leaklint.index import FileIndex, walk
 from leaklint.lifecycle import ResourceKind, track
+from leaklint.option_checks import dotted_names
 from leaklint.rules._common import argument, has_star_kwargs, is_none, keyword, short_source
 from leaklint.rules._timeouts import bounded_elsewhere, caller_decides_timeout
-from leaklint.rules.base import Option, Report, Rule, dotted_names
+from leaklint.rules.base import Option, Report, Rule
 from leaklint.values import value_sources
 
 WAIT_FUNCTIONS_OK = Option(

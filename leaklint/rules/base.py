@@ -1,7 +1,6 @@
 """The base class every rule derives from: a rule's code, docs and examples live on it."""
 from __future__ import annotations
 
-import keyword
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Optional, Tuple
 
@@ -19,22 +18,13 @@ class Option:
     type: type  # list, int, bool or str
     default: Any
     help: str
-    # What else a value of the right type must be: the problem as one line, None if fine.
+    # What else a value of the right type must be: the problem as one line, None if fine;
+    # a function of leaklint.option_checks (checked without importing the rules).
     check: Optional[Callable[[Any], Optional[str]]] = None
     # Whether a value other than the default adds to the rule's trigger words or names
     # (its `__init__` does): the catalogue holds the class's, so the screen then needs the
     # rule itself (leaklint/screen.py, `lazy_linter`).
     adds_triggers: bool = False
-
-
-def dotted_names(value: list) -> Optional[str]:
-    """An Option check: every item is a dotted Python name like `mycompany.http.fetch`."""
-    for item in value:
-        parts = item.split(".") if isinstance(item, str) else [None]
-        if not all(isinstance(p, str) and p.isidentifier() and not keyword.iskeyword(p)
-                   for p in parts):
-            return f"{item!r} is not a dotted Python name (like mycompany.http.fetch)"
-    return None
 
 
 def last_names(*qualname_tables: Iterable[str]) -> Tuple[str, ...]:

@@ -6,6 +6,7 @@ from typing import Iterator, Optional, Tuple
 import libcst as cst
 
 from leaklint.index import FileIndex
+from leaklint.option_checks import dotted_names
 from leaklint.rules._common import SNIPPET_LIMIT, has_star_kwargs
 from leaklint.rules._timeouts import (
     REQUESTS_ADAPTER,
@@ -23,7 +24,7 @@ from leaklint.rules._timeouts import (
     timeout_arg,
     trusted_context,
 )
-from leaklint.rules.base import Option, Report, Rule, dotted_names
+from leaklint.rules.base import Option, Report, Rule
 from leaklint.values import value_sources
 
 FIX = "pass `timeout=(connect, read)`, e.g. `timeout=(3.05, 30)` (requests has no default)"
