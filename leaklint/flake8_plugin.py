@@ -56,7 +56,8 @@ run, whatever is selected. Registering and parsing the options read the rules' c
 options off the generated catalogue (``leaklint/catalogue.py``), and the screen
 (``leaklint/screen.py``: the prefilter and the gate) runs on the catalogue's trigger data,
 so the rules, the engine and libcst are imported only when the plugin first meets a file
-that needs parsing (or when a rule option is set, for its check): ``flake8 --select E``
+that needs parsing (or when ``timeout-functions``, the option that adds trigger names,
+is set): option values are checked by ``leaklint.option_checks``. ``flake8 --select E``
 never imports them, nor does ``flake8 --select LKL`` on files that spell no resource. One
 exception: when LKL codes are selected and flake8 is about to fork worker processes
 (``--jobs`` > 1 over several files, on Linux), they are imported before the fork, once for
@@ -259,8 +260,8 @@ class LeaklintChecker:
     @classmethod
     def _linter(cls):
         """The linter of the current configuration: a `screen.LazyLinter`, which imports
-        the rules and libcst only for a file that needs parsing, unless a rule option is
-        set (`screen.lazy_linter`)."""
+        the rules and libcst only for a file that needs parsing, unless an option that adds
+        trigger names is set (`screen.lazy_linter`)."""
         from leaklint.catalogue import rule_infos
         from leaklint.screen import lazy_linter
         from leaklint.source import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_TOKENS
